@@ -1,0 +1,39 @@
+// The error class is the retry policy: callers branch on `instanceof`, never on messages.
+
+export class CrawlerError extends Error {
+  override name = 'CrawlerError';
+}
+
+/** Network failure, timeout or 5xx that outlived the retries: try again on the next run with backoff. */
+export class SourceUnavailableError extends CrawlerError {
+  override name = 'SourceUnavailableError';
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}
+
+/** The source asked us to slow down: reschedule after `retryAfterMs`; not a failure of the target. */
+export class RateLimitedError extends CrawlerError {
+  override name = 'RateLimitedError';
+  constructor(message: string, readonly retryAfterMs: number) {
+    super(message);
+  }
+}
+
+/** Captcha, 403 or a block page: stop and mark the target `needs_action`. */
+export class BlockedError extends CrawlerError {
+  override name = 'BlockedError';
+}
+
+/** The payload no longer matches the crawler's schema: stop and alert maintainers. */
+export class SourceChangedError extends CrawlerError {
+  override name = 'SourceChangedError';
+  constructor(message: string, readonly path?: string) {
+    super(message);
+  }
+}
+
+/** A credential the crawler needs is not configured: disable the target with one clear line. */
+export class MissingCredentialsError extends CrawlerError {
+  override name = 'MissingCredentialsError';
+}

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStore } from '../tests/helpers/test-store.ts';
+import { DataDirLockedError, openStore, type Store } from './connect.ts';
+
+describe('test store from the template', () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await createTestStore();
+  });
+  afterAll(() => store.close());
+
+  it('is migrated and enforces (source, external_id) uniqueness', async () => {
+    const brand = await store.db
+      .insertInto('brands')
+      .values({ name: 'Acme', keywords: JSON.stringify(['acme']), updated_at: new Date() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const row = {
+      source: 'rss', external_id: 'x1', brand_id: brand.id, author: '{}', text: 'hello', content_hash: 'h',
+      first_seen_at: new Date(), updated_at: new Date(), lang: 'en', sentiment: 'neutral' as const,
+      sentiment_model: 'test', actionable: false, metrics: '{}', reply: 'null',
+    };
+    await store.db.insertInto('mentions').values(row).execute();
+    await expect(store.db.insertInto('mentions').values(row).execute()).rejects.toThrow(/unique|duplicate/i);
+  });
+});
+
+describe('embedded data directory lock', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-lock-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second opener with a clear message and takes over a stale lock', async () => {
+    const first = await openStore({ dataDir: dir });
+    await expect(openStore({ dataDir: dir })).rejects.toBeInstanceOf(DataDirLockedError);
+    await expect(openStore({ dataDir: dir })).rejects.toThrow(/in use by another earshot process/);
+    await first.close();
+    // A lock left by a process that no longer exists must not keep the product down.
+    writeFileSync(join(dir, 'earshot.lock'), '999999999');
+    const second = await openStore({ dataDir: dir });
+    await second.close();
+  });
+});

@@ -1,0 +1,155 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { MentionAuthor, MentionMetrics, MentionReply } from '../crawlers/types.ts';
+
+// int8 columns come back from pg as strings (on PGlite and PostgreSQL alike); we keep them as strings.
+type BigId = ColumnType<string, string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** jsonb: read as the parsed value, written as a JSON string (pg would turn JS arrays into PG arrays). */
+type Json<T> = ColumnType<T, string, string>;
+
+export type TargetState = 'ok' | 'degraded' | 'blocked' | 'needs_action' | 'disabled';
+export type CrawlRunStatus = 'running' | 'ok' | 'failed';
+export type SentimentLabel = 'negative' | 'neutral' | 'positive' | 'mixed' | 'unscored';
+export type OutboxStatus = 'pending' | 'delivered' | 'dead';
+export type TicketStatus = 'new' | 'open' | 'pending' | 'solved' | 'closed';
+
+export interface BrandTable {
+  id: Generated<number>;
+  name: string;
+  keywords: Json<string[]>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface TargetTable {
+  id: string;
+  source: string;
+  brand_id: number;
+  params: Json<Record<string, unknown>>;
+  schedule: string;
+  enabled: boolean;
+  state: TargetState;
+  last_run_at: NullableTimestamp;
+  last_success_at: NullableTimestamp;
+  last_error_at: NullableTimestamp;
+  last_error: string | null;
+  consecutive_errors: number;
+  next_run_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface CrawlRunTable {
+  id: Generated<string>;
+  target_id: string;
+  status: CrawlRunStatus;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+  pages: number;
+  fetched: number;
+  new: number;
+  updated: number;
+  duplicates: number;
+  unmatched: number;
+  tickets: number;
+  error_kind: string | null;
+  error: string | null;
+}
+
+export interface MentionTable {
+  id: Generated<string>;
+  source: string;
+  external_id: string;
+  brand_id: number;
+  target_id: string | null;
+  url: string | null;
+  author: Json<MentionAuthor>;
+  title: string | null;
+  text: string;
+  content_hash: string;
+  rating: number | null;
+  published_at: NullableTimestamp;
+  first_seen_at: Timestamp;
+  updated_at: Timestamp;
+  lang: string;
+  sentiment: SentimentLabel;
+  sentiment_score: number | null;
+  sentiment_model: string;
+  actionable: boolean;
+  metrics: Json<MentionMetrics>;
+  reply: Json<MentionReply | null>;
+  parent_external_id: string | null;
+  search: ColumnType<string, never, never>;
+}
+
+export interface TicketTable {
+  id: Generated<string>;
+  seq: BigId;
+  mention_id: string;
+  brand_id: number;
+  team: string;
+  status: TicketStatus;
+  priority: string;
+  title: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  message_id: string;
+  destination_kind: 'helpdesk' | 'channel';
+  destination_id: string;
+  event_type: string;
+  ticket_id: string | null;
+  payload: Json<Record<string, unknown>>;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  last_attempt_at: NullableTimestamp;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface AlertTable {
+  id: Generated<string>;
+  kind: string;
+  channel_id: string;
+  ticket_id: string | null;
+  brand_id: number | null;
+  outbox_id: string;
+  created_at: Timestamp;
+}
+
+export interface ApiKeyTable {
+  id: Generated<number>;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  scopes: Json<string[]>;
+  created_at: CreatedAt;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface Database {
+  brands: BrandTable;
+  targets: TargetTable;
+  crawl_runs: CrawlRunTable;
+  mentions: MentionTable;
+  tickets: TicketTable;
+  outbox: OutboxTable;
+  alerts: AlertTable;
+  api_keys: ApiKeyTable;
+}
+
+export type Mention = Selectable<MentionTable>;
+export type NewMention = Insertable<MentionTable>;
+export type Ticket = Selectable<TicketTable>;
+export type Target = Selectable<TargetTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type CrawlRun = Selectable<CrawlRunTable>;
