@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configJsonSchema, loadConfig, parseConfig } from './load.ts';
+import { redactConfig } from './redact.ts';
+
+// Against the real crawler registry: the config and the crawlers must agree on target params.
+const examplePath = fileURLToPath(new URL('./earshot.example.yaml', import.meta.url));
+
+const withTargets = (targets: string) => `
+brands:
+  - name: Ромашка
+    keywords: [ромашка, romashka]
+teams:
+  - id: support
+    name: Customer support
+routing:
+  defaultTeam: support
+targets:
+${targets}`;
+
+describe('config with the crawler registry', () => {
+  it('loads the example file', () => {
+    const config = loadConfig(examplePath, { env: {} });
+    expect(config.targets.map((target) => target.source)).toEqual(['rss', 'rss', 'app-store', 'app-store']);
+    expect(redactConfig(config).channels[0]?.secret).toBe('***');
+  });
+
+  it('takes an rss feed target and an app-store target', () => {
+    const config = parseConfig(
+      withTargets(`  - id: news
+    source: rss
+    brand: Ромашка
+    params: {url: "https://example.com/feed.xml"}
+  - id: app
+    source: app-store
+    brand: Ромашка
+    params: {appId: "284815942", country: "kz"}
+`),
+    );
+    expect(config.targets[0]).toMatchObject({ enabled: true, schedule: '*/30 * * * *', params: { url: 'https://example.com/feed.xml' } });
+    expect(config.targets[1]?.params).toMatchObject({ appId: '284815942', country: 'kz' });
+  });
+
+  it('reports the crawler param problems at their paths', () => {
+    let error: unknown;
+    try {
+      parseConfig(
+        withTargets(`  - id: news
+    source: rss
+    brand: Ромашка
+    params: {url: "not a url"}
+  - id: app
+    source: app-store
+    brand: Ромашка
+    params: {appId: "id284815942"}
+  - id: bare
+    source: rss
+    brand: Ромашка
+`),
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.map(({ path, line }) => ({ path, line }));
+    expect(issues).toEqual([
+      { path: 'targets[0].params.url', line: 14 },
+      { path: 'targets[1].params.appId', line: 18 },
+      { path: 'targets[2].params', line: 19 },
+    ]);
+    expect((error as ConfigError).issues[2]?.message).toBe(
+      'matches none of the accepted forms: (url: required) or (googleNews: required)',
+    );
+  });
+
+  it('gives editors the params of each source', () => {
+    const schema = configJsonSchema() as { properties: { targets: { items: { allOf: unknown[] } } } };
+    expect(schema.properties.targets.items.allOf).toHaveLength(2);
+  });
+});

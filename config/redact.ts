@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import { crawlers as registryCrawlers } from '../crawlers/registry.ts';
+import { createConfigSchema, isSecretSchema, type ConfigCrawlers, type EarshotConfig } from './schema.ts';
+
+export const REDACTED = '***';
+
+/**
+ * A copy of the config fit for logs: every value whose schema is marked secret (`markSecret`) becomes "***",
+ * including secrets inside a crawler's own target params.
+ */
+export function redactConfig(config: EarshotConfig, opts: { crawlers?: ConfigCrawlers } = {}): EarshotConfig {
+  const crawlers = opts.crawlers ?? registryCrawlers;
+  const redacted = redactValue(createConfigSchema(crawlers), config) as EarshotConfig;
+  return {
+    ...redacted,
+    targets: redacted.targets.map((target) => {
+      const crawler = Object.hasOwn(crawlers, target.source) ? crawlers[target.source] : undefined;
+      return crawler ? { ...target, params: redactValue(crawler.target, target.params) as Record<string, unknown> } : target;
+    }),
+  };
+}
+
+/** Walks a value alongside its schema and replaces the values of secret schemas. */
+export function redactValue(schema: z.core.$ZodType, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (isSecretSchema(schema as z.ZodType)) return REDACTED;
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  const child = (key: string) => def[key] as z.core.$ZodType;
+  switch (def.type) {
+    case 'object': {
+      if (!isPlainObject(value)) return value;
+      const shape = def.shape as Record<string, z.core.$ZodType>;
+      const copy: Record<string, unknown> = { ...value };
+      for (const [key, fieldSchema] of Object.entries(shape)) {
+        if (Object.hasOwn(copy, key)) copy[key] = redactValue(fieldSchema, copy[key]);
+      }
+      return copy;
+    }
+    case 'array':
+      return Array.isArray(value) ? value.map((item) => redactValue(child('element'), item)) : value;
+    case 'record': {
+      if (!isPlainObject(value)) return value;
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(child('valueType'), item)]));
+    }
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'nonoptional':
+    case 'readonly':
+    case 'catch':
+      return redactValue(child('innerType'), value);
+    case 'pipe':
+      return redactValue(child('out'), redactValue(child('in'), value));
+    case 'lazy':
+      return redactValue((def.getter as () => z.core.$ZodType)(), value);
+    // Over-redacting is the safe side: a value is hidden if any branch marks it secret.
+    case 'union':
+      return (def.options as z.core.$ZodType[]).reduce<unknown>((current, option) => redactValue(option, current), value);
+    case 'intersection':
+      return redactValue(child('right'), redactValue(child('left'), value));
+    default:
+      return value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,239 @@
+import { validateDetailed } from 'node-cron';
+import { z } from 'zod';
+import { validateCron } from './cron.ts';
+
+/** What the config needs to know of a crawler: the registry's `Crawler` objects fit. */
+export interface ConfigCrawler {
+  target: z.ZodType;
+  defaultSchedule: string;
+}
+
+export type ConfigCrawlers = Readonly<Record<string, ConfigCrawler>>;
+
+/** Schemas whose values are secrets: `redactConfig` hides them, error messages never echo them. */
+export const secretRegistry = z.registry<{ secret: true }>();
+
+export function markSecret<T extends z.ZodType>(schema: T): T {
+  secretRegistry.add(schema as z.ZodType, { secret: true });
+  return schema;
+}
+
+export function isSecretSchema(schema: z.ZodType): boolean {
+  return secretRegistry.has(schema);
+}
+
+/** The zod error map of the config: shorter messages where zod's defaults read badly in a config file. */
+export function describeConfigIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_union' && issue.note === 'No matching discriminator') {
+    const key = String(issue.discriminator ?? 'type');
+    const value = (issue.input as Record<string, unknown> | undefined)?.[key];
+    const options = Array.isArray(issue.options) ? issue.options.map(String).join(', ') : '';
+    if (value === undefined) return `required (${key}s: ${options})`;
+    return `unknown ${key} ${JSON.stringify(value)} (${key}s: ${options})`;
+  }
+  return undefined;
+}
+
+const slugId = z.string().regex(/^[a-z0-9_-]+$/, 'must be lowercase letters, digits, "-" or "_"');
+const targetId = z.string().regex(/^[a-z0-9_:.-]+$/, 'must be lowercase letters, digits, "-", "_", ":" or "."');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'Invalid URL (http or https)' });
+
+export function checkSchedule(expr: string): string | null {
+  const reason = validateCron(expr) ?? validateDetailed(expr).errors[0]?.message ?? null;
+  return reason === null ? null : `invalid cron expression ${JSON.stringify(expr)} (${reason})`;
+}
+
+const schedule = z.string().superRefine((expr, ctx) => {
+  const reason = checkSchedule(expr);
+  if (reason) ctx.addIssue({ code: 'custom', message: reason });
+});
+
+// Standard Webhooks signs with the base64-decoded bytes after "whsec_"; anything else is used as raw bytes.
+const webhookSecret = markSecret(
+  z.string().superRefine((secret, ctx) => {
+    if (secret.startsWith('whsec_')) {
+      const key = secret.slice('whsec_'.length);
+      if (key.length === 0 || key.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
+        ctx.addIssue({ code: 'custom', message: 'after "whsec_" the secret must be base64' });
+      }
+    } else if (secret.length < 16) {
+      ctx.addIssue({ code: 'custom', message: 'must be "whsec_" + base64 (Standard Webhooks) or at least 16 characters' });
+    }
+  }),
+);
+
+const brandSchema = z.strictObject({
+  name: z.string().trim().min(1),
+  keywords: z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'needs at least one keyword'),
+});
+
+const teamSchema = z.strictObject({
+  id: slugId,
+  name: z.string().trim().min(1),
+});
+
+const targetSchema = z.strictObject({
+  id: targetId,
+  source: z.string().min(1),
+  brand: z.string().trim(),
+  schedule: schedule.optional().meta({ description: 'cron, 5 or 6 fields; default: the source\'s own schedule' }),
+  enabled: z.boolean().default(true),
+  // Checked against the crawler's own `target` schema in `checkReferences`, which knows the crawlers.
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const channelEvents = ['ticket.created'] as const;
+
+const webhookChannelSchema = z.strictObject({
+  id: slugId,
+  type: z.literal('webhook'),
+  url: httpUrl,
+  secret: webhookSecret,
+  events: z.array(z.enum(channelEvents)).min(1).default(['ticket.created']),
+});
+
+const channelSchema = z.discriminatedUnion('type', [webhookChannelSchema]);
+
+const webhookHelpdeskSchema = z.strictObject({
+  id: slugId,
+  type: z.literal('webhook'),
+  url: httpUrl,
+  secret: webhookSecret,
+});
+
+const helpdeskSchema = z.discriminatedUnion('type', [webhookHelpdeskSchema]);
+
+const deliverySchema = z.strictObject({
+  maxAttempts: z.int().min(1).max(20).default(8),
+  initialDelaySeconds: z.number().positive().default(5),
+  maxDelaySeconds: z.number().positive().default(36_000),
+  timeoutSeconds: z.number().positive().max(600).default(15),
+});
+
+const baseSchema = z.strictObject({
+  brands: z.array(brandSchema).min(1, 'needs at least one brand'),
+  teams: z.array(teamSchema).min(1, 'needs at least one team'),
+  routing: z.strictObject({ defaultTeam: z.string() }),
+  targets: z.array(targetSchema).default([]),
+  channels: z.array(channelSchema).default([]),
+  helpdesks: z.array(helpdeskSchema).default([]),
+  delivery: deliverySchema.prefault({}),
+});
+
+type BaseConfig = z.output<typeof baseSchema>;
+
+/**
+ * The one schema of `earshot.yaml`. Crawlers are a parameter so that the sources, their target params and
+ * their default schedules come from the registry without this module importing it.
+ */
+export function createConfigSchema(crawlers: ConfigCrawlers) {
+  return baseSchema
+    // Runs even when fields failed, so every problem of the file is reported in one go.
+    .superRefine((config, ctx) => checkReferences(config, ctx, crawlers), { when: () => true })
+    .transform((config) => applyCrawlerDefaults(config, crawlers));
+}
+
+export type ConfigSchema = ReturnType<typeof createConfigSchema>;
+export type EarshotConfig = z.output<ConfigSchema>;
+export type BrandConfig = EarshotConfig['brands'][number];
+export type TeamConfig = EarshotConfig['teams'][number];
+export type TargetConfig = EarshotConfig['targets'][number];
+export type ChannelConfig = EarshotConfig['channels'][number];
+export type HelpdeskConfig = EarshotConfig['helpdesks'][number];
+export type DeliveryPolicy = EarshotConfig['delivery'];
+
+function applyCrawlerDefaults(config: BaseConfig, crawlers: ConfigCrawlers) {
+  const targets = config.targets.map((target) => {
+    const crawler = findOwn(crawlers, target.source);
+    if (!crawler) throw new Error(`unreachable: source ${target.source} was checked`);
+    return {
+      ...target,
+      schedule: target.schedule ?? crawler.defaultSchedule,
+      params: crawler.target.parse(target.params) as Record<string, unknown>,
+    };
+  });
+  return { ...config, targets };
+}
+
+function findOwn<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+type Path = (string | number)[];
+
+// `config` may be partly invalid here (see `when` above), so everything is read defensively.
+function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: ConfigCrawlers): void {
+  const report = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const root = readRecord(config);
+  const brands = readList(root.brands);
+  const teams = readList(root.teams);
+  const targets = readList(root.targets);
+
+  reportDuplicates(brands, 'brands', 'name', report);
+  reportDuplicates(teams, 'teams', 'id', report);
+  reportDuplicates(targets, 'targets', 'id', report);
+  reportDuplicates(readList(root.channels), 'channels', 'id', report);
+  reportDuplicates(readList(root.helpdesks), 'helpdesks', 'id', report);
+
+  const brandNames = brands.map((brand) => brand.name).filter((name) => typeof name === 'string');
+  const teamIds = teams.map((team) => team.id).filter((id) => typeof id === 'string');
+
+  const defaultTeam = readRecord(root.routing).defaultTeam;
+  if (typeof defaultTeam === 'string' && teams.length > 0 && !teamIds.includes(defaultTeam)) {
+    report(['routing', 'defaultTeam'], `unknown team ${JSON.stringify(defaultTeam)} (teams: ${teamIds.join(', ')})`);
+  }
+
+  const sources = Object.keys(crawlers);
+  targets.forEach((target, index) => {
+    if (typeof target.brand === 'string' && brands.length > 0 && !brandNames.includes(target.brand.trim())) {
+      report(['targets', index, 'brand'], `unknown brand ${JSON.stringify(target.brand)} (brands: ${brandNames.join(', ')})`);
+    }
+    if (typeof target.source !== 'string' || target.source === '') return;
+    const crawler = findOwn(crawlers, target.source);
+    if (!crawler) {
+      report(['targets', index, 'source'], `unknown source ${JSON.stringify(target.source)} (sources: ${sources.join(', ')})`);
+      return;
+    }
+    if (target.schedule === undefined) {
+      const reason = checkSchedule(crawler.defaultSchedule);
+      if (reason) report(['targets', index, 'schedule'], `default schedule of source ${target.source}: ${reason}`);
+    }
+    const params = target.params === undefined ? {} : target.params;
+    const parsed = crawler.target.safeParse(params, { error: describeConfigIssue });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ ...issue, path: ['targets', index, 'params', ...issue.path] } as z.core.$ZodRawIssue);
+      }
+    }
+  });
+
+  const delivery = readRecord(root.delivery);
+  const { initialDelaySeconds, maxDelaySeconds } = delivery;
+  if (typeof initialDelaySeconds === 'number' && typeof maxDelaySeconds === 'number' && maxDelaySeconds < initialDelaySeconds) {
+    report(['delivery', 'maxDelaySeconds'], `must be at least initialDelaySeconds (${initialDelaySeconds})`);
+  }
+}
+
+function reportDuplicates(
+  items: Record<string, unknown>[],
+  list: string,
+  key: string,
+  report: (path: Path, message: string) => void,
+): void {
+  const seen = new Set<unknown>();
+  items.forEach((item, index) => {
+    const value = item[key];
+    if (typeof value !== 'string') return;
+    if (seen.has(value)) report([list, index, key], `duplicate ${key} ${JSON.stringify(value)}`);
+    seen.add(value);
+  });
+}
+
+function readRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function readList(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.map(readRecord) : [];
+}
