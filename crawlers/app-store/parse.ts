@@ -1,0 +1,124 @@
+import { SourceChangedError } from '../errors.ts';
+import type { MentionDraft, MentionMetrics, ParseContext, ParsedPage, RawPage } from '../types.ts';
+import { MAX_PAGE, reviewEntrySchema, reviewsPayloadSchema } from './schema.ts';
+import type { FeedLinks, ReviewEntry } from './schema.ts';
+
+const FEED_PATH = /\/([a-z]{2})\/rss\/customerreviews\/(?:page=(\d+)\/)?id=(\d+)/i;
+
+interface FeedLocation {
+  country: string | null;
+  appId: string | null;
+  page: number;
+}
+
+/** Parse one customer-reviews JSON page. Pure: country, app and page come from the page URL or the feed. */
+export function parseReviews(raw: RawPage, _ctx: ParseContext): ParsedPage {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.body);
+  } catch {
+    const start = JSON.stringify(raw.body.slice(0, 40));
+    throw new SourceChangedError(`${raw.url}: response is not JSON (starts with ${start})`);
+  }
+  const payload = reviewsPayloadSchema.safeParse(json);
+  if (!payload.success) throw toSourceChanged(payload.error.issues, '');
+
+  const { entry, link } = payload.data.feed;
+  const entries = entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
+  const location = locateFeed(raw, link);
+  const appReviewsUrl =
+    location.country && location.appId
+      ? `https://apps.apple.com/${location.country}/app/id${location.appId}?see-all=reviews`
+      : null;
+
+  const mentions: MentionDraft[] = [];
+  entries.forEach((candidate, index) => {
+    if (!('im:rating' in candidate)) return;
+    const checked = reviewEntrySchema.safeParse(candidate);
+    if (!checked.success) {
+      throw toSourceChanged(checked.error.issues, Array.isArray(entry) ? `feed.entry[${index}]` : 'feed.entry');
+    }
+    mentions.push(mapReview(checked.data, appReviewsUrl));
+  });
+
+  const nextCursor = mentions.length > 0 && location.page < MAX_PAGE ? String(location.page + 1) : null;
+  return { mentions, nextCursor };
+}
+
+function mapReview(entry: ReviewEntry, appReviewsUrl: string | null): MentionDraft {
+  const authorUrl = entry.author?.uri?.label || null;
+  return {
+    source: 'app-store',
+    externalId: entry.id.label,
+    url: findLink(entry.link, 'alternate') ?? appReviewsUrl,
+    author: {
+      name: entry.author?.name.label || null,
+      id: authorUrl ? (/\/id(\d+)/.exec(authorUrl)?.[1] ?? null) : null,
+      url: authorUrl,
+    },
+    title: entry.title?.label || null,
+    text: entry.content.label,
+    rating: Number(entry['im:rating'].label),
+    publishedAt: toIsoDate(entry.updated?.label),
+    lang: null,
+    metrics: readMetrics(entry),
+    reply: null,
+    parentExternalId: null,
+  };
+}
+
+function readMetrics(entry: ReviewEntry): MentionMetrics {
+  const metrics: MentionMetrics = {};
+  const votes = toCount(entry['im:voteCount']?.label);
+  const likes = toCount(entry['im:voteSum']?.label);
+  if (votes !== null) metrics.votes = votes;
+  if (likes !== null) metrics.likes = likes;
+  return metrics;
+}
+
+/** Current page from the cursor it was fetched with, else the URL, else the feed's `next` link. */
+function locateFeed(raw: RawPage, links: FeedLinks): FeedLocation {
+  const fromUrl = FEED_PATH.exec(raw.url);
+  const linkMatches = toArray(links)
+    .map((l) => ({ rel: l.attributes.rel, match: FEED_PATH.exec(l.attributes.href) }))
+    .filter((l) => l.match !== null);
+  const any = fromUrl ?? linkMatches[0]?.match ?? null;
+  const nextPage = Number(linkMatches.find((l) => l.rel === 'next')?.match?.[2]);
+
+  let page = 1;
+  if (raw.cursor !== null && /^\d+$/.test(raw.cursor)) page = Number(raw.cursor);
+  else if (fromUrl?.[2]) page = Number(fromUrl[2]);
+  else if (Number.isInteger(nextPage) && nextPage > 1) page = nextPage - 1;
+
+  return { country: any?.[1]?.toLowerCase() ?? null, appId: any?.[3] ?? null, page };
+}
+
+function findLink(links: FeedLinks, rel: string): string | null {
+  return toArray(links).find((l) => l.attributes.rel === rel)?.attributes.href ?? null;
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function toCount(value: string | undefined): number | null {
+  if (value === undefined || !/^-?\d+$/.test(value.trim())) return null;
+  return Number(value);
+}
+
+function toIsoDate(value: string | undefined): string | null {
+  if (!value) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+function toSourceChanged(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  prefix: string,
+): SourceChangedError {
+  const issue = issues[0];
+  const path = [prefix, ...(issue?.path ?? []).map((k) => (typeof k === 'number' ? `[${k}]` : String(k)))]
+    .filter((part) => part !== '')
+    .reduce((acc, part) => (part.startsWith('[') || acc === '' ? acc + part : `${acc}.${part}`), '');
+  return new SourceChangedError(`app-store feed changed at ${path || '(root)'}: ${issue?.message ?? 'invalid'}`, path);
+}

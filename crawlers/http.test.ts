@@ -1,0 +1,296 @@
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFixtureServer } from '../tests/helpers/fixture-server.ts';
+import type { FixtureRoutes, FixtureServer } from '../tests/helpers/fixture-server.ts';
+import { BlockedError, RateLimitedError, SourceUnavailableError } from './errors.ts';
+import {
+  DEFAULT_USER_AGENT,
+  charsetFromContentType,
+  createHttpClient,
+  decodeBody,
+  parseRetryAfter,
+} from './http.ts';
+import type { HttpClientOptions, PoliteHttpClient } from './http.ts';
+
+const START = Date.parse('2025-03-01T12:00:00Z');
+
+function createFakeClock() {
+  let t = START;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => t,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+  };
+}
+
+const servers: FixtureServer[] = [];
+const clients: PoliteHttpClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+async function serve(routes: FixtureRoutes): Promise<FixtureServer> {
+  const server = await startFixtureServer(routes);
+  servers.push(server);
+  return server;
+}
+
+function makeClient(clock: ReturnType<typeof createFakeClock>, extra: HttpClientOptions = {}): PoliteHttpClient {
+  // No host spacing unless a test asks for it, so retry tests see only their backoff sleeps.
+  const client = createHttpClient({ now: clock.now, sleep: clock.sleep, random: () => 0, perHostPerSecond: 0, ...extra });
+  clients.push(client);
+  return client;
+}
+
+function catchError(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (err: unknown) => err,
+  );
+}
+
+const russian = 'Отзывы о банке: «всё хорошо»';
+const portuguese = 'Mãe de utente é a nova presidente da Raríssimas';
+
+describe('decodeBody', () => {
+  it('uses the charset of the Content-Type header', () => {
+    const bytes = new TextEncoder().encode(russian);
+    expect(decodeBody(bytes, 'text/plain; charset=UTF-8')).toBe(russian);
+    const cp1251 = encodeWindows1251(russian);
+    expect(decodeBody(cp1251, 'application/rss+xml; charset="windows-1251"')).toBe(russian);
+  });
+
+  it('reads a windows-1251 XML prolog when the header has no charset', () => {
+    const xml = `<?xml version="1.0" encoding="windows-1251"?><rss><title>${russian}</title></rss>`;
+    const decoded = decodeBody(encodeWindows1251(xml), 'application/xml');
+    expect(decoded).toContain(`<title>${russian}</title>`);
+  });
+
+  it('reads an iso-8859-1 XML prolog', () => {
+    const xml = `<?xml version='1.0' encoding='ISO-8859-1'?>\n<rss><title>${portuguese}</title></rss>`;
+    const bytes = new Uint8Array(Buffer.from(xml, 'latin1'));
+    expect(decodeBody(bytes, null)).toContain(portuguese);
+  });
+
+  it('defaults to utf-8, and a header charset wins over the prolog', () => {
+    const utf8 = new TextEncoder().encode(`<?xml version="1.0"?><t>${russian}</t>`);
+    expect(decodeBody(utf8, null)).toBe(`<?xml version="1.0"?><t>${russian}</t>`);
+    const latin1 = new Uint8Array(Buffer.from(`<?xml version="1.0" encoding="utf-8"?><t>${portuguese}</t>`, 'latin1'));
+    expect(decodeBody(latin1, 'text/xml; charset=iso-8859-1')).toContain(portuguese);
+  });
+
+  it('lets a byte-order mark win and falls back to utf-8 on an unknown label', () => {
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(russian)]);
+    expect(decodeBody(withBom, 'text/xml; charset=windows-1251')).toBe(russian);
+    expect(decodeBody(new TextEncoder().encode(russian), 'text/xml; charset=x-no-such-charset')).toBe(russian);
+  });
+
+  it('parses charset parameters', () => {
+    expect(charsetFromContentType('text/html;charset=KOI8-R')).toBe('KOI8-R');
+    expect(charsetFromContentType('text/html')).toBeNull();
+    expect(charsetFromContentType(null)).toBeNull();
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates relative to the injected clock', () => {
+    expect(parseRetryAfter('120', START)).toBe(120_000);
+    expect(parseRetryAfter(new Date(START + 7_000).toUTCString(), START)).toBe(7_000);
+    expect(parseRetryAfter(new Date(START - 7_000).toUTCString(), START)).toBe(0);
+    expect(parseRetryAfter('soon', START)).toBeNull();
+    expect(parseRetryAfter(undefined, START)).toBeNull();
+  });
+});
+
+describe('createHttpClient', () => {
+  it('decodes a windows-1251 feed served without a header charset and sends the User-Agent', async () => {
+    const xml = `<?xml version="1.0" encoding="windows-1251"?><rss><title>${russian}</title></rss>`;
+    const server = await serve({
+      '/feed.xml': { headers: { 'content-type': 'application/rss+xml' }, body: Buffer.from(encodeWindows1251(xml)) },
+    });
+    const client = makeClient(createFakeClock());
+    const res = await client.get(`${server.url}/feed.xml`);
+    expect(res.status).toBe(200);
+    expect(res.contentType).toBe('application/rss+xml');
+    expect(res.body).toContain(russian);
+    expect(res.url).toBe(`${server.url}/feed.xml`);
+    expect(server.requests[0]?.headers['user-agent']).toBe(DEFAULT_USER_AGENT);
+  });
+
+  it('lets the caller override the User-Agent and pass headers', async () => {
+    const server = await serve({ '/': { body: 'ok' } });
+    const client = makeClient(createFakeClock(), { userAgent: 'custom/1' });
+    await client.get(`${server.url}/`, { headers: { 'Accept-Language': 'ru' } });
+    expect(server.requests[0]?.headers['user-agent']).toBe('custom/1');
+    expect(server.requests[0]?.headers['accept-language']).toBe('ru');
+  });
+
+  it('waits the Retry-After of a 429 and then succeeds', async () => {
+    const server = await serve({
+      '/reviews': [{ status: 429, headers: { 'retry-after': '2' }, body: 'slow down' }, { body: 'page' }],
+    });
+    const clock = createFakeClock();
+    // Default politeness (1 request/s) on: the 2 s wait already covers the host spacing.
+    const res = await makeClient(clock, { perHostPerSecond: 1 }).get(`${server.url}/reviews`);
+    expect(res.body).toBe('page');
+    expect(clock.sleeps).toEqual([2_000]);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('reads a Retry-After given as an HTTP date', async () => {
+    const server = await serve({
+      '/r': [{ status: 503, headers: { 'retry-after': new Date(START + 7_000).toUTCString() } }, { body: 'ok' }],
+    });
+    const clock = createFakeClock();
+    await makeClient(clock).get(`${server.url}/r`);
+    expect(clock.sleeps).toEqual([7_000]);
+  });
+
+  it('turns an exhausted 503 into SourceUnavailableError after exponential backoff', async () => {
+    const server = await serve({ '/down': { status: 503, body: 'maintenance' } });
+    const clock = createFakeClock();
+    const err = await catchError(makeClient(clock).get(`${server.url}/down`));
+    expect(err).toBeInstanceOf(SourceUnavailableError);
+    expect((err as SourceUnavailableError).status).toBe(503);
+    expect(server.requests).toHaveLength(4);
+    // random() = 0 keeps the fixed half of each backoff step: 1 s, 2 s, 4 s ceilings.
+    expect(clock.sleeps).toEqual([500, 1_000, 2_000]);
+  });
+
+  it('turns an exhausted 429 into RateLimitedError with the Retry-After', async () => {
+    const server = await serve({ '/busy': { status: 429, headers: { 'retry-after': '30' } } });
+    const clock = createFakeClock();
+    const err = await catchError(makeClient(clock, { retries: 2 }).get(`${server.url}/busy`));
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect((err as RateLimitedError).retryAfterMs).toBe(30_000);
+    expect(server.requests).toHaveLength(3);
+    expect(clock.sleeps).toEqual([30_000, 30_000]);
+  });
+
+  it('does not sleep through a Retry-After beyond the cap', async () => {
+    const server = await serve({ '/busy': { status: 429, headers: { 'retry-after': '3600' } } });
+    const clock = createFakeClock();
+    const err = await catchError(makeClient(clock).get(`${server.url}/busy`));
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect((err as RateLimitedError).retryAfterMs).toBe(3_600_000);
+    expect(server.requests).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('maps 403 to BlockedError and other 4xx to SourceUnavailableError, without retrying', async () => {
+    const server = await serve({ '/captcha': { status: 403, body: 'denied' }, '/gone': { status: 404 } });
+    const client = makeClient(createFakeClock());
+    expect(await catchError(client.get(`${server.url}/captcha`))).toBeInstanceOf(BlockedError);
+    const notFound = await catchError(client.get(`${server.url}/gone`));
+    expect(notFound).toBeInstanceOf(SourceUnavailableError);
+    expect((notFound as SourceUnavailableError).status).toBe(404);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('retries a dropped connection', async () => {
+    const server = await serve({
+      '/flaky': [(req) => void req.socket.destroy(), { body: 'second try' }],
+    });
+    const clock = createFakeClock();
+    const res = await makeClient(clock).get(`${server.url}/flaky`);
+    expect(res.body).toBe('second try');
+    expect(clock.sleeps).toEqual([500]);
+  });
+
+  it('spaces requests to the same host and lets other hosts run independently', async () => {
+    const a = await serve({ '/': { body: 'a' } });
+    const b = await serve({ '/': { body: 'b' } });
+    const clock = createFakeClock();
+    const client = makeClient(clock, { perHostPerSecond: 2 });
+
+    await client.get(`${a.url}/`);
+    await client.get(`${b.url}/`);
+    expect(clock.sleeps).toEqual([]);
+
+    await client.get(`${a.url}/`);
+    expect(clock.sleeps).toEqual([500]);
+    await client.get(`${a.url}/`);
+    expect(clock.sleeps).toEqual([500, 500]);
+
+    client.setHostRate(new URL(b.url).host, 0.25);
+    await client.get(`${b.url}/`);
+    expect(clock.sleeps).toEqual([500, 500]);
+    await client.get(`${b.url}/`);
+    expect(clock.sleeps).toEqual([500, 500, 4_000]);
+  });
+
+  it('spaces concurrent requests to one host one interval apart', async () => {
+    const a = await serve({ '/': { body: 'a' } });
+    const clock = createFakeClock();
+    const client = makeClient(clock, { hostRates: { '127.0.0.1': 1 } });
+    await Promise.all([client.get(`${a.url}/`), client.get(`${a.url}/`), client.get(`${a.url}/`)]);
+    expect(clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(2_000);
+    expect(a.requests).toHaveLength(3);
+  });
+
+  it('turns a timeout into SourceUnavailableError', async () => {
+    const server = await serve({ '/hang': () => undefined });
+    const client = makeClient(createFakeClock(), { totalTimeoutMs: 100, retries: 1 });
+    const err = await catchError(client.get(`${server.url}/hang`));
+    expect(err).toBeInstanceOf(SourceUnavailableError);
+    expect((err as Error).message).toMatch(/timed out/);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('follows redirects and reports the final URL', async () => {
+    const server = await serve({
+      '/old': { status: 301, headers: { location: '/new?x=1' } },
+      '/new': { body: 'moved here' },
+    });
+    const res = await makeClient(createFakeClock()).get(`${server.url}/old`);
+    expect(res.body).toBe('moved here');
+    expect(res.url).toBe(`${server.url}/new?x=1`);
+  });
+
+  it('decompresses gzip and caps the body size', async () => {
+    const server = await serve({
+      '/gz': { headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' }, body: gzipSync(russian) },
+      '/big': { body: 'x'.repeat(1_000) },
+    });
+    const client = makeClient(createFakeClock(), { maxBodyBytes: 500 });
+    expect((await client.get(`${server.url}/gz`)).body).toBe(russian);
+    const err = await catchError(client.get(`${server.url}/big`));
+    expect(err).toBeInstanceOf(SourceUnavailableError);
+    expect(server.requests.filter((r) => r.path === '/big')).toHaveLength(1);
+  });
+
+  it('stops on the caller abort signal without retrying', async () => {
+    const server = await serve({ '/busy': { status: 503 } });
+    const controller = new AbortController();
+    const client = createHttpClient({
+      sleep: async () => controller.abort(new Error('shutting down')),
+      now: () => START,
+    });
+    clients.push(client);
+    const err = await catchError(client.get(`${server.url}/busy`, { signal: controller.signal }));
+    expect((err as Error).message).toBe('shutting down');
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+function encodeWindows1251(text: string): Uint8Array {
+  // Build the reverse table from TextDecoder so the test does not hand-code the code page.
+  const decoder = new TextDecoder('windows-1251');
+  const table = new Map<string, number>();
+  for (let byte = 0; byte < 256; byte++) table.set(decoder.decode(new Uint8Array([byte])), byte);
+  return new Uint8Array(
+    [...text].map((ch) => {
+      const byte = table.get(ch);
+      if (byte === undefined) throw new Error(`not in windows-1251: ${ch}`);
+      return byte;
+    }),
+  );
+}

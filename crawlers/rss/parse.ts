@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import Parser from 'rss-parser';
+import { BlockedError, SourceChangedError } from '../errors.ts';
+import type { MentionAuthor, MentionDraft, ParseContext, ParsedPage, RawPage } from '../types.ts';
+import { extractPlainText } from './html-text.ts';
+import { parsedFeedSchema } from './schema.ts';
+import type { FeedItem, ParsedFeed } from './schema.ts';
+
+export const RSS_PARSER_OPTIONS = {
+  // A bare `<rss>` without a version (uolNoticias) is RSS 2 in practice.
+  defaultRSS: 2,
+  customFields: { item: [['source', 'newsSource', { keepArray: true }]] },
+} as const;
+
+/**
+ * rss-parser's `parseString` only returns a Promise, but its work is synchronous (xml2js runs without
+ * `async`), and `parse` must be synchronous. This drives the same steps: xml2js, then the feed builder
+ * `parseString` picks. `rss.test.ts` checks the result equals `parseString`'s for every fixture.
+ */
+interface RssParserInternals {
+  xmlParser: { parseString(xml: string, cb: (err: Error | null, result: unknown) => void): unknown };
+  buildAtomFeed(xml: unknown): unknown;
+  buildRSS0_9(xml: unknown): unknown;
+  buildRSS1(xml: unknown): unknown;
+  buildRSS2(xml: unknown): unknown;
+}
+
+/** The feed object rss-parser builds from a decoded XML string, computed synchronously. */
+export function readFeedXml(xml: string): unknown {
+  const parser = createParser();
+  let outcome = readXmlDocument(parser, xml);
+  if (outcome.err) {
+    // The usual breakage of hand-made feeds is a bare "&" ("Q&A"); escape those once and try again.
+    const repaired = escapeBareAmpersands(xml);
+    if (repaired !== xml) {
+      const retry = readXmlDocument(createParser(), repaired);
+      if (!retry.err) outcome = retry;
+    }
+  }
+  if (outcome.err) throw new SourceChangedError(`not well-formed XML: ${firstLine(outcome.err.message)}`);
+  const doc = outcome.result as Record<string, { $?: { version?: unknown } } | undefined> | null;
+  if (!doc) throw new SourceChangedError('empty XML document');
+  if (doc['feed']) return parser.buildAtomFeed(doc);
+  const rss = doc['rss'];
+  const version = typeof rss?.$?.version === 'string' ? rss.$.version : '';
+  if (rss && /^2/.test(version)) return parser.buildRSS2(doc);
+  if (doc['rdf:RDF']) return parser.buildRSS1(doc);
+  if (rss && /0\.9/.test(version)) return parser.buildRSS0_9(doc);
+  if (rss) return parser.buildRSS2(doc);
+  throw new SourceChangedError(`XML root <${Object.keys(doc)[0] ?? '?'}> is not RSS, RDF or Atom`);
+}
+
+function createParser(): RssParserInternals {
+  const options = RSS_PARSER_OPTIONS as unknown as Parser.ParserOptions<object, object>;
+  const parser = new Parser(options) as unknown as Partial<RssParserInternals>;
+  if (typeof parser.xmlParser?.parseString !== 'function' || typeof parser.buildRSS2 !== 'function') {
+    throw new Error('rss-parser internals changed (xmlParser/buildRSS2): update readFeedXml for this version');
+  }
+  return parser as RssParserInternals;
+}
+
+function readXmlDocument(parser: RssParserInternals, xml: string): { err: Error | null; result: unknown } {
+  let outcome: { err: Error | null; result: unknown } | undefined;
+  parser.xmlParser.parseString(xml, (err, result) => {
+    outcome ??= { err, result };
+  });
+  if (!outcome) throw new Error('xml2js did not finish synchronously');
+  return outcome;
+}
+
+function escapeBareAmpersands(xml: string): string {
+  const bareAmpersand = /&(?!(?:[A-Za-z][A-Za-z0-9._-]*|#\d+|#x[0-9A-Fa-f]+);)/g;
+  return xml
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(bareAmpersand, '&amp;')))
+    .join('');
+}
+
+const BLOCK_PAGE = new RegExp(
+  [
+    'captcha',
+    'cf-chl',
+    'challenge-platform',
+    'Just a moment\\.\\.\\.',
+    'Attention Required',
+    'unusual traffic',
+    'consent\\.google\\.',
+    'Before you continue',
+    'Access denied',
+    'are not a robot',
+    'не робот',
+    'подозрительный трафик',
+  ].join('|'),
+  'i',
+);
+
+/** Parse one fetched feed into mentions. Pure: the same RawPage always gives the same drafts. */
+export function parseFeed(raw: RawPage, _ctx: ParseContext): ParsedPage {
+  const body = raw.body.replace(/^\uFEFF/, '');
+  assertNotHtmlPage(body, raw.url);
+
+  let feed: ParsedFeed;
+  try {
+    const built = readFeedXml(body);
+    const checked = parsedFeedSchema.safeParse(built);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const path = issue ? formatPath(issue.path) : '';
+      throw new SourceChangedError(`feed does not match the expected shape at ${path}: ${issue?.message}`, path);
+    }
+    feed = checked.data;
+  } catch (err) {
+    if (err instanceof SourceChangedError) throw err;
+    // rss-parser throws on an unparseable Atom <published>, among others.
+    throw new SourceChangedError(`cannot read feed ${raw.url}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  const feedHost = hostOf(raw.url);
+  const mentions: MentionDraft[] = [];
+  const seen = new Set<string>();
+  for (const item of feed.items) {
+    const mention = mapItem(item, raw.url, feedHost);
+    // Feeds sometimes repeat an item; one draft per id keeps the page consistent with the store's unique key.
+    if (mention && !seen.has(mention.externalId)) {
+      seen.add(mention.externalId);
+      mentions.push(mention);
+    }
+  }
+  return { mentions, nextCursor: null };
+}
+
+function assertNotHtmlPage(body: string, url: string): void {
+  const head = body.slice(0, 2048).trimStart().toLowerCase();
+  const isHtml = /^(?:<!--[\s\S]*?-->\s*)*(?:<!doctype html|<html[\s>])/.test(head);
+  if (!isHtml) return;
+  if (BLOCK_PAGE.test(body.slice(0, 50_000))) {
+    throw new BlockedError(`${url}: got a captcha or consent page instead of a feed`);
+  }
+  throw new SourceChangedError(`${url}: got an HTML page instead of a feed`);
+}
+
+function mapItem(item: FeedItem, feedUrl: string, feedHost: string): MentionDraft | null {
+  const link = toAbsoluteUrl(item.link, feedUrl);
+  const googleNews = isGoogleNewsLink(link);
+  const title = item.title !== undefined ? extractPlainText(item.title) || null : null;
+  const html = item['content:encoded'] ?? item.content ?? item.summary ?? '';
+  const text = extractPlainText(googleNews ? dropFullCoverageLink(html) : html);
+  const publishedAt = toIsoDate(item.isoDate);
+
+  const externalId = pickExternalId(item, link, title, text, feedHost);
+  if (externalId === null) return null;
+
+  return {
+    source: 'rss',
+    externalId,
+    url: link,
+    author: pickAuthor(item),
+    title,
+    text,
+    rating: null,
+    publishedAt,
+    lang: null,
+    metrics: {},
+    reply: null,
+    parentExternalId: null,
+  };
+}
+
+/**
+ * guid / Atom id, else link, else a hash of title and pubDate. A guid that is not itself a URI (Google News
+ * and many CMSs use bare numbers) is prefixed with the feed's host, so two feeds cannot collide in the
+ * store's (source, externalId) key.
+ */
+function pickExternalId(
+  item: FeedItem,
+  link: string | null,
+  title: string | null,
+  text: string,
+  feedHost: string,
+): string | null {
+  const guid = (item.guid ?? item.id)?.trim();
+  if (guid) return /^[a-z][a-z0-9+.-]*:/i.test(guid) ? guid : `${feedHost}/${guid}`;
+  if (link) return link;
+  const basis = title || item.pubDate ? `${title ?? ''}\n${item.pubDate?.trim() ?? ''}` : text;
+  if (!basis) return null;
+  return `${feedHost}/sha256:${createHash('sha256').update(basis).digest('hex').slice(0, 32)}`;
+}
+
+function pickAuthor(item: FeedItem): MentionAuthor {
+  const source = item.newsSource?.[0];
+  const raw = item.creator ?? item.author;
+  const name = raw ? authorName(raw) : null;
+  if (name) return { name };
+  const sourceName = source?._?.trim();
+  if (sourceName) return { name: sourceName, url: source?.$?.url ?? null };
+  return { name: null };
+}
+
+// RSS 2.0 <author> is an email, often "jane@example.com (Jane Doe)".
+function authorName(value: string): string | null {
+  const trimmed = value.trim();
+  const inParens = /^\S+@\S+\s+\((.+)\)$/.exec(trimmed);
+  return (inParens?.[1] ?? trimmed) || null;
+}
+
+function isGoogleNewsLink(link: string | null): boolean {
+  return link !== null && /^https?:\/\/news\.google\.com\//.test(link);
+}
+
+// The last cluster entry is "see full coverage on Google News", not a headline: it would match "Google".
+function dropFullCoverageLink(html: string): string {
+  const fullCoverage =
+    /<li>\s*<strong>\s*<a\b[^>]*href="[^"]*news\.google\.com\/stories\/[^"]*"[^>]*>[\s\S]*?<\/a>\s*<\/strong>\s*<\/li>/gi;
+  return html.replace(fullCoverage, '');
+}
+
+function toAbsoluteUrl(link: string | undefined, base: string): string | null {
+  const trimmed = link?.trim();
+  if (!trimmed) return null;
+  try {
+    return new URL(trimmed, base).href;
+  } catch {
+    return null;
+  }
+}
+
+function toIsoDate(value: string | undefined): string | null {
+  if (!value) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'unknown-host';
+  }
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, '');
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
