@@ -6,66 +6,52 @@ import { extractPlainText } from './html-text.ts';
 import { parsedFeedSchema } from './schema.ts';
 import type { FeedItem, ParsedFeed } from './schema.ts';
 
-export const RSS_PARSER_OPTIONS = {
-  // A bare `<rss>` without a version (uolNoticias) is RSS 2 in practice.
-  defaultRSS: 2,
-  customFields: { item: [['source', 'newsSource', { keepArray: true }]] },
-} as const;
-
-/**
- * rss-parser's `parseString` only returns a Promise, but its work is synchronous (xml2js runs without
- * `async`), and `parse` must be synchronous. This drives the same steps: xml2js, then the feed builder
- * `parseString` picks. `rss.test.ts` checks the result equals `parseString`'s for every fixture.
- */
-interface RssParserInternals {
-  xmlParser: { parseString(xml: string, cb: (err: Error | null, result: unknown) => void): unknown };
-  buildAtomFeed(xml: unknown): unknown;
-  buildRSS0_9(xml: unknown): unknown;
-  buildRSS1(xml: unknown): unknown;
-  buildRSS2(xml: unknown): unknown;
+/** A fresh parser per document: rss-parser fills in its options object and xml2js keeps per-parse listeners. */
+function createParser(): Parser {
+  return new Parser({
+    // A bare `<rss>` without a version (uolNoticias) is RSS 2 in practice.
+    defaultRSS: 2,
+    customFields: { item: [['source', 'newsSource', { keepArray: true }]] },
+  });
 }
 
-/** The feed object rss-parser builds from a decoded XML string, computed synchronously. */
-export function readFeedXml(xml: string): unknown {
-  const parser = createParser();
-  let outcome = readXmlDocument(parser, xml);
-  if (outcome.err) {
+/** The feed object rss-parser builds from a decoded XML string; every failure is a SourceChangedError. */
+async function readFeedXml(xml: string, url: string): Promise<unknown> {
+  try {
+    return await createParser().parseString(xml);
+  } catch (err) {
     // The usual breakage of hand-made feeds is a bare "&" ("Q&A"); escape those once and try again.
     const repaired = escapeBareAmpersands(xml);
     if (repaired !== xml) {
-      const retry = readXmlDocument(createParser(), repaired);
-      if (!retry.err) outcome = retry;
+      try {
+        return await createParser().parseString(repaired);
+      } catch {
+        // Report what was wrong with the feed as served, not with our repair.
+      }
     }
+    throw toSourceChangedError(err, xml, url);
   }
-  if (outcome.err) throw new SourceChangedError(`not well-formed XML: ${firstLine(outcome.err.message)}`);
-  const doc = outcome.result as Record<string, { $?: { version?: unknown } } | undefined> | null;
-  if (!doc) throw new SourceChangedError('empty XML document');
-  if (doc['feed']) return parser.buildAtomFeed(doc);
-  const rss = doc['rss'];
-  const version = typeof rss?.$?.version === 'string' ? rss.$.version : '';
-  if (rss && /^2/.test(version)) return parser.buildRSS2(doc);
-  if (doc['rdf:RDF']) return parser.buildRSS1(doc);
-  if (rss && /0\.9/.test(version)) return parser.buildRSS0_9(doc);
-  if (rss) return parser.buildRSS2(doc);
-  throw new SourceChangedError(`XML root <${Object.keys(doc)[0] ?? '?'}> is not RSS, RDF or Atom`);
 }
 
-function createParser(): RssParserInternals {
-  const options = RSS_PARSER_OPTIONS as unknown as Parser.ParserOptions<object, object>;
-  const parser = new Parser(options) as unknown as Partial<RssParserInternals>;
-  if (typeof parser.xmlParser?.parseString !== 'function' || typeof parser.buildRSS2 !== 'function') {
-    throw new Error('rss-parser internals changed (xmlParser/buildRSS2): update readFeedXml for this version');
+/** Maps rss-parser's and xml2js's plain Errors onto the crawler's error contract. */
+function toSourceChangedError(err: unknown, xml: string, url: string): SourceChangedError {
+  const message = err instanceof Error ? err.message : String(err);
+  // rss-parser: xml2js returned no document (empty or blank input).
+  if (message === 'Unable to parse XML.') return new SourceChangedError(`${url}: empty XML document`);
+  // rss-parser: well-formed XML whose root is none of <rss>, <rdf:RDF>, <feed>.
+  if (message.startsWith('Feed not recognized')) {
+    return new SourceChangedError(`${url}: XML root <${rootElementName(xml) ?? '?'}> is not RSS, RDF or Atom`);
   }
-  return parser as RssParserInternals;
+  // xml2js (sax) errors: "Unexpected close tag\nLine: 3\nColumn: 7\nChar: >" and the like.
+  if (/\nLine: \d+\nColumn: \d+/.test(message)) {
+    return new SourceChangedError(`${url}: not well-formed XML: ${firstLine(message)}`);
+  }
+  // rss-parser's builders throw too, e.g. on an unparseable Atom <published>.
+  return new SourceChangedError(`cannot read feed ${url}: ${firstLine(message)}`);
 }
 
-function readXmlDocument(parser: RssParserInternals, xml: string): { err: Error | null; result: unknown } {
-  let outcome: { err: Error | null; result: unknown } | undefined;
-  parser.xmlParser.parseString(xml, (err, result) => {
-    outcome ??= { err, result };
-  });
-  if (!outcome) throw new Error('xml2js did not finish synchronously');
-  return outcome;
+function rootElementName(xml: string): string | undefined {
+  return /<([A-Za-z_][\w:.-]*)/.exec(xml.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<![^>]*>/g, ''))?.[1];
 }
 
 function escapeBareAmpersands(xml: string): string {
@@ -95,25 +81,17 @@ const BLOCK_PAGE = new RegExp(
 );
 
 /** Parse one fetched feed into mentions. Pure: the same RawPage always gives the same drafts. */
-export function parseFeed(raw: RawPage, _ctx: ParseContext): ParsedPage {
+export async function parseFeed(raw: RawPage, _ctx: ParseContext): Promise<ParsedPage> {
   const body = raw.body.replace(/^\uFEFF/, '');
   assertNotHtmlPage(body, raw.url);
 
-  let feed: ParsedFeed;
-  try {
-    const built = readFeedXml(body);
-    const checked = parsedFeedSchema.safeParse(built);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      const path = issue ? formatPath(issue.path) : '';
-      throw new SourceChangedError(`feed does not match the expected shape at ${path}: ${issue?.message}`, path);
-    }
-    feed = checked.data;
-  } catch (err) {
-    if (err instanceof SourceChangedError) throw err;
-    // rss-parser throws on an unparseable Atom <published>, among others.
-    throw new SourceChangedError(`cannot read feed ${raw.url}: ${err instanceof Error ? err.message : String(err)}`);
+  const checked = parsedFeedSchema.safeParse(await readFeedXml(body, raw.url));
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const path = issue ? formatPath(issue.path) : '';
+    throw new SourceChangedError(`feed does not match the expected shape at ${path}: ${issue?.message}`, path);
   }
+  const feed: ParsedFeed = checked.data;
 
   const feedHost = hostOf(raw.url);
   const mentions: MentionDraft[] = [];
