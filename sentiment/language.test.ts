@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { detectLanguage, type Lang } from './language.ts';
+
+const cases: [Lang, string][] = [
+  ['ru', 'Доставка опять опоздала на два часа, курьер не отвечает'],
+  ['ru', 'Спасибо, всё пришло целым и вовремя'],
+  ['ru', 'Приложение банка не открывается после обновления'],
+  ['ru', 'ужасный сервис'],
+  ['ru', 'Привет'],
+  ['ru', '@support_bank почему списали комиссию? https://example.com/x'],
+  ['kk', 'Қосымша өте ыңғайлы, рахмет сіздерге'],
+  ['kk', 'Бұл ойын маған ұнамады'],
+  ['kk', 'Тапсырыс әлі келген жоқ'],
+  ['kk', 'Жақсы қызмет көрсетеді'],
+  ['kk', 'Оте жаксы ойын екен'],
+  ['kk', 'Óte jaqsy qosymsha, rahmet!'],
+  ['kk', 'Qazaqşa nūsqasy joq, öte jaman'],
+  ['kk', 'ote keremet kitap eken'],
+  ['kk', 'Приложение нормальное, бірақ қазақ тілі жоқ'],
+  ['kk', 'Курьер кешікті, очень долго ждала, сервис нашар'],
+  ['kk', 'Доставка быстрая, рахмет үлкен'],
+  ['uz', "Juda yaxshi ilova, hammaga tavsiya qilaman"],
+  ['uz', "Buyurtma hali ham yo'q, pulimni qaytaring"],
+  ['uz', 'Mahsulot sifati zoʻr, rahmat'],
+  ['uz', 'Bu dastur menga yoqmadi, ko‘p xato bor'],
+  ['uz', 'Ilova ishlamayapti'],
+  ['uz', 'Жуда зўр хизмат, раҳмат'],
+  ['uz', 'Буюртма вақтида келмади, ёмон'],
+  ['uz', 'Телефон яхши экан, тавсия қиламан'],
+  ['en', 'The app keeps crashing every time I open it'],
+  ['en', 'Great service, thank you so much!'],
+  ['en', 'Worst delivery ever'],
+  ['en', "It's not bad at all"],
+  ['en', "Samsung's new phone arrives tomorrow"],
+  ['en', "I'll be there at eight o'clock"],
+  ['other', '😍😍😍👍'],
+  ['other', '12345 !!! 999'],
+  ['other', 'https://example.com/page?id=3'],
+  ['other', '@someone #'],
+  ['other', 'Die Lieferung kam leider viel zu spät und die Verpackung war beschädigt'],
+  ['other', "Le service client ne répond jamais, c'est vraiment décevant"],
+  ['other', 'Дякуємо, доставка прийшла вчора'],
+  ['en', "O'Brien said the refund is on its way"],
+];
+
+describe('detectLanguage', () => {
+  it.each(cases)('%s: %s', (lang, text) => {
+    expect(detectLanguage(text)).toBe(lang);
+  });
+
+  it('covers every language in the table', () => {
+    expect(new Set(cases.map(([lang]) => lang))).toEqual(new Set(['ru', 'kk', 'uz', 'en', 'other']));
+  });
+
+  it('ignores handles and links when they are the only Latin text', () => {
+    expect(detectLanguage('@kaspi_bank https://kaspi.kz приложение снова зависает при оплате')).toBe('ru');
+  });
+
+  it('reads hashtag words once the sign is gone', () => {
+    expect(detectLanguage('#өтежақсы')).toBe('kk');
+  });
+});
