@@ -113,3 +113,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/**
+ * Runs `fn` in a transaction, or inside the caller's when `db` already is one
+ * (a dry-run crawl wraps everything in one transaction that it rolls back).
+ */
+export async function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return fn(db);
+  return db.transaction().execute(fn);
+}

@@ -1,0 +1,115 @@
+import {
+  BlockedError,
+  MissingCredentialsError,
+  RateLimitedError,
+  SourceChangedError,
+} from '../crawlers/errors.ts';
+import type { HttpClient } from '../crawlers/http.ts';
+import { findCrawler } from '../crawlers/registry.ts';
+import type { Crawler } from '../crawlers/types.ts';
+import type { Logger } from '../log/logger.ts';
+import { prepareMentions, storeMentions } from '../pipeline/ingest.ts';
+import { createKeywordMatcher } from '../pipeline/match.ts';
+import { inTransaction, type Db } from '../store/connect.ts';
+import {
+  finishCrawlRun,
+  lastRunCompleted,
+  recordCrawlProgress,
+  startCrawlRun,
+  type CrawlCounts,
+} from '../store/crawl-runs.ts';
+import type { TargetState } from '../store/schema.ts';
+import { recordTargetFailure, recordTargetSuccess } from '../store/targets.ts';
+import { openTickets, type TicketPolicy } from '../tickets/open.ts';
+
+export interface CrawlTarget {
+  id: string;
+  source: string;
+  params: unknown;
+  brand: { id: number; name: string; keywords: readonly string[] };
+}
+
+export interface CrawlDeps {
+  db: Db;
+  /** The polite client for a crawler, spaced by its declared per-host rate. */
+  httpFor(crawler: Crawler): HttpClient;
+  now: () => Date;
+  policy: TicketPolicy;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+export interface CrawlSummary extends CrawlCounts {
+  target: string;
+  status: 'ok' | 'failed';
+  errorKind?: string;
+  error?: string;
+}
+
+/**
+ * The one path of a crawl: fetch a page, parse it, keep the brand's mentions, store them and open
+ * tickets in one transaction per page, then the next page. Cron, the CLI and the tests all call this.
+ */
+export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<CrawlSummary> {
+  const { db, now } = deps;
+  const counts: CrawlCounts = { pages: 0, fetched: 0, new: 0, updated: 0, duplicates: 0, unmatched: 0, tickets: 0 };
+  const runId = await startCrawlRun(db, target.id, now());
+  try {
+    const crawler = findCrawler(target.source);
+    if (!crawler) throw new SourceChangedError(`unknown source "${target.source}"`);
+    const params = crawler.target.parse(target.params);
+    // After an interrupted run, page through everything again: the pages it never reached are older
+    // than the ids it did store, so stopping at those ids would lose them.
+    const mayStopAtSeen = crawler.stopAtSeen && (await lastRunCompleted(db, target.id, runId));
+    const matcher = crawler.matchKeywords ? createKeywordMatcher(target.brand.keywords) : null;
+    let cursor: string | null = null;
+    do {
+      const raw = await crawler.fetchPage(params, cursor, { http: deps.httpFor(crawler), signal: deps.signal });
+      const page = await crawler.parse(raw, { fetchedAt: now() });
+      const batch = prepareMentions(page.mentions, { brandId: target.brand.id, targetId: target.id, matcher }, now());
+      counts.pages++;
+      counts.fetched += page.mentions.length;
+      counts.unmatched += batch.unmatched;
+      const stored = await inTransaction(db, async (trx) => {
+        const result = await storeMentions(trx, batch);
+        const rowsById = new Map(batch.rows.map((row) => [row.external_id, row]));
+        const actionable = result.stored
+          .filter((s) => s.actionable)
+          .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)! }));
+        const tickets = await openTickets(trx, actionable, { brandName: target.brand.name, policy: deps.policy, now: now() });
+        counts.new += result.new;
+        counts.updated += result.updated;
+        counts.duplicates += result.duplicates;
+        counts.tickets += tickets;
+        await recordCrawlProgress(trx, runId, counts);
+        return result;
+      });
+      const sawKnownIds = stored.duplicates + stored.updated > 0;
+      cursor = page.nextCursor;
+      if (mayStopAtSeen && sawKnownIds) break;
+    } while (cursor !== null && counts.pages < crawler.maxPages);
+
+    await finishCrawlRun(db, runId, { status: 'ok' }, now());
+    await recordTargetSuccess(db, target.id, now());
+    deps.log.info({ target: target.id, ...counts }, 'crawl finished');
+    return { target: target.id, status: 'ok', ...counts };
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const failure = classifyFailure(error);
+    await finishCrawlRun(db, runId, { status: 'failed', errorKind: error.name, error: error.message }, now());
+    await recordTargetFailure(db, target.id, { ...failure, error: `${error.name}: ${error.message}` }, now());
+    deps.log.warn({ target: target.id, errorKind: error.name, error: error.message, ...counts }, 'crawl failed');
+    return { target: target.id, status: 'failed', errorKind: error.name, error: error.message, ...counts };
+  }
+}
+
+/** The error class is the policy: what the target's health becomes and whether it counts as an error. */
+function classifyFailure(error: Error): { state: TargetState | null; countsAsError: boolean } {
+  if (error instanceof RateLimitedError) return { state: 'degraded', countsAsError: false };
+  if (error instanceof BlockedError) return { state: 'blocked', countsAsError: true };
+  if (error instanceof SourceChangedError || error instanceof MissingCredentialsError) {
+    return { state: 'needs_action', countsAsError: true };
+  }
+  if (error.name === 'ZodError') return { state: 'needs_action', countsAsError: true };
+  return { state: 'degraded', countsAsError: true };
+}

@@ -1,0 +1,118 @@
+import { sql } from 'kysely';
+import { planTicketAlerts } from '../alerts/ticket-created.ts';
+import type { Db } from '../store/connect.ts';
+import type { NewMention } from '../store/schema.ts';
+
+/** Who gets a new ticket: routing to a team and the push destinations, from config. */
+export interface TicketPolicy {
+  defaultTeam: string;
+  helpdesks: readonly { id: string }[];
+  channels: readonly { id: string; events: readonly string[] }[];
+}
+
+export interface ActionableMention {
+  id: string;
+  row: NewMention;
+}
+
+// Held until commit: tickets get their seq in commit order, so the pull API's `seq > cursor` never skips.
+const TICKET_SEQ_LOCK = 7262001;
+
+/**
+ * Opens one ticket per actionable mention, with its outbox and alert rows, inside the caller's
+ * transaction. The unique mention_id makes a second call for the same mention a no-op.
+ */
+export async function openTickets(
+  trx: Db,
+  mentions: readonly ActionableMention[],
+  ctx: { brandName: string; policy: TicketPolicy; now: Date },
+): Promise<number> {
+  if (mentions.length === 0) return 0;
+  await sql`SELECT pg_advisory_xact_lock(${TICKET_SEQ_LOCK})`.execute(trx);
+  const tickets = await trx
+    .insertInto('tickets')
+    .values(
+      mentions.map(({ id, row }) => ({
+        seq: sql<string>`nextval('ticket_seq')`,
+        mention_id: id,
+        brand_id: row.brand_id,
+        team: ctx.policy.defaultTeam,
+        status: 'new' as const,
+        priority: row.rating !== null && row.rating !== undefined && row.rating <= 1 ? 'high' : 'normal',
+        title: ticketTitle(row),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+      })),
+    )
+    .onConflict((oc) => oc.column('mention_id').doNothing())
+    .returningAll()
+    .execute();
+  if (tickets.length === 0) return 0;
+
+  const byMention = new Map(mentions.map((m) => [m.id, m]));
+  for (const ticket of tickets) {
+    const mention = byMention.get(ticket.mention_id);
+    if (!mention) continue;
+    const payload = {
+      type: 'ticket.created',
+      timestamp: ctx.now.toISOString(),
+      data: { ticket: ticketJson(ticket, ctx.brandName), mention: mentionJson(mention) },
+    };
+    for (const helpdesk of ctx.policy.helpdesks) {
+      await trx
+        .insertInto('outbox')
+        .values({
+          message_id: `msg_ticket_${ticket.id}_helpdesk_${helpdesk.id}`,
+          destination_kind: 'helpdesk',
+          destination_id: helpdesk.id,
+          event_type: 'ticket.created',
+          ticket_id: ticket.id,
+          payload: JSON.stringify(payload),
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: ctx.now,
+          created_at: ctx.now,
+        })
+        .execute();
+    }
+    await planTicketAlerts(trx, { ticket, brandName: ctx.brandName, payload, channels: ctx.policy.channels, now: ctx.now });
+  }
+  return tickets.length;
+}
+
+function ticketTitle(row: NewMention): string {
+  const label = row.rating ? `${row.rating}★` : row.sentiment;
+  const author = JSON.parse(row.author) as { name?: string | null };
+  const text = row.title ? `${row.title}: ${row.text}` : row.text;
+  const excerpt = text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  return `[${label}][${row.source}] ${author.name ?? 'unknown'}: ${excerpt}`;
+}
+
+function ticketJson(ticket: { id: string; seq: string; status: string; priority: string; team: string; title: string; created_at: Date }, brand: string) {
+  return {
+    id: ticket.id,
+    seq: ticket.seq,
+    status: ticket.status,
+    priority: ticket.priority,
+    team: ticket.team,
+    title: ticket.title,
+    brand,
+    created_at: new Date(ticket.created_at).toISOString(),
+  };
+}
+
+function mentionJson({ id, row }: ActionableMention) {
+  return {
+    id,
+    source: row.source,
+    external_id: row.external_id,
+    url: row.url,
+    author: JSON.parse(row.author) as unknown,
+    title: row.title,
+    text: row.text,
+    rating: row.rating,
+    published_at: row.published_at ? new Date(row.published_at).toISOString() : null,
+    lang: row.lang,
+    sentiment: { label: row.sentiment, score: row.sentiment_score, model: row.sentiment_model },
+  };
+}
