@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../log/logger.ts';
+import type { Store } from '../store/connect.ts';
+import { createTestStore } from '../tests/helpers/test-store.ts';
+import { startWebhookReceiver } from '../tests/helpers/webhook-receiver.ts';
+import { deliverDueOutbox, retryDelayMs, type DeliveryDeps } from './outbox.ts';
+
+const SECRET = 'a-plain-secret-of-16+chars';
+const policy = { maxAttempts: 4, initialDelaySeconds: 5, maxDelaySeconds: 60, timeoutSeconds: 2 };
+
+describe('retryDelayMs', () => {
+  it('doubles per attempt within [half, full] of the step, capped, never before Retry-After', () => {
+    expect(retryDelayMs(1, policy, null, () => 0)).toBe(2_500);
+    expect(retryDelayMs(1, policy, null, () => 0.999999)).toBeCloseTo(5_000, -1);
+    expect(retryDelayMs(3, policy, null, () => 1)).toBe(20_000);
+    expect(retryDelayMs(10, policy, null, () => 1)).toBe(60_000);
+    expect(retryDelayMs(1, policy, 30_000, () => 0)).toBe(30_000);
+  });
+});
+
+describe('deliverDueOutbox', () => {
+  let store: Store;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let clock = new Date('2026-11-22T10:00:00Z');
+  let deps: DeliveryDeps;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    // /flaky fails twice then succeeds; /down always fails; /gone says the endpoint is gone.
+    receiver = await startWebhookReceiver((path, n) => (path === '/flaky' ? (n <= 2 ? 503 : 200) : path === '/down' ? 500 : path === '/gone' ? 410 : 200));
+    deps = {
+      db: store.db,
+      now: () => clock,
+      policy,
+      log: silentLogger,
+      random: () => 1,
+      destinationOf: (_kind, id) => (id === 'unknown' ? undefined : { url: `${receiver.url}/${id}`, secret: SECRET }),
+    };
+    for (const id of ['flaky', 'down', 'gone', 'unknown']) {
+      await store.db
+        .insertInto('outbox')
+        .values({ message_id: `msg_${id}`, destination_kind: 'helpdesk', destination_id: id, event_type: 'ticket.created', payload: JSON.stringify({ id }), status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+        .execute();
+    }
+  });
+  afterAll(async () => {
+    await store?.close();
+    await receiver?.close();
+  });
+
+  const rows = async () =>
+    Object.fromEntries(
+      (await store.db.selectFrom('outbox').select(['destination_id', 'status', 'attempts', 'last_status', 'last_error', 'next_attempt_at']).execute()).map((r) => [r.destination_id, r]),
+    );
+
+  it('retries with backoff, delivers the flaky one, and marks the hopeless ones dead visibly', async () => {
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 2 });
+    let state = await rows();
+    expect(state.gone).toMatchObject({ status: 'dead', attempts: 1, last_status: 410 });
+    expect(state.unknown).toMatchObject({ status: 'dead', attempts: 1, last_error: 'helpdesk "unknown" is no longer configured' });
+    expect(state.flaky!.next_attempt_at.getTime() - clock.getTime()).toBe(5_000);
+
+    // Nothing is due until the backoff has passed.
+    clock = new Date(clock.getTime() + 4_000);
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0 });
+    clock = new Date(clock.getTime() + 1_000);
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 0 });
+    state = await rows();
+    expect(state.down!.next_attempt_at.getTime() - clock.getTime()).toBe(10_000);
+
+    clock = new Date(clock.getTime() + 10_000);
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 1, dead: 0 });
+    clock = new Date(clock.getTime() + 20_000);
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 1 });
+    state = await rows();
+    expect(state.flaky).toMatchObject({ status: 'delivered', attempts: 3, last_status: 200 });
+    expect(state.down).toMatchObject({ status: 'dead', attempts: 4, last_status: 500 });
+    expect(receiver.received.filter((r) => r.path === '/flaky').map((r) => r.headers['webhook-id'])).toEqual(['msg_flaky', 'msg_flaky', 'msg_flaky']);
+  });
+
+  it('takes back a row whose worker died mid-delivery once its lease runs out', async () => {
+    await store.db
+      .insertInto('outbox')
+      .values({ message_id: 'msg_lease', destination_kind: 'channel', destination_id: 'ok', event_type: 'ticket.created', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+      .execute();
+    // A worker that claims and then crashes: simulated by a sender that never records an outcome.
+    let claimed!: () => void;
+    const sending = new Promise<void>((resolve) => (claimed = resolve));
+    const crashed = deliverDueOutbox({ ...deps, send: () => (claimed(), new Promise(() => {})) });
+    await sending;
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0 });
+    clock = new Date(clock.getTime() + (policy.timeoutSeconds + 31) * 1000);
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0 });
+    void crashed;
+  });
+});
