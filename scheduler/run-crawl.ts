@@ -6,10 +6,10 @@ import {
 } from '../crawlers/errors.ts';
 import type { HttpClient } from '../crawlers/http.ts';
 import { findCrawler } from '../crawlers/registry.ts';
-import type { Crawler } from '../crawlers/types.ts';
+import type { Crawler, MentionDraft } from '../crawlers/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { prepareMentions, storeMentions } from '../pipeline/ingest.ts';
-import { createKeywordMatcher } from '../pipeline/match.ts';
+import { createKeywordMatcher, type KeywordMatcher } from '../pipeline/match.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import {
   finishCrawlRun,
@@ -66,25 +66,17 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
     do {
       const raw = await crawler.fetchPage(params, cursor, { http: deps.httpFor(crawler), signal: deps.signal });
       const page = await crawler.parse(raw, { fetchedAt: now() });
-      const batch = prepareMentions(page.mentions, { brandId: target.brand.id, targetId: target.id, matcher }, now());
       counts.pages++;
       counts.fetched += page.mentions.length;
-      counts.unmatched += batch.unmatched;
-      const stored = await inTransaction(db, async (trx) => {
-        const result = await storeMentions(trx, batch);
-        const rowsById = new Map(batch.rows.map((row) => [row.external_id, row]));
-        const actionable = result.stored
-          .filter((s) => s.actionable)
-          .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)! }));
-        const tickets = await openTickets(trx, actionable, { brandName: target.brand.name, policy: deps.policy, now: now() });
-        counts.new += result.new;
-        counts.updated += result.updated;
-        counts.duplicates += result.duplicates;
-        counts.tickets += tickets;
+      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, matcher }, async (trx, pageCounts) => {
+        counts.new += pageCounts.new;
+        counts.updated += pageCounts.updated;
+        counts.duplicates += pageCounts.duplicates;
+        counts.unmatched += pageCounts.unmatched;
+        counts.tickets += pageCounts.tickets;
         await recordCrawlProgress(trx, runId, counts);
-        return result;
       });
-      const sawKnownIds = stored.duplicates + stored.updated > 0;
+      const sawKnownIds = result.duplicates + result.updated > 0;
       cursor = page.nextCursor;
       if (mayStopAtSeen && sawKnownIds) break;
     } while (cursor !== null && counts.pages < crawler.maxPages);
@@ -112,4 +104,36 @@ function classifyFailure(error: Error): { state: TargetState | null; countsAsErr
   }
   if (error.name === 'ZodError') return { state: 'needs_action', countsAsError: true };
   return { state: 'degraded', countsAsError: true };
+}
+
+export interface PageCounts {
+  new: number;
+  updated: number;
+  duplicates: number;
+  unmatched: number;
+  tickets: number;
+}
+
+/**
+ * One page through the pipeline in one transaction: keep the brand's mentions, store them, open tickets
+ * for the actionable ones. `inside` runs in the same transaction (crawl progress is written with the page).
+ */
+export async function ingestPage(
+  deps: { db: Db; now: () => Date; policy: TicketPolicy },
+  drafts: readonly MentionDraft[],
+  scope: { brand: CrawlTarget['brand']; targetId: string | null; matcher: KeywordMatcher | null },
+  inside?: (trx: Db, counts: PageCounts) => Promise<void>,
+): Promise<PageCounts> {
+  const batch = prepareMentions(drafts, { brandId: scope.brand.id, targetId: scope.targetId, matcher: scope.matcher }, deps.now());
+  return inTransaction(deps.db, async (trx) => {
+    const stored = await storeMentions(trx, batch);
+    const rowsById = new Map(batch.rows.map((row) => [row.external_id, row]));
+    const actionable = stored.stored
+      .filter((s) => s.actionable)
+      .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)! }));
+    const tickets = await openTickets(trx, actionable, { brandName: scope.brand.name, policy: deps.policy, now: deps.now() });
+    const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: batch.unmatched, tickets };
+    await inside?.(trx, counts);
+    return counts;
+  });
 }

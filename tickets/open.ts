@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import { planTicketAlerts } from '../alerts/ticket-created.ts';
 import type { Db } from '../store/connect.ts';
-import type { NewMention } from '../store/schema.ts';
+import type { NewMention, OutboxTable } from '../store/schema.ts';
 
 /** Who gets a new ticket: routing to a team and the push destinations, from config. */
 export interface TicketPolicy {
@@ -50,32 +50,55 @@ export async function openTickets(
   if (tickets.length === 0) return 0;
 
   const byMention = new Map(mentions.map((m) => [m.id, m]));
+  const outbox: Insertable<OutboxTable>[] = [];
+  const alerts: { ticketId: string; brandId: number; channelId: string; messageId: string }[] = [];
+  const message = (kind: 'helpdesk' | 'channel', destination: string, messageId: string, ticketId: string, payload: object) =>
+    outbox.push({
+      message_id: messageId,
+      destination_kind: kind,
+      destination_id: destination,
+      event_type: 'ticket.created',
+      ticket_id: ticketId,
+      payload: JSON.stringify(payload),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: ctx.now,
+      created_at: ctx.now,
+    });
   for (const ticket of tickets) {
-    const mention = byMention.get(ticket.mention_id);
-    if (!mention) continue;
+    const mention = byMention.get(ticket.mention_id)!;
     const payload = {
       type: 'ticket.created',
       timestamp: ctx.now.toISOString(),
       data: { ticket: ticketJson(ticket, ctx.brandName), mention: mentionJson(mention) },
     };
     for (const helpdesk of ctx.policy.helpdesks) {
+      message('helpdesk', helpdesk.id, `msg_ticket_${ticket.id}_helpdesk_${helpdesk.id}`, ticket.id, payload);
+    }
+    for (const alert of planTicketAlerts({ ticket, brandName: ctx.brandName, payload, channels: ctx.policy.channels })) {
+      message('channel', alert.channelId, alert.messageId, ticket.id, alert.payload);
+      alerts.push({ ticketId: ticket.id, brandId: ticket.brand_id, channelId: alert.channelId, messageId: alert.messageId });
+    }
+  }
+  // One statement per table for the whole page: per-row round trips were most of the ingest cost.
+  if (outbox.length > 0) {
+    const ids = await trx.insertInto('outbox').values(outbox).returning(['id', 'message_id']).execute();
+    const outboxId = new Map(ids.map((r) => [r.message_id, r.id]));
+    if (alerts.length > 0) {
       await trx
-        .insertInto('outbox')
-        .values({
-          message_id: `msg_ticket_${ticket.id}_helpdesk_${helpdesk.id}`,
-          destination_kind: 'helpdesk',
-          destination_id: helpdesk.id,
-          event_type: 'ticket.created',
-          ticket_id: ticket.id,
-          payload: JSON.stringify(payload),
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: ctx.now,
-          created_at: ctx.now,
-        })
+        .insertInto('alerts')
+        .values(
+          alerts.map((a) => ({
+            kind: 'ticket_created',
+            channel_id: a.channelId,
+            ticket_id: a.ticketId,
+            brand_id: a.brandId,
+            outbox_id: outboxId.get(a.messageId)!,
+            created_at: ctx.now,
+          })),
+        )
         .execute();
     }
-    await planTicketAlerts(trx, { ticket, brandName: ctx.brandName, payload, channels: ctx.policy.channels, now: ctx.now });
   }
   return tickets.length;
 }
