@@ -80,6 +80,7 @@ export const init: Migration = {
       CREATE INDEX mentions_brand_idx ON mentions (brand_id, id DESC);
       CREATE INDEX mentions_content_hash_idx ON mentions (content_hash);
       CREATE INDEX mentions_search_idx ON mentions USING gin (search);
+      CREATE INDEX mentions_target_seen_idx ON mentions (target_id, first_seen_at);
 
       -- Ticket seq is the pull API's cursor: assigned under an advisory lock inside the writing
       -- transaction, so seq order is commit order and a reader never skips a late committer.
@@ -116,6 +117,8 @@ export const init: Migration = {
         created_at timestamptz NOT NULL
       );
       CREATE INDEX outbox_due_idx ON outbox (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX outbox_ticket_idx ON outbox (ticket_id);
+      CREATE INDEX outbox_status_idx ON outbox (status, id DESC);
 
       CREATE TABLE alerts (
         id bigserial PRIMARY KEY,

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Db } from '../store/connect.ts';
+import { createAuthHook } from './auth.ts';
+import { installProblemHandlers } from './errors.ts';
+import { transformOpenApiDocument, transformRouteSchema } from './openapi.ts';
+import { registerDeliveryRoutes } from './routes/deliveries.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerMentionRoutes } from './routes/mentions.ts';
+import { registerTargetRoutes } from './routes/targets.ts';
+import { registerTicketRoutes } from './routes/tickets.ts';
+import type { ApiDeps } from './types.ts';
+
+export interface BuildAppDeps {
+  db: Db;
+  storeKind: 'pglite' | 'postgres';
+  now?: () => Date;
+  logger?: boolean | object;
+  version?: string;
+}
+
+const REDACTED_PATHS = ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'];
+
+export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
+  const apiDeps: ApiDeps = {
+    db: deps.db,
+    storeKind: deps.storeKind,
+    now: deps.now ?? (() => new Date()),
+    version: deps.version ?? readPackageVersion(),
+  };
+  const app = Fastify({ logger: buildLoggerOptions(deps.logger) });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('apiKey', null);
+  installProblemHandlers(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'earshot API',
+        description: 'Mentions, the ticket change feed for helpdesks, target health and deliveries.',
+        version: apiDeps.version,
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key: esk_…' } },
+      },
+      security: [{ bearerAuth: [] }],
+      tags: [
+        { name: 'system' },
+        { name: 'mentions' },
+        { name: 'tickets' },
+        { name: 'targets' },
+        { name: 'deliveries' },
+      ],
+    },
+    transform: transformRouteSchema,
+    transformObject: transformOpenApiDocument,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const zodApp = app.withTypeProvider<ZodTypeProvider>();
+  registerHealthRoutes(zodApp, apiDeps);
+  await zodApp.register(
+    async (api) => {
+      api.addHook('onRequest', createAuthHook(apiDeps));
+      const zodApi = api.withTypeProvider<ZodTypeProvider>();
+      registerMentionRoutes(zodApi, apiDeps);
+      registerTicketRoutes(zodApi, apiDeps);
+      registerTargetRoutes(zodApi, apiDeps);
+      registerDeliveryRoutes(zodApi, apiDeps);
+    },
+    { prefix: '/api/v1' },
+  );
+  // Not ready()-ed: the caller may still register more (the web UI); inject() and listen() make it ready.
+  return app;
+}
+
+function buildLoggerOptions(logger: boolean | object | undefined): boolean | object {
+  if (!logger) return false;
+  const base = logger === true ? {} : (logger as { redact?: string[] | { paths?: string[]; censor?: unknown } });
+  const callerPaths = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
+  const censor = Array.isArray(base.redact) ? undefined : base.redact?.censor;
+  // Keys must never reach a log line, whatever the caller's logger options say.
+  return { ...base, redact: { paths: [...new Set([...REDACTED_PATHS, ...callerPaths])], censor: censor ?? '[redacted]' } };
+}
+
+function readPackageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}

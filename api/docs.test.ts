@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../store/connect.ts';
+import { createTestStore } from '../tests/helpers/test-store.ts';
+import { buildApp } from './app.ts';
+
+interface Operation {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
+  security?: unknown[];
+  responses?: Record<string, { content?: Record<string, unknown> }>;
+}
+
+describe('OpenAPI and docs', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    store = await createTestStore();
+    app = await buildApp({ db: store.db, storeKind: store.kind, version: '1.2.3' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it('serves swagger-ui at /docs without a key', async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.body).toContain('Swagger UI');
+  });
+
+  it('describes every route with operationId, summary, tags and response schemas', async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as {
+      openapi: string;
+      info: { version: string };
+      security: unknown[];
+      components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+      paths: Record<string, Record<string, Operation>>;
+    };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.info.version).toBe('1.2.3');
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/v1/deliveries', '/api/v1/mentions', '/api/v1/targets', '/api/v1/tickets', '/health',
+    ]);
+    const operationIds = new Set<string>();
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      expect(Object.keys(methods), path).toEqual(['get']);
+      const op = methods.get as Operation;
+      expect(op.operationId, path).toBeTruthy();
+      operationIds.add(op.operationId as string);
+      expect(op.summary, path).toBeTruthy();
+      expect(op.tags?.length, path).toBeGreaterThan(0);
+      expect(op.responses?.['200']?.content?.['application/json'], path).toBeTruthy();
+      expect(op.responses?.['500']?.content?.['application/problem+json'], path).toBeTruthy();
+      if (path !== '/health') expect(op.responses?.['401']?.content?.['application/problem+json'], path).toBeTruthy();
+    }
+    expect(operationIds.size).toBe(5);
+    expect(doc.paths['/health']?.get?.security).toEqual([]);
+    expect(Object.keys(doc.components.schemas).sort()).toEqual(
+      ['Author', 'Delivery', 'Mention', 'Problem', 'Sentiment', 'TargetHealth', 'Ticket'],
+    );
+  });
+});

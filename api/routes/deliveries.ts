@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { listDeliveries, type Delivery } from '../../store/deliveries.ts';
+import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
+import { describeProblems } from '../errors.ts';
+import {
+  apiSchemaRegistry, formatTimestamp, nullableTimestampSchema, pageSchema, timestampSchema,
+} from '../schemas.ts';
+import type { ApiDeps, ZodApp } from '../types.ts';
+
+const OUTBOX_STATUSES = ['pending', 'delivered', 'dead'] as const;
+
+const deliverySchema = z
+  .object({
+    id: z.string(),
+    message_id: z.string(),
+    destination_kind: z.enum(['helpdesk', 'channel']),
+    destination_id: z.string(),
+    event_type: z.string(),
+    ticket_id: z.string().nullable(),
+    status: z.enum(OUTBOX_STATUSES),
+    attempts: z.number().int(),
+    next_attempt_at: timestampSchema,
+    last_attempt_at: nullableTimestampSchema,
+    last_status: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    delivered_at: nullableTimestampSchema,
+    created_at: timestampSchema,
+  })
+  .register(apiSchemaRegistry, { id: 'Delivery' });
+
+const querySchema = z.object({
+  status: z.enum(OUTBOX_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: cursorParam(z.object({ id: bigIdString })).optional(),
+});
+
+export function registerDeliveryRoutes(app: ZodApp, deps: ApiDeps): void {
+  app.get(
+    '/deliveries',
+    {
+      schema: {
+        operationId: 'listDeliveries',
+        summary: 'Outbound deliveries (helpdesk pushes, alerts), newest first',
+        description: 'Filter by status=dead to see what gave up after its retries.',
+        tags: ['deliveries'],
+        querystring: querySchema,
+        response: { 200: pageSchema(deliverySchema), ...describeProblems(400, 401, 403, 500) },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const { deliveries, hasMore } = await listDeliveries(deps.db, { status, limit, beforeId: cursor?.id });
+      const last = deliveries.at(-1);
+      return {
+        data: deliveries.map(formatDelivery),
+        next_cursor: hasMore && last ? encodeCursor({ id: last.id }) : null,
+        has_more: hasMore,
+      };
+    },
+  );
+}
+
+function formatDelivery(d: Delivery): z.output<typeof deliverySchema> {
+  return {
+    id: d.id,
+    message_id: d.messageId,
+    destination_kind: d.destinationKind,
+    destination_id: d.destinationId,
+    event_type: d.eventType,
+    ticket_id: d.ticketId,
+    status: d.status,
+    attempts: d.attempts,
+    next_attempt_at: formatTimestamp(d.nextAttemptAt),
+    last_attempt_at: formatTimestamp(d.lastAttemptAt),
+    last_status: d.lastStatus,
+    last_error: d.lastError,
+    delivered_at: formatTimestamp(d.deliveredAt),
+    created_at: formatTimestamp(d.createdAt),
+  };
+}

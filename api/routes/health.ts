@@ -1,0 +1,49 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { describeProblems, sendProblem } from '../errors.ts';
+import type { ApiDeps, ZodApp } from '../types.ts';
+
+const DB_TIMEOUT_MS = 2_000;
+
+const healthSchema = z.object({
+  status: z.literal('ok'),
+  db: z.enum(['pglite', 'postgres']),
+  version: z.string(),
+});
+
+export function registerHealthRoutes(app: ZodApp, deps: ApiDeps): void {
+  app.get(
+    '/health',
+    {
+      schema: {
+        operationId: 'getHealth',
+        summary: 'Liveness and database check',
+        description: 'Needs no API key. Answers 503 when the database does not answer `select 1`.',
+        tags: ['system'],
+        security: [],
+        response: { 200: healthSchema, ...describeProblems(500, 503) },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await pingDatabase(deps);
+      } catch (err) {
+        request.log.warn({ err }, 'health check: database did not answer');
+        return sendProblem(request, reply, 503, 'The database did not answer.');
+      }
+      return { status: 'ok' as const, db: deps.storeKind, version: deps.version };
+    },
+  );
+}
+
+async function pingDatabase(deps: ApiDeps): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${DB_TIMEOUT_MS} ms`)), DB_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([sql`select 1`.execute(deps.db), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

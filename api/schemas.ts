@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { MentionAuthor } from '../crawlers/types.ts';
+
+/** Schemas named in the OpenAPI components; private, so schemas registered elsewhere never leak in. */
+export const apiSchemaRegistry = z.registry<{ id: string; description?: string }>();
+
+export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive', 'mixed', 'unscored'] as const;
+
+export const timestampSchema = z.iso.datetime();
+export const nullableTimestampSchema = timestampSchema.nullable();
+
+export const sentimentSchema = z
+  .object({
+    label: z.enum(SENTIMENT_LABELS),
+    score: z.number().nullable(),
+    model: z.string(),
+  })
+  .register(apiSchemaRegistry, { id: 'Sentiment' });
+
+export const authorSchema = z
+  .object({
+    name: z.string().nullable(),
+    handle: z.string().nullable(),
+    id: z.string().nullable(),
+    url: z.string().nullable(),
+    followers: z.number().nullable(),
+  })
+  .register(apiSchemaRegistry, { id: 'Author' });
+
+export function formatTimestamp(value: Date): string;
+export function formatTimestamp(value: Date | null): string | null;
+export function formatTimestamp(value: Date | null): string | null {
+  return value === null ? null : value.toISOString();
+}
+
+/** jsonb authors vary by source; the API always shows every field, null when the source did not say. */
+export function formatAuthor(author: Partial<MentionAuthor> | null): z.output<typeof authorSchema> {
+  return {
+    name: author?.name ?? null,
+    handle: author?.handle ?? null,
+    id: author?.id ?? null,
+    url: author?.url ?? null,
+    followers: author?.followers ?? null,
+  };
+}
+
+export function formatSentiment(label: (typeof SENTIMENT_LABELS)[number], score: number | null, model: string) {
+  return { label, score, model };
+}
+
+/** Envelope shared by the paged list endpoints. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    data: z.array(item),
+    next_cursor: z.string().nullable().describe('Pass as `cursor` to get the next page; null when there is none'),
+    has_more: z.boolean(),
+  });
+}

@@ -1,0 +1,113 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from './connect.ts';
+
+export const API_KEY_SCOPES = ['read', 'write'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+const KEY_PREFIX = 'esk_';
+const KEY_FORMAT = /^esk_[A-Za-z0-9_-]{32,}$/;
+
+export interface CreatedApiKey {
+  id: number;
+  name: string;
+  prefix: string;
+  scopes: ApiKeyScope[];
+  /** The plaintext key: shown once, never stored. */
+  key: string;
+}
+
+export interface FoundApiKey {
+  id: number;
+  name: string;
+  scopes: ApiKeyScope[];
+  lastUsedAt: Date | null;
+}
+
+export interface ApiKeySummary {
+  id: number;
+  name: string;
+  prefix: string;
+  scopes: ApiKeyScope[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export function hashApiKey(plaintext: string): string {
+  return createHash('sha256').update(plaintext, 'utf8').digest('hex');
+}
+
+export async function createApiKey(
+  db: Db,
+  input: { name: string; scopes: readonly ApiKeyScope[] },
+): Promise<CreatedApiKey> {
+  const scopes = normalizeScopes(input.scopes);
+  const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+  const prefix = key.slice(KEY_PREFIX.length, KEY_PREFIX.length + 8);
+  const row = await db
+    .insertInto('api_keys')
+    .values({ name: input.name, prefix, key_hash: hashApiKey(key), scopes: JSON.stringify(scopes) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, name: input.name, prefix, scopes, key };
+}
+
+/** The active key matching a plaintext, or null (unknown, malformed or revoked). */
+export async function findApiKey(db: Db, plaintext: string): Promise<FoundApiKey | null> {
+  if (!KEY_FORMAT.test(plaintext)) return null;
+  const row = await db
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'scopes', 'last_used_at'])
+    .where('key_hash', '=', hashApiKey(plaintext))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) return null;
+  return { id: row.id, name: row.name, scopes: normalizeScopes(row.scopes), lastUsedAt: row.last_used_at };
+}
+
+export async function listApiKeys(db: Db): Promise<ApiKeySummary[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'prefix', 'scopes', 'created_at', 'last_used_at', 'revoked_at'])
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: normalizeScopes(row.scopes),
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  }));
+}
+
+/** Revokes a key; false when it does not exist or was already revoked. */
+export async function revokeApiKey(db: Db, id: number, now: Date = new Date()): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Records a use of the key unless one was recorded less than `minIntervalMs` ago; the guard sits in the
+ * WHERE clause so several API processes sharing a database still write at most once per interval.
+ */
+export async function touchApiKey(db: Db, id: number, now: Date, minIntervalMs = 60_000): Promise<boolean> {
+  const threshold = new Date(now.getTime() - minIntervalMs);
+  const result = await db
+    .updateTable('api_keys')
+    .set({ last_used_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', threshold)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+function normalizeScopes(scopes: readonly string[]): ApiKeyScope[] {
+  return API_KEY_SCOPES.filter((scope) => scopes.includes(scope));
+}

@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import type { MentionAuthor, MentionMetrics, MentionReply } from '../crawlers/types.ts';
+import type { Db } from './connect.ts';
+import type { SentimentLabel } from './schema.ts';
+
+export interface MentionListFilter {
+  brand?: string | undefined;
+  source?: string | undefined;
+  sentiment?: SentimentLabel | undefined;
+  /** Mentions published (or, when the source gave no date, first seen) at or after this instant. */
+  since?: Date | undefined;
+  /** Keyset cursor: only mentions with an id below this one. */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+export interface MentionListItem {
+  id: string;
+  source: string;
+  externalId: string;
+  brand: string;
+  targetId: string | null;
+  url: string | null;
+  author: MentionAuthor;
+  title: string | null;
+  text: string;
+  rating: number | null;
+  publishedAt: Date | null;
+  firstSeenAt: Date;
+  updatedAt: Date;
+  lang: string;
+  sentiment: SentimentLabel;
+  sentimentScore: number | null;
+  sentimentModel: string;
+  actionable: boolean;
+  metrics: MentionMetrics;
+  reply: MentionReply | null;
+}
+
+/** Newest first by id; fetches one extra row to tell whether another page exists. */
+export async function listMentions(db: Db, filter: MentionListFilter): Promise<{ mentions: MentionListItem[]; hasMore: boolean }> {
+  let query = db
+    .selectFrom('mentions as m')
+    .innerJoin('brands as b', 'b.id', 'm.brand_id')
+    .select([
+      'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id', 'm.url', 'm.author', 'm.title',
+      'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', 'm.sentiment',
+      'm.sentiment_score', 'm.sentiment_model', 'm.actionable', 'm.metrics', 'm.reply',
+    ])
+    .orderBy('m.id', 'desc')
+    .limit(filter.limit + 1);
+  if (filter.brand !== undefined) query = query.where('b.name', '=', filter.brand);
+  if (filter.source !== undefined) query = query.where('m.source', '=', filter.source);
+  if (filter.sentiment !== undefined) query = query.where('m.sentiment', '=', filter.sentiment);
+  if (filter.since !== undefined) {
+    query = query.where(sql<Date>`coalesce(m.published_at, m.first_seen_at)`, '>=', filter.since);
+  }
+  if (filter.beforeId !== undefined) query = query.where('m.id', '<', filter.beforeId);
+  const rows = await query.execute();
+  const hasMore = rows.length > filter.limit;
+  return {
+    hasMore,
+    mentions: rows.slice(0, filter.limit).map((row) => ({
+      id: row.id,
+      source: row.source,
+      externalId: row.external_id,
+      brand: row.brand,
+      targetId: row.target_id,
+      url: row.url,
+      author: row.author,
+      title: row.title,
+      text: row.text,
+      rating: row.rating,
+      publishedAt: row.published_at,
+      firstSeenAt: row.first_seen_at,
+      updatedAt: row.updated_at,
+      lang: row.lang,
+      sentiment: row.sentiment,
+      sentimentScore: row.sentiment_score,
+      sentimentModel: row.sentiment_model,
+      actionable: row.actionable,
+      metrics: row.metrics,
+      reply: row.reply,
+    })),
+  };
+}

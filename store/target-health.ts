@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import type { Db } from './connect.ts';
+import type { CrawlRunStatus, TargetState } from './schema.ts';
+
+export interface TargetLastRun {
+  status: CrawlRunStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  fetched: number;
+  new: number;
+  updated: number;
+  duplicates: number;
+  tickets: number;
+  error: string | null;
+}
+
+export interface TargetHealth {
+  id: string;
+  source: string;
+  brand: string;
+  state: TargetState;
+  enabled: boolean;
+  schedule: string;
+  lastRunAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastErrorAt: Date | null;
+  lastError: string | null;
+  consecutiveErrors: number;
+  nextRunAt: Date | null;
+  /** Mentions of the target first seen in the 24 hours before `now`. */
+  mentions24h: number;
+  lastRun: TargetLastRun | null;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<TargetHealth[]> {
+  const since = new Date(opts.now.getTime() - DAY_MS);
+  const [targets, counts, runs] = await Promise.all([
+    db
+      .selectFrom('targets as t')
+      .innerJoin('brands as b', 'b.id', 't.brand_id')
+      .select([
+        't.id', 't.source', 'b.name as brand', 't.state', 't.enabled', 't.schedule', 't.last_run_at',
+        't.last_success_at', 't.last_error_at', 't.last_error', 't.consecutive_errors', 't.next_run_at',
+      ])
+      .orderBy('t.id')
+      .execute(),
+    db
+      .selectFrom('mentions')
+      .select(['target_id', (eb) => eb.fn.countAll<string>().as('count')])
+      .where('target_id', 'is not', null)
+      .where('first_seen_at', '>', since)
+      .where('first_seen_at', '<=', opts.now)
+      .groupBy('target_id')
+      .execute(),
+    db
+      .selectFrom('crawl_runs')
+      .distinctOn('target_id')
+      .select(['target_id', 'status', 'started_at', 'finished_at', 'fetched', 'new', 'updated', 'duplicates', 'tickets', 'error'])
+      .orderBy('target_id')
+      .orderBy(sql`id`, 'desc')
+      .execute(),
+  ]);
+  const countByTarget = new Map(counts.map((row) => [row.target_id, Number(row.count)]));
+  const runByTarget = new Map(runs.map((row) => [row.target_id, row]));
+  return targets.map((target) => {
+    const run = runByTarget.get(target.id);
+    return {
+      id: target.id,
+      source: target.source,
+      brand: target.brand,
+      state: target.state,
+      enabled: target.enabled,
+      schedule: target.schedule,
+      lastRunAt: target.last_run_at,
+      lastSuccessAt: target.last_success_at,
+      lastErrorAt: target.last_error_at,
+      lastError: target.last_error,
+      consecutiveErrors: target.consecutive_errors,
+      nextRunAt: target.next_run_at,
+      mentions24h: countByTarget.get(target.id) ?? 0,
+      lastRun: run
+        ? {
+            status: run.status,
+            startedAt: run.started_at,
+            finishedAt: run.finished_at,
+            fetched: run.fetched,
+            new: run.new,
+            updated: run.updated,
+            duplicates: run.duplicates,
+            tickets: run.tickets,
+            error: run.error,
+          }
+        : null,
+    };
+  });
+}
