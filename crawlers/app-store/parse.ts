@@ -33,7 +33,9 @@ export function parseReviews(raw: RawPage, _ctx: ParseContext): ParsedPage {
 
   const mentions: MentionDraft[] = [];
   entries.forEach((candidate, index) => {
-    if (!('im:rating' in candidate)) return;
+    // Old feeds open with an entry describing the app itself (it has im:name); anything else must be a
+    // review, so an entry that lost its rating is a changed shape, not something to skip silently.
+    if (!('im:rating' in candidate) && 'im:name' in candidate) return;
     const checked = reviewEntrySchema.safeParse(candidate);
     if (!checked.success) {
       throw toSourceChanged(checked.error.issues, Array.isArray(entry) ? `feed.entry[${index}]` : 'feed.entry');
