@@ -22,7 +22,7 @@ describe('config with the crawler registry', () => {
   it('loads the example file', () => {
     const config = loadConfig(examplePath, { env: {} });
     expect(config.targets.map((target) => target.source)).toEqual(['rss', 'rss', 'app-store', 'app-store']);
-    expect(redactConfig(config).channels[0]?.secret).toBe('***');
+    expect(redactConfig(config)).toEqual(config);
   });
 
   it('takes an rss feed target and an app-store target', () => {
