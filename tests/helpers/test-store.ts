@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -40,4 +42,24 @@ async function withAdmin<T>(databaseUrl: string, fn: (client: pg.Client) => Prom
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Environment for a child `earshot` process with its own empty database: a PGlite data directory,
+ * or a fresh PostgreSQL database when DATABASE_URL is set. `drop()` removes it.
+ */
+export async function createTestDatabaseEnv(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    const name = `earshot_cli_${randomBytes(6).toString('hex')}`;
+    await withAdmin(databaseUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+    const url = new URL(databaseUrl);
+    url.pathname = `/${name}`;
+    return {
+      env: { DATABASE_URL: url.toString() },
+      drop: () => withAdmin(databaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-cli-'));
+  return { env: { EARSHOT_DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,0 +1,14 @@
+import { benchIngest } from './ingest.ts';
+
+// `npm run bench -- <name>`: every benchmark prints JSON lines on stdout.
+const benches: Record<string, () => Promise<void>> = {
+  ingest: () => benchIngest({ n: Number(process.env.BENCH_N ?? 10_000), databaseUrl: process.env.DATABASE_URL }),
+};
+
+const names = process.argv.slice(2);
+const unknown = names.filter((n) => !Object.hasOwn(benches, n));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench: ${unknown.join(', ')} (benches: ${Object.keys(benches).join(', ')})\n`);
+  process.exit(2);
+}
+for (const name of names.length > 0 ? names : Object.keys(benches)) await benches[name]!();

@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../store/connect.ts';
+import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { createTestDatabaseEnv } from './helpers/test-store.ts';
+
+const BIN = new URL('../bin/earshot.js', import.meta.url).pathname;
+const APP_STORE_FIXTURE = new URL('../crawlers/app-store/fixtures/customerreviews-us-full.json', import.meta.url).pathname;
+const RSS_FIXTURE = new URL('../crawlers/rss/fixtures/guardian-trimmed.rss', import.meta.url).pathname;
+const scratch = mkdtempSync(join(tmpdir(), 'earshot-cli-files-'));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function earshot(args: string[], env: Record<string, string> = {}, onSpawn?: (child: ChildProcess) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const { DATABASE_URL: _url, EARSHOT_DATA_DIR: _dir, ...base } = process.env;
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, LOG_LEVEL: 'silent', ...env } });
+    onSpawn?.(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const lastJsonLine = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+
+describe('earshot parse', () => {
+  it('prints one valid mention per line for a recording it has not seen', async () => {
+    const run = await earshot(['parse', 'app-store', APP_STORE_FIXTURE]);
+    expect(run.code).toBe(0);
+    const mentions = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(mentions).toHaveLength(50);
+    for (const m of mentions) {
+      expect(m).toMatchObject({ source: 'app-store', externalId: expect.stringMatching(/^\d+$/), text: expect.any(String) });
+      expect(m.rating).toBeGreaterThanOrEqual(1);
+      expect(Number.isNaN(Date.parse(m.publishedAt as string))).toBe(false);
+    }
+    const rss = await earshot(['parse', 'rss', RSS_FIXTURE]);
+    expect(rss.code).toBe(0);
+    expect(rss.stdout.trim().split('\n')).toHaveLength(10);
+  });
+
+  it('prints nothing for an empty feed and exits 0; fails clearly on a page of another shape', async () => {
+    const recording = JSON.parse(readFileSync(APP_STORE_FIXTURE, 'utf8')) as { feed: Record<string, unknown> };
+    delete recording.feed.entry;
+    const empty = join(scratch, 'empty.json');
+    writeFileSync(empty, JSON.stringify(recording));
+    expect(await earshot(['parse', 'app-store', empty])).toMatchObject({ code: 0, stdout: '' });
+
+    const other = join(scratch, 'other.json');
+    writeFileSync(other, JSON.stringify({ feed: { entry: [{ id: 5 }] } }));
+    const changed = await earshot(['parse', 'app-store', other]);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/feed\.entry/);
+
+    expect((await earshot(['parse', 'nope', other])).code).toBe(2);
+  });
+});
+
+describe('earshot config', () => {
+  it('checks the example and reports a bad file with path and line', async () => {
+    expect((await earshot(['config', 'check'])).code).toBe(0);
+    const bad = join(scratch, 'bad.yaml');
+    writeFileSync(bad, readFileSync(new URL('../config/earshot.example.yaml', import.meta.url), 'utf8').replace('"15 */2 * * *"', '"*/61 * * * *"'));
+    const run = await earshot(['config', 'check', bad]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/bad\.yaml:\d+:\d+: targets\[0\]\.schedule: invalid cron expression "\*\/61 \* \* \* \*"/);
+    const schema = JSON.parse((await earshot(['config', 'schema'])).stdout) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['brands', 'targets', 'channels', 'helpdesks']));
+  });
+});
+
+describe('earshot crawl', () => {
+  let upstream: FixtureServer;
+  let db: Awaited<ReturnType<typeof createTestDatabaseEnv>>;
+  let onPage: (page: number) => void = () => {};
+  const recording = JSON.parse(readFileSync(APP_STORE_FIXTURE, 'utf8')) as { feed: { entry: unknown[] } & Record<string, unknown> };
+  const entries = recording.feed.entry.slice(1);
+
+  beforeAll(async () => {
+    const routes: Record<string, (req: unknown, res: import('node:http').ServerResponse) => void> = {};
+    for (let page = 1; page <= 10; page++) {
+      routes[`/kz/rss/customerreviews/page=${page}/id=42/sortby=mostrecent/json`] = (_req, res) => {
+        onPage(page);
+        const slice = entries.slice((page - 1) * 10, page * 10);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ feed: slice.length ? { ...recording.feed, entry: slice } : { ...recording.feed, entry: undefined } }));
+      };
+    }
+    routes['/feed.xml'] = (_req, res) => res.end(readFileSync(RSS_FIXTURE));
+    upstream = await startFixtureServer(routes);
+    db = await createTestDatabaseEnv();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    await db?.drop();
+  });
+
+  const target = () => JSON.stringify({ appId: '42', country: 'kz', baseUrl: upstream.url });
+
+  it('a child killed half-way, then two runs: nothing lost, nothing twice, and the last adds nothing', async () => {
+    let child: ChildProcess | undefined;
+    onPage = (page) => {
+      if (page === 3) child?.kill('SIGKILL');
+    };
+    const killed = await earshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env, (c) => (child = c));
+    expect(killed.signal).toBe('SIGKILL');
+    onPage = () => {};
+
+    const first = await earshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env);
+    expect(first.code).toBe(0);
+    const summary = lastJsonLine(first.stdout);
+    expect(summary).toMatchObject({ fetched: 49, updated: 0, status: 'ok' });
+    expect(Number(summary.new) + Number(summary.duplicates)).toBe(49);
+    expect(Number(summary.new)).toBeLessThan(49);
+
+    const second = await earshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env);
+    expect(lastJsonLine(second.stdout)).toMatchObject({ new: 0, updated: 0, tickets: 0, duplicates: 10, pages: 1 });
+
+    const store = await openStore(db.env.DATABASE_URL ? { databaseUrl: db.env.DATABASE_URL } : { dataDir: db.env.EARSHOT_DATA_DIR });
+    try {
+      const mentions = await store.db.selectFrom('mentions').select('external_id').execute();
+      expect(new Set(mentions.map((m) => m.external_id)).size).toBe(49);
+      expect(mentions).toHaveLength(49);
+      const tickets = await store.db.selectFrom('tickets').select('mention_id').execute();
+      const lowRated = await store.db.selectFrom('mentions').select('id').where('rating', '<=', 2).execute();
+      expect(tickets.map((t) => t.mention_id).sort()).toEqual(lowRated.map((m) => m.id).sort());
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('--dry-run reports what a crawl would store and keeps nothing', async () => {
+    const args = ['crawl', 'rss', '--target', JSON.stringify({ url: `${upstream.url}/feed.xml` }), '--brand', 'News', '--keywords', 'Trump,FBI'];
+    const dry = await earshot([...args, '--dry-run'], db.env);
+    expect(dry.code).toBe(0);
+    const summary = lastJsonLine(dry.stdout);
+    expect(summary).toMatchObject({ fetched: 10, dryRun: true, status: 'ok' });
+    expect(Number(summary.new)).toBeGreaterThan(0);
+    const real = await earshot(args, db.env);
+    expect(lastJsonLine(real.stdout)).toMatchObject({ new: summary.new, tickets: summary.tickets });
+  });
+
+  it('rejects bad arguments with a clear message', async () => {
+    const run = await earshot(['crawl', 'app-store', '--target', '{"appId":"x"}', '--brand', 'Acme'], db.env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--target appId/);
+  });
+});
