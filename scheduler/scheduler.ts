@@ -15,6 +15,8 @@ export interface SchedulerDeps {
   crawl: CrawlDeps;
   delivery: DeliveryDeps;
   log: Logger;
+  /** How often idle workers look for jobs; pg-boss polls. */
+  pollingIntervalSeconds?: number;
 }
 
 export interface Scheduler {
@@ -42,13 +44,13 @@ export async function startScheduler(deps: SchedulerDeps, targets: readonly Sche
   const enqueueCrawl = (targetId: string) => boss.send(CRAWL_QUEUE, { targetId }, { singletonKey: targetId });
   const kickOutbox = () => boss.send(OUTBOX_QUEUE, {}, { singletonKey: 'outbox' });
 
-  await boss.work<{ targetId: string }>(CRAWL_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
+  await boss.work<{ targetId: string }>(CRAWL_QUEUE, { batchSize: 1, pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 2 }, async ([job]) => {
     const target = job && byId.get(job.data.targetId);
     if (!target) return;
     const summary = await runCrawl(deps.crawl, target);
     if (summary.tickets > 0) await kickOutbox();
   });
-  await boss.work(OUTBOX_QUEUE, { batchSize: 1, pollingIntervalSeconds: 5 }, async () => {
+  await boss.work(OUTBOX_QUEUE, { batchSize: 1, pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 5 }, async () => {
     for (;;) {
       const report = await deliverDueOutbox(deps.delivery);
       if (report.delivered + report.retrying + report.dead === 0) break;

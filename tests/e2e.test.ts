@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../api/app.ts';
 import { createHttpClient } from '../crawlers/http.ts';
 import { silentLogger } from '../log/logger.ts';
 import { runCrawl, type CrawlDeps, type CrawlTarget } from '../scheduler/run-crawl.ts';
+import { createApiKey } from '../store/api-keys.ts';
 import { upsertBrand } from '../store/brands.ts';
 import type { Store } from '../store/connect.ts';
 import { upsertTarget } from '../store/targets.ts';
@@ -138,6 +140,39 @@ describe('crawl → mention → ticket → signed webhook', () => {
     expect(upstream.requests.length - before).toBe(2);
     const outbox = await store.db.selectFrom('outbox').select('id').where('status', '=', 'pending').execute();
     expect(outbox).toHaveLength(0);
+  });
+});
+
+describe('target health', () => {
+  let store: Store;
+  let upstream: FixtureServer;
+  beforeAll(async () => {
+    store = await createTestStore();
+    upstream = await startFixtureServer({ '/blocked.xml': { status: 403, body: '<html>Access denied</html>' } });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await upstream?.close();
+  });
+
+  it('a source that blocks us marks the target blocked, visibly in the API, and stores nothing', async () => {
+    const brand = await upsertBrand(store.db, { name: 'Acme', keywords: ['acme'] }, NOW);
+    const target = { id: 'blocked', source: 'rss', params: { url: `${upstream.url}/blocked.xml` }, brand };
+    await upsertTarget(store.db, { id: target.id, source: 'rss', brandId: brand.id, params: target.params, schedule: '0 * * * *', enabled: true }, NOW);
+    const deps = { db: store.db, httpFor: () => createHttpClient({ perHostPerSecond: 1000 }), now: () => NOW, log: silentLogger, policy: { defaultTeam: 'support', helpdesks: [], channels: [] } };
+    for (const attempt of [1, 2]) {
+      const summary = await runCrawl(deps, target);
+      expect(summary).toMatchObject({ status: 'failed', errorKind: 'BlockedError', new: 0 });
+      const health = await store.db.selectFrom('targets').selectAll().where('id', '=', 'blocked').executeTakeFirstOrThrow();
+      expect(health).toMatchObject({ state: 'blocked', consecutive_errors: attempt, last_success_at: null });
+      expect(health.last_error).toMatch(/^BlockedError: /);
+    }
+    const app = await buildApp({ db: store.db, storeKind: store.kind, now: () => NOW });
+    const { key } = await createApiKey(store.db, { name: 'test', scopes: ['read'] });
+    const res = await app.inject({ url: '/api/v1/targets', headers: { authorization: `Bearer ${key}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ data: [{ id: 'blocked', state: 'blocked', consecutive_errors: 2, last_run: { status: 'failed' } }] });
+    await app.close();
   });
 });
 

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.ts';
+import { createHttpClient } from '../crawlers/http.ts';
+import { silentLogger } from '../log/logger.ts';
+import type { Store } from '../store/connect.ts';
+import { startFixtureServer, type FixtureServer } from '../tests/helpers/fixture-server.ts';
+import { createTestStore } from '../tests/helpers/test-store.ts';
+import { startWebhookReceiver } from '../tests/helpers/webhook-receiver.ts';
+import { startScheduler, type Scheduler } from './scheduler.ts';
+import { destinationsOf, syncConfig, ticketPolicyOf } from './sync-config.ts';
+
+const rss = readFileSync(new URL('../crawlers/rss/fixtures/guardian-trimmed.rss', import.meta.url));
+
+/** Resolves once `check` holds; the worker runs on pg-boss's own polling clock, so we wait for its effect. */
+async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('scheduler', () => {
+  let store: Store;
+  let upstream: FixtureServer;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let scheduler: Scheduler;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    upstream = await startFixtureServer({ '/feed.xml': { body: rss } });
+    receiver = await startWebhookReceiver();
+    const config = parseConfig(
+      `brands:
+  - name: Acme
+    keywords: [Trump, FBI]
+teams: [{ id: support, name: Support }]
+routing: { defaultTeam: support }
+targets:
+  - { id: news, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml" } }
+  - { id: old, source: rss, brand: Acme, enabled: false, params: { url: "${upstream.url}/old.xml" } }
+helpdesks:
+  - { id: desk, type: webhook, url: "${receiver.url}/desk", secret: "a-secret-of-16-chars" }
+`,
+      { env: {} },
+    );
+    const now = () => new Date();
+    const targets = await syncConfig(store.db, config, now());
+    expect(targets.map((t) => t.id)).toEqual(['news']);
+    const http = createHttpClient({ perHostPerSecond: 100 });
+    scheduler = await startScheduler(
+      {
+        store,
+        log: silentLogger,
+        pollingIntervalSeconds: 0.5,
+        crawl: { db: store.db, now, log: silentLogger, policy: ticketPolicyOf(config), httpFor: () => http },
+        delivery: { db: store.db, now, log: silentLogger, policy: config.delivery, destinationOf: destinationsOf(config) },
+      },
+      targets,
+    );
+  });
+  afterAll(async () => {
+    await scheduler?.stop();
+    await store?.close();
+    await upstream?.close();
+    await receiver?.close();
+  });
+
+  it('shows each enabled target its next cron run and keeps disabled ones visible', async () => {
+    const rows = await store.db.selectFrom('targets').select(['id', 'state', 'enabled', 'next_run_at']).orderBy('id').execute();
+    expect(rows[0]).toMatchObject({ id: 'news', state: 'ok', enabled: true });
+    expect(rows[0]!.next_run_at!.getMonth()).toBe(0);
+    expect(rows[0]!.next_run_at!.getDate()).toBe(1);
+    expect(rows[1]).toMatchObject({ id: 'old', state: 'disabled', enabled: false, next_run_at: null });
+  });
+
+  it('queues a target once however often it is asked, then a worker crawls it and pushes its tickets', async () => {
+    const first = await scheduler.enqueueCrawl('news');
+    const second = await scheduler.enqueueCrawl('news');
+    expect(first).toEqual(expect.any(String));
+    expect(second).toBeNull();
+
+    const run = await eventually(async () =>
+      store.db.selectFrom('crawl_runs').selectAll().where('target_id', '=', 'news').where('status', '!=', 'running').executeTakeFirst(),
+    );
+    expect(run).toMatchObject({ status: 'ok', fetched: 10 });
+    expect(run.new).toBeGreaterThan(0);
+    const runs = await store.db.selectFrom('crawl_runs').select('id').execute();
+    expect(runs).toHaveLength(1);
+    const health = await store.db.selectFrom('targets').select(['state', 'last_success_at', 'consecutive_errors']).where('id', '=', 'news').executeTakeFirstOrThrow();
+    expect(health).toMatchObject({ state: 'ok', consecutive_errors: 0 });
+    expect(health.last_success_at).not.toBeNull();
+
+    const tickets = await store.db.selectFrom('tickets').select('id').execute();
+    expect(tickets.length).toBe(run.tickets);
+    expect(tickets.length).toBeGreaterThan(0);
+    await eventually(async () => (receiver.received.length >= tickets.length ? true : undefined));
+    expect(receiver.received.map((r) => r.path)).toEqual(tickets.map(() => '/desk'));
+  });
+});
