@@ -81,6 +81,10 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Earsho
     const message = error instanceof Error ? error.message : String(error);
     throw new ConfigError([{ path: '', line: null, column: null, message: `YAML: ${message}` }], opts.file);
   }
+  if (data === null || data === undefined) {
+    const message = 'the file is empty: expected a mapping with brands, teams, routing and targets (see config/earshot.example.yaml)';
+    throw new ConfigError([{ path: '', line: null, column: null, message }], opts.file);
+  }
   const result = createConfigSchema(crawlers).safeParse(data, { error: describeConfigIssue });
   const schemaIssues = result.success ? [] : expandIssues(result.error.issues);
   const envPaths = envIssues.map((issue) => formatPath(issue.path));

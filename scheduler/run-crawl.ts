@@ -44,6 +44,8 @@ export interface CrawlSummary extends CrawlCounts {
   status: 'ok' | 'failed';
   errorKind?: string;
   error?: string;
+  /** Set when the source asked us to slow down: when to try again, rather than at the next cron tick. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -91,7 +93,8 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
     await finishCrawlRun(db, runId, { status: 'failed', errorKind: error.name, error: error.message }, now());
     await recordTargetFailure(db, target.id, { ...failure, error: `${error.name}: ${error.message}` }, now());
     deps.log.warn({ target: target.id, errorKind: error.name, error: error.message, ...counts }, 'crawl failed');
-    return { target: target.id, status: 'failed', errorKind: error.name, error: error.message, ...counts };
+    const retryAfterMs = error instanceof RateLimitedError ? { retryAfterMs: error.retryAfterMs } : {};
+    return { target: target.id, status: 'failed', errorKind: error.name, error: error.message, ...retryAfterMs, ...counts };
   }
 }
 

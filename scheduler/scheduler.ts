@@ -49,6 +49,11 @@ export async function startScheduler(deps: SchedulerDeps, targets: readonly Sche
     if (!target) return;
     const summary = await runCrawl(deps.crawl, target);
     if (summary.tickets > 0) await kickOutbox();
+    if (summary.retryAfterMs !== undefined) {
+      const startAfter = Math.max(1, Math.ceil(summary.retryAfterMs / 1000));
+      await boss.send(CRAWL_QUEUE, { targetId: target.id }, { singletonKey: target.id, startAfter });
+      log.info({ target: target.id, startAfter }, 'rate limited: crawl queued again after Retry-After');
+    }
   });
   await boss.work(OUTBOX_QUEUE, { batchSize: 1, pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 5 }, async () => {
     for (;;) {
