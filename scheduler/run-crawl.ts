@@ -1,3 +1,4 @@
+import { ZodError } from 'zod';
 import {
   BlockedError,
   MissingCredentialsError,
@@ -105,7 +106,7 @@ function classifyFailure(error: Error): { state: TargetState | null; countsAsErr
   if (error instanceof SourceChangedError || error instanceof MissingCredentialsError) {
     return { state: 'needs_action', countsAsError: true };
   }
-  if (error.name === 'ZodError') return { state: 'needs_action', countsAsError: true };
+  if (error instanceof ZodError) return { state: 'needs_action', countsAsError: true };
   return { state: 'degraded', countsAsError: true };
 }
 

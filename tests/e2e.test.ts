@@ -174,6 +174,17 @@ describe('target health', () => {
     expect(res.json()).toMatchObject({ data: [{ id: 'blocked', state: 'blocked', consecutive_errors: 2, last_run: { status: 'failed' } }] });
     await app.close();
   });
+
+  it('a target whose params no longer fit its crawler needs action', async () => {
+    const brand = await upsertBrand(store.db, { name: 'Acme', keywords: ['acme'] }, NOW);
+    await upsertTarget(store.db, { id: 'broken', source: 'app-store', brandId: brand.id, params: { appId: 'not-digits' }, schedule: '0 * * * *', enabled: true }, NOW);
+    const deps = { db: store.db, httpFor: () => createHttpClient(), now: () => NOW, log: silentLogger, policy: { defaultTeam: 'support', helpdesks: [], channels: [] } };
+    const summary = await runCrawl(deps, { id: 'broken', source: 'app-store', params: { appId: 'not-digits' }, brand });
+    expect(summary).toMatchObject({ status: 'failed', errorKind: 'ZodError', pages: 0 });
+    const health = await store.db.selectFrom('targets').select(['state', 'last_error']).where('id', '=', 'broken').executeTakeFirstOrThrow();
+    expect(health.state).toBe('needs_action');
+    expect(health.last_error).toMatch(/appId/);
+  });
 });
 
 describe('a crawl killed half-way and run again', () => {
