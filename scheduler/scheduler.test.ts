@@ -31,7 +31,10 @@ describe('scheduler', () => {
 
   beforeAll(async () => {
     store = await createTestStore();
-    upstream = await startFixtureServer({ '/feed.xml': { body: rss } });
+    upstream = await startFixtureServer({
+      '/feed.xml': { body: rss },
+      '/limited.xml': { status: 429, headers: { 'retry-after': '120' }, body: 'slow down' },
+    });
     receiver = await startWebhookReceiver();
     const config = parseConfig(
       `brands:
@@ -42,6 +45,7 @@ routing: { defaultTeam: support }
 targets:
   - { id: news, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml" } }
   - { id: old, source: rss, brand: Acme, enabled: false, params: { url: "${upstream.url}/old.xml" } }
+  - { id: limited, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/limited.xml" } }
 helpdesks:
   - { id: desk, type: webhook, url: "${receiver.url}/desk", secret: "a-secret-of-16-chars" }
 `,
@@ -49,8 +53,9 @@ helpdesks:
     );
     const now = () => new Date();
     const targets = await syncConfig(store.db, config, now());
-    expect(targets.map((t) => t.id)).toEqual(['news']);
-    const http = createHttpClient({ perHostPerSecond: 100 });
+    expect(targets.map((t) => t.id)).toEqual(['news', 'limited']);
+    // No retries inside the client: the 429 surfaces at once as a RateLimitedError.
+    const http = createHttpClient({ perHostPerSecond: 100, retries: 0 });
     scheduler = await startScheduler(
       {
         store,
@@ -70,7 +75,7 @@ helpdesks:
   });
 
   it('shows each enabled target its next cron run and keeps disabled ones visible', async () => {
-    const rows = await store.db.selectFrom('targets').select(['id', 'state', 'enabled', 'next_run_at']).orderBy('id').execute();
+    const rows = await store.db.selectFrom('targets').select(['id', 'state', 'enabled', 'next_run_at']).where('id', 'in', ['news', 'old']).orderBy('id').execute();
     expect(rows[0]).toMatchObject({ id: 'news', state: 'ok', enabled: true });
     expect(rows[0]!.next_run_at!.getMonth()).toBe(0);
     expect(rows[0]!.next_run_at!.getDate()).toBe(1);
@@ -88,7 +93,7 @@ helpdesks:
     );
     expect(run).toMatchObject({ status: 'ok', fetched: 10 });
     expect(run.new).toBeGreaterThan(0);
-    const runs = await store.db.selectFrom('crawl_runs').select('id').execute();
+    const runs = await store.db.selectFrom('crawl_runs').select('id').where('target_id', '=', 'news').execute();
     expect(runs).toHaveLength(1);
     const health = await store.db.selectFrom('targets').select(['state', 'last_success_at', 'consecutive_errors']).where('id', '=', 'news').executeTakeFirstOrThrow();
     expect(health).toMatchObject({ state: 'ok', consecutive_errors: 0 });
@@ -99,5 +104,25 @@ helpdesks:
     expect(tickets.length).toBeGreaterThan(0);
     await eventually(async () => (receiver.received.length >= tickets.length ? true : undefined));
     expect(receiver.received.map((r) => r.path)).toEqual(tickets.map(() => '/desk'));
+  });
+
+  it('a source that says 429 gets its crawl queued again after Retry-After, not at the next cron tick', async () => {
+    const queuedAt = Date.now();
+    expect(await scheduler.enqueueCrawl('limited')).toEqual(expect.any(String));
+    await eventually(async () =>
+      store.db.selectFrom('crawl_runs').select('id').where('target_id', '=', 'limited').where('status', '=', 'failed').executeTakeFirst(),
+    );
+    const health = await store.db.selectFrom('targets').select(['state', 'consecutive_errors', 'last_error']).where('id', '=', 'limited').executeTakeFirstOrThrow();
+    expect(health).toMatchObject({ state: 'degraded', consecutive_errors: 0 });
+    expect(health.last_error).toMatch(/^RateLimitedError/);
+    const again = await eventually(async () => {
+      const { rows } = await store.pool.query<{ start_after: Date }>(
+        `SELECT start_after FROM pgboss.job WHERE name = 'crawl' AND singleton_key = 'limited' AND state = 'created'`,
+      );
+      return rows[0];
+    });
+    const delayS = (again.start_after.getTime() - queuedAt) / 1000;
+    expect(delayS).toBeGreaterThanOrEqual(119);
+    expect(delayS).toBeLessThan(150);
   });
 });
