@@ -237,14 +237,8 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
 
       if (retryAfterMs !== null && retryAfterMs > maxRetryAfterMs) throw giveUp();
       if (attempt >= retries) throw giveUp();
-      await sleep(retryAfterMs ?? backoffDelay(attempt), signal);
+      await sleep(retryAfterMs ?? backoffWithJitterMs(attempt, backoffBaseMs, backoffMaxMs, random), signal);
     }
-  }
-
-  function backoffDelay(attempt: number): number {
-    const ceiling = Math.min(backoffMaxMs, backoffBaseMs * 2 ** attempt);
-    // Equal jitter: half fixed, half random, so retries of many crawls do not line up.
-    return Math.round(ceiling / 2 + random() * (ceiling / 2));
   }
 
   return {
@@ -256,6 +250,16 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
       if (ownsDispatcher) await dispatcher.close();
     },
   };
+}
+
+/**
+ * Delay before retry number `retry` (0 for the first): the base doubled per retry, capped, with equal
+ * jitter (half fixed, half random) so that many clients retrying at once do not line up. Crawl fetches
+ * and webhook deliveries both back off this way.
+ */
+export function backoffWithJitterMs(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** retry);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { backoffWithJitterMs } from '../crawlers/http.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Db } from '../store/connect.ts';
 import type { OutboxRow } from '../store/schema.ts';
@@ -106,16 +107,15 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
   return report;
 }
 
-/** Exponential backoff with jitter in [half, full] of the step, never sooner than the receiver's Retry-After. */
+/** The shared backoff with jitter, counted from the first failed attempt, never sooner than Retry-After. */
 export function retryDelayMs(
   attempts: number,
   policy: DeliveryPolicy,
   retryAfterMs: number | null,
   random: () => number = Math.random,
 ): number {
-  const step = Math.min(policy.maxDelaySeconds, policy.initialDelaySeconds * 2 ** (attempts - 1)) * 1000;
-  const jittered = step / 2 + (random() * step) / 2;
-  return Math.max(jittered, retryAfterMs ?? 0);
+  const delay = backoffWithJitterMs(attempts - 1, policy.initialDelaySeconds * 1000, policy.maxDelaySeconds * 1000, random);
+  return Math.max(delay, retryAfterMs ?? 0);
 }
 
 /** The earliest next attempt among pending rows, so a worker knows when to look again. */
