@@ -84,8 +84,12 @@ function configPath(flag: string | undefined, env: Env): string {
   return flag ?? env.EARSHOT_CONFIG ?? EXAMPLE_CONFIG;
 }
 
+function dataDirOf(env: Env): string {
+  return env.EARSHOT_DATA_DIR ?? './data';
+}
+
 async function openMigratedStore(env: Env): Promise<Store> {
-  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.EARSHOT_DATA_DIR ?? './data' });
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: dataDirOf(env) });
   try {
     await migrateToLatest(store.db);
     return store;
@@ -135,7 +139,7 @@ async function commandRun(args: string[], env: Env): Promise<number> {
   );
   process.stdout.write(
     `earshot is listening on ${address} (API docs at ${address}/docs); ` +
-      `${targets.length} target(s) scheduled from ${file}; storage: ${store.kind === 'pglite' ? `PGlite in ${env.EARSHOT_DATA_DIR ?? './data'}` : 'PostgreSQL'}\n`,
+      `${targets.length} target(s) scheduled from ${file}; storage: ${store.kind === 'pglite' ? `PGlite in ${dataDirOf(env)}` : 'PostgreSQL'}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -150,7 +154,7 @@ async function commandRun(args: string[], env: Env): Promise<number> {
 }
 
 async function commandMigrate(env: Env): Promise<number> {
-  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.EARSHOT_DATA_DIR ?? './data' });
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: dataDirOf(env) });
   try {
     const applied = await migrateToLatest(store.db);
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
