@@ -8,7 +8,7 @@ import { CrawlerError } from '../crawlers/errors.ts';
 import { createHttpClient, decodeBody, type HttpClient } from '../crawlers/http.ts';
 import { crawlers, findCrawler } from '../crawlers/registry.ts';
 import type { Crawler } from '../crawlers/types.ts';
-import { createLogger } from '../log/logger.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
 import { runCrawl, type CrawlSummary } from '../scheduler/run-crawl.ts';
 import { destinationsOf, syncConfig, ticketPolicyOf } from '../scheduler/sync-config.ts';
 import { createApiKey } from '../store/api-keys.ts';
@@ -88,8 +88,9 @@ function dataDirOf(env: Env): string {
   return env.EARSHOT_DATA_DIR ?? './data';
 }
 
-async function openMigratedStore(env: Env): Promise<Store> {
-  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: dataDirOf(env) });
+async function openMigratedStore(env: Env, log?: Logger): Promise<Store> {
+  const onConnectionLost = (err: Error) => log?.warn({ err: err.message }, 'database connection lost; reconnecting on next use');
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: dataDirOf(env), onConnectionLost });
   try {
     await migrateToLatest(store.db);
     return store;
@@ -117,7 +118,7 @@ async function commandRun(args: string[], env: Env): Promise<number> {
   const file = configPath(values.config, env);
   const config = loadConfig(file, { env });
   const log = createLogger({ level: env.LOG_LEVEL ?? 'info' });
-  const store = await openMigratedStore(env);
+  const store = await openMigratedStore(env, log);
   const [{ buildApp }, { startServer }, { startScheduler }] = await Promise.all([
     import('../api/app.ts'),
     import('../api/server.ts'),
@@ -224,7 +225,7 @@ async function commandCrawl(args: string[], env: Env): Promise<number> {
   const keywords = values.keywords?.split(',').map((k) => k.trim()).filter(Boolean);
   const config = loadConfig(configPath(values.config, env), { env });
   const log = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
-  const store = await openMigratedStore(env);
+  const store = await openMigratedStore(env, log);
   const now = () => new Date();
   const brandName = values.brand;
   const targetId = `cli-${crawler.id}-${createHash('sha256').update(JSON.stringify(checked.data)).digest('hex').slice(0, 10)}`;

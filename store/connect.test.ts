@@ -43,3 +43,24 @@ describe('embedded data directory lock', () => {
     await second.close();
   });
 });
+
+// Only PostgreSQL has a server that can drop an idle connection; the PGlite run has no such case.
+describe.runIf(process.env.DATABASE_URL)('PostgreSQL connection lost while idle', () => {
+  it('is reported, not thrown, and the next query reconnects', async () => {
+    const lost: Error[] = [];
+    const url = process.env.DATABASE_URL!;
+    const store = await openStore({ databaseUrl: url, onConnectionLost: (err) => lost.push(err) });
+    try {
+      const { pid } = await store.db.selectNoFrom((eb) => eb.fn<number>('pg_backend_pid').as('pid')).executeTakeFirstOrThrow();
+      const admin = await openStore({ databaseUrl: url });
+      await admin.db.selectNoFrom((eb) => eb.fn<boolean>('pg_terminate_backend', [eb.val(pid)]).as('ok')).execute();
+      await admin.close();
+      for (let i = 0; i < 100 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(lost).toHaveLength(1);
+      const again = await store.db.selectNoFrom((eb) => eb.fn<number>('pg_backend_pid').as('pid')).executeTakeFirstOrThrow();
+      expect(again.pid).not.toBe(pid);
+    } finally {
+      await store.close();
+    }
+  });
+});

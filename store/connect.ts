@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   dataDir?: string | undefined;
   /** An already-open PGlite (tests load one from a template); the store closes it. */
   pglite?: PGlite;
+  /** Told when the server drops an idle connection (restart, failover); the pool reconnects by itself. */
+  onConnectionLost?: (err: Error) => void;
 }
 
 export class DataDirLockedError extends Error {
@@ -29,7 +31,7 @@ export class DataDirLockedError extends Error {
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.onConnectionLost ?? (() => {}));
   if (opts.pglite) return wrapPglite(opts.pglite, () => {});
   const dataDir = resolve(opts.dataDir ?? './data');
   mkdirSync(dataDir, { recursive: true });
@@ -44,8 +46,11 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   }
 }
 
-function openPostgres(connectionString: string): Store {
+function openPostgres(connectionString: string, onConnectionLost: (err: Error) => void): Store {
   const pool = new pg.Pool({ connectionString, max: 10 });
+  // pg emits 'error' when the server ends an idle client; unheard, that event would crash the process.
+  // The pool has already discarded the client, and the next query opens a fresh connection.
+  pool.on('error', onConnectionLost);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool, kind: 'postgres', close: () => db.destroy() };
 }
