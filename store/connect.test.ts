@@ -44,7 +44,17 @@ describe('embedded data directory lock', () => {
   });
 });
 
-// Only PostgreSQL has a server that can drop an idle connection; the PGlite run has no such case.
+describe('PostgreSQL pool errors', () => {
+  it('reach onConnectionLost instead of being an unhandled error event (no server needed: pg connects lazily)', async () => {
+    const lost: Error[] = [];
+    const store = await openStore({ databaseUrl: 'postgres://earshot@127.0.0.1:1/none', onConnectionLost: (err) => lost.push(err) });
+    store.pool.emit('error', new Error('terminating connection due to administrator command'));
+    expect(lost.map((e) => e.message)).toEqual(['terminating connection due to administrator command']);
+    await store.close();
+  });
+});
+
+// The real thing needs a server that can drop a connection: this case runs in CI's PostgreSQL pass.
 describe.runIf(process.env.DATABASE_URL)('PostgreSQL connection lost while idle', () => {
   it('is reported, not thrown, and the next query reconnects', async () => {
     const lost: Error[] = [];
