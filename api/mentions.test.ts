@@ -108,6 +108,8 @@ describe('GET /api/v1/mentions', () => {
       actionable: true,
       metrics: {},
       reply: null,
+      answered: false,
+      details: {},
     });
   });
 

@@ -31,6 +31,10 @@ describe('GET /api/v1/targets', () => {
       await insertMention(store.db, { brandId: acme, externalId: `r${i}`, targetId: 'acme-rss', firstSeenAt: hoursAgo(h) });
     }
     await insertMention(store.db, { brandId: acme, externalId: 'loose', targetId: null, firstSeenAt: hoursAgo(1) });
+    // A branch with one review, published 20 days ago, and a quiet period of 14 days: silent.
+    await insertTarget(store.db, { id: 'acme-quiet', source: 'app-store', brandId: acme });
+    await store.db.updateTable('targets').set({ team: 'almaty' }).where('id', '=', 'acme-quiet').execute();
+    await insertMention(store.db, { brandId: acme, externalId: 'q1', targetId: 'acme-quiet', firstSeenAt: hoursAgo(2), publishedAt: hoursAgo(20 * 24) });
 
     const run = (status: 'ok' | 'failed', startedH: number, extra: { error?: string; fetched?: number } = {}) => ({
       target_id: 'acme-rss',
@@ -57,8 +61,8 @@ describe('GET /api/v1/targets', () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/targets', headers });
     expect(res.statusCode).toBe(200);
     const { data } = res.json() as { data: Record<string, unknown>[] };
-    expect(data.map((t) => t.id)).toEqual(['acme-app', 'acme-rss']);
-    expect(data[1]).toEqual({
+    expect(data.map((t) => t.id)).toEqual(['acme-app', 'acme-quiet', 'acme-rss']);
+    expect(data[2]).toEqual({
       id: 'acme-rss',
       source: 'rss',
       brand: 'Acme',
@@ -72,6 +76,11 @@ describe('GET /api/v1/targets', () => {
       consecutive_errors: 0,
       next_run_at: '2026-03-10T15:00:00.000Z',
       mentions_24h: 2,
+      // The newest mention, r4, was first seen an hour after NOW and has no published date.
+      last_mention_at: '2026-03-10T13:00:00.000Z',
+      expected_quiet_days: 14,
+      silent: false,
+      team: null,
       last_run: {
         status: 'ok',
         started_at: '2026-03-10T11:00:00.000Z',
@@ -86,6 +95,10 @@ describe('GET /api/v1/targets', () => {
     });
     expect(data[0]).toMatchObject({
       id: 'acme-app', state: 'degraded', last_error: 'HTTP 503', consecutive_errors: 3, mentions_24h: 0, last_run: null,
+      last_mention_at: null,
+    });
+    expect(data[1]).toMatchObject({
+      id: 'acme-quiet', team: 'almaty', mentions_24h: 1, last_mention_at: '2026-02-18T12:00:00.000Z', silent: true,
     });
   });
 });

@@ -5,13 +5,15 @@ import { parseArgs } from 'node:util';
 import { ConfigError, configJsonSchema, loadConfig } from '../config/load.ts';
 import type { EarshotConfig } from '../config/schema.ts';
 import { CrawlerError } from '../crawlers/errors.ts';
-import { createHttpClient, decodeBody, type HttpClient } from '../crawlers/http.ts';
+import { createHttpClient, type HttpClient, type HttpExchange } from '../crawlers/http.ts';
+import { createRecorder, readRecordedPage } from '../crawlers/record.ts';
 import { crawlers, findCrawler } from '../crawlers/registry.ts';
 import type { Crawler } from '../crawlers/types.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { runCrawl, type CrawlSummary } from '../scheduler/run-crawl.ts';
 import { destinationsOf, syncConfig, ticketPolicyOf } from '../scheduler/sync-config.ts';
 import { createApiKey } from '../store/api-keys.ts';
+import { listTargetHealth, type TargetHealth } from '../store/target-health.ts';
 import { findBrand, upsertBrand } from '../store/brands.ts';
 import { DataDirLockedError, migrateToLatest, openStore, type Store } from '../store/connect.ts';
 import { upsertTarget } from '../store/targets.ts';
@@ -26,9 +28,11 @@ const USAGE = `usage: earshot <command> [options]
   migrate                           apply database migrations
   config check [FILE]               validate a config file (default: the example config)
   config schema                     print the config's JSON Schema (for editor completion)
-  crawl <source> --target JSON --brand NAME [--keywords a,b] [--dry-run] [--config FILE]
-                                    crawl one target now; prints a JSON summary as the last line
+  crawl <source> --target JSON --brand NAME [--keywords a,b] [--dry-run] [--record DIR] [--config FILE]
+                                    crawl one target now; prints a JSON summary as the last line;
+                                    --record saves every raw response (secrets trimmed) as a fixture
   parse <source> <file>             parse a recorded response; prints one JSON mention per line, no database
+  targets [--json]                  crawl health of every target: state, last success, errors, next run
   apikey create --name NAME [--scopes read,write]
                                     create an API key (shown once)
 
@@ -52,6 +56,8 @@ export async function main(argv: string[], env: Env): Promise<number> {
         return await commandCrawl(rest, env);
       case 'parse':
         return await commandParse(rest);
+      case 'targets':
+        return await commandTargets(rest, env);
       case 'apikey':
         return await commandApiKey(rest, env);
       case undefined:
@@ -100,17 +106,13 @@ async function openMigratedStore(env: Env, log?: Logger): Promise<Store> {
   }
 }
 
-/** One polite client per crawler, spaced by that crawler's declared per-host rate. */
-function createHttpClients(): (crawler: Crawler) => HttpClient {
-  const clients = new Map<string, HttpClient>();
-  return (crawler) => {
-    let client = clients.get(crawler.id);
-    if (!client) {
-      client = createHttpClient({ perHostPerSecond: crawler.rateLimit.perHostPerSecond });
-      clients.set(crawler.id, client);
-    }
-    return client;
-  };
+/**
+ * One polite client for the process: its per-host slots are shared, so two crawlers that reach the same host
+ * queue behind each other; each crawler's requests are spaced at its own declared rate.
+ */
+function createHttpClients(opts: { onExchange?: (ex: HttpExchange) => void } = {}): (crawler: Crawler) => HttpClient {
+  const shared = createHttpClient(opts.onExchange ? { onExchange: opts.onExchange } : {});
+  return (crawler) => shared.withRate(crawler.rateLimit.perHostPerSecond);
 }
 
 async function commandRun(args: string[], env: Env): Promise<number> {
@@ -125,7 +127,8 @@ async function commandRun(args: string[], env: Env): Promise<number> {
     import('../scheduler/scheduler.ts'),
   ]);
   const now = () => new Date();
-  const targets = await syncConfig(store.db, config, now());
+  const { scheduled: targets, waiting } = await syncConfig(store.db, config, now());
+  for (const target of waiting) log.warn({ target: target.id }, `target disabled until configured: ${target.reason}`);
   const httpFor = createHttpClients();
   const app = await buildApp({ db: store.db, storeKind: store.kind, logger: { level: env.LOG_LEVEL ?? 'info', stream: process.stderr } });
   const address = await startServer(app, { host: env.HOST ?? '127.0.0.1', port: Number(env.PORT ?? 3000) });
@@ -133,14 +136,16 @@ async function commandRun(args: string[], env: Env): Promise<number> {
     {
       store,
       log,
-      crawl: { db: store.db, now, log, policy: ticketPolicyOf(config), httpFor },
+      crawl: { db: store.db, now, log, policy: ticketPolicyOf(config), httpFor, credentials: config.credentials },
       delivery: { db: store.db, now, log, policy: config.delivery, destinationOf: destinationsOf(config) },
     },
     targets,
   );
   process.stdout.write(
     `earshot is listening on ${address} (API docs at ${address}/docs); ` +
-      `${targets.length} target(s) scheduled from ${file}; storage: ${store.kind === 'pglite' ? `PGlite in ${dataDirOf(env)}` : 'PostgreSQL'}\n`,
+      `${targets.length} target(s) scheduled from ${file}` +
+      (waiting.length > 0 ? `, ${waiting.length} waiting for credentials (${waiting.map((t) => t.id).join(', ')}; see earshot targets)` : '') +
+      `; storage: ${store.kind === 'pglite' ? `PGlite in ${dataDirOf(env)}` : 'PostgreSQL'}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -205,6 +210,7 @@ async function commandCrawl(args: string[], env: Env): Promise<number> {
       brand: { type: 'string' },
       keywords: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      record: { type: 'string' },
       config: { type: 'string' },
     },
   });
@@ -229,7 +235,8 @@ async function commandCrawl(args: string[], env: Env): Promise<number> {
   const now = () => new Date();
   const brandName = values.brand;
   const targetId = `cli-${crawler.id}-${createHash('sha256').update(JSON.stringify(checked.data)).digest('hex').slice(0, 10)}`;
-  const http = createHttpClients()(crawler);
+  const recorder = values.record ? createRecorder(values.record) : null;
+  const http = createHttpClients(recorder ? { onExchange: recorder.onExchange } : {})(crawler);
   try {
     const crawl = async (db: Store['db']): Promise<CrawlSummary> => {
       const existing = await findBrand(db, brandName);
@@ -238,10 +245,11 @@ async function commandCrawl(args: string[], env: Env): Promise<number> {
           ? existing
           : await upsertBrand(db, { name: brandName, keywords: keywords ?? existing?.keywords ?? [brandName] }, now());
       await upsertTarget(db, { id: targetId, source: crawler.id, brandId: brand.id, params: checked.data as Record<string, unknown>, schedule: crawler.defaultSchedule, enabled: true }, now());
-      return runCrawl({ db, httpFor: () => http, now, log, policy: ticketPolicyOf(config) }, { id: targetId, source: crawler.id, params: checked.data, brand });
+      return runCrawl({ db, httpFor: () => http, now, log, policy: ticketPolicyOf(config), credentials: config.credentials }, { id: targetId, source: crawler.id, params: checked.data, brand });
     };
     const summary = values['dry-run'] ? await rollingBack(store, crawl) : await crawl(store.db);
     if (summary.status === 'failed') process.stderr.write(`earshot: crawl failed: ${summary.errorKind}: ${summary.error}\n`);
+    if (recorder) process.stderr.write(`earshot: recorded ${recorder.files.length} response(s) in ${values.record}\n`);
     const { target, status, pages, fetched, new: added, updated, duplicates, unmatched, tickets } = summary;
     process.stdout.write(
       `${JSON.stringify({ fetched, new: added, updated, duplicates, tickets, unmatched, pages, status, target, dryRun: values['dry-run'] })}\n`,
@@ -271,11 +279,58 @@ async function commandParse(args: string[]): Promise<number> {
   const [source, file] = args;
   const crawler = requireCrawler(source);
   if (!file) throw new UsageError('parse needs a file: earshot parse <source> <file>');
-  const bytes = readFileSync(file);
-  const raw = { url: pathToFileURL(file).href, status: 200, contentType: null, body: decodeBody(bytes, null), cursor: null };
-  const page = await crawler.parse(raw, { fetchedAt: new Date() });
+  const page = await crawler.parse(readRecordedPage(file), { fetchedAt: new Date() });
   for (const mention of page.mentions) process.stdout.write(`${JSON.stringify(mention)}\n`);
   return 0;
+}
+
+async function commandTargets(args: string[], env: Env): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const store = await openMigratedStore(env);
+  try {
+    const targets = await listTargetHealth(store.db, { now: new Date() });
+    if (values.json) {
+      for (const t of targets) process.stdout.write(`${JSON.stringify(t)}\n`);
+    } else {
+      process.stdout.write(formatTargetsTable(targets, new Date()));
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** A plain-text table for a terminal: one target a line, the last error cut to fit. */
+export function formatTargetsTable(targets: readonly TargetHealth[], now: Date): string {
+  if (targets.length === 0) return 'no targets yet: add some to the config and start earshot\n';
+  const ago = (at: Date | null) => (at ? relativeTime(at, now) : '-');
+  const header = ['TARGET', 'SOURCE', 'BRAND', 'STATE', 'LAST SUCCESS', 'ERRORS', 'NEXT RUN', '24H', 'LAST MENTION', 'LAST ERROR'];
+  const rows = targets.map((t) => [
+    t.id,
+    t.source,
+    t.brand,
+    t.silent ? `${t.state}, silent` : t.state,
+    ago(t.lastSuccessAt),
+    String(t.consecutiveErrors),
+    ago(t.nextRunAt),
+    String(t.mentions24h),
+    ago(t.lastMentionAt),
+    t.lastError ? cut(t.lastError.replace(/\s+/g, ' '), 70) : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function relativeTime(at: Date, now: Date): string {
+  const s = Math.round((now.getTime() - at.getTime()) / 1000);
+  const abs = Math.abs(s);
+  const span = abs < 90 ? `${abs}s` : abs < 90 * 60 ? `${Math.round(abs / 60)}m` : abs < 36 * 3600 ? `${Math.round(abs / 3600)}h` : `${Math.round(abs / 86400)}d`;
+  return s >= 0 ? `${span} ago` : `in ${span}`;
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 async function commandApiKey(args: string[], env: Env): Promise<number> {

@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, configJsonSchema, interpolateString, loadConfig, parseConfig } from './load.ts';
 import { redactConfig } from './redact.ts';
-import { markSecret, type ConfigCrawlers } from './schema.ts';
+import type { ConfigCrawlers } from './schema.ts';
+import { markSecret } from './secret.ts';
 
 // These tests bring their own crawlers, so they run whatever state the real registry is in.
 vi.mock('../crawlers/registry.ts', () => ({ crawlers: {}, findCrawler: () => undefined }));
@@ -84,7 +85,7 @@ describe('parseConfig', () => {
       { crawlers },
     );
     expect(config.targets).toEqual([
-      { id: 'app', source: 'app-store', brand: 'Ромашка', enabled: true, schedule: '0 */6 * * *', params: { appId: '284815942', country: 'us' } },
+      { id: 'app', source: 'app-store', brand: 'Ромашка', enabled: true, schedule: '0 */6 * * *', expectedQuietDays: 14, params: { appId: '284815942', country: 'us' } },
     ]);
     expect(config.channels).toEqual([]);
     expect(config.helpdesks).toEqual([]);

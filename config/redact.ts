@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { crawlers as registryCrawlers } from '../crawlers/registry.ts';
-import { createConfigSchema, isSecretSchema, type ConfigCrawlers, type EarshotConfig } from './schema.ts';
+import { createConfigSchema, type ConfigCrawlers, type EarshotConfig } from './schema.ts';
+import { isSecretSchema } from './secret.ts';
 
 export const REDACTED = '***';
 
@@ -13,6 +14,13 @@ export function redactConfig(config: EarshotConfig, opts: { crawlers?: ConfigCra
   const redacted = redactValue(createConfigSchema(crawlers), config) as EarshotConfig;
   return {
     ...redacted,
+    credentials: Object.fromEntries(
+      Object.entries(redacted.credentials).map(([source, value]) => {
+        const schema = Object.hasOwn(crawlers, source) ? crawlers[source]?.credentials?.schema : undefined;
+        // Credentials of a source nobody describes are hidden whole: the safe side.
+        return [source, schema ? redactValue(schema, value) : REDACTED];
+      }),
+    ),
     targets: redacted.targets.map((target) => {
       const crawler = Object.hasOwn(crawlers, target.source) ? crawlers[target.source] : undefined;
       return crawler ? { ...target, params: redactValue(crawler.target, target.params) as Record<string, unknown> } : target;

@@ -1,26 +1,19 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { validateCron } from './cron.ts';
+import { markSecret } from './secret.ts';
 
 /** What the config needs to know of a crawler: the registry's `Crawler` objects fit. */
 export interface ConfigCrawler {
   target: z.ZodType;
   defaultSchedule: string;
+  expectedQuietDays?: number;
+  /** What `credentials.<source>` must look like, for crawlers that take credentials. */
+  credentials?: { schema: z.ZodType };
 }
 
 export type ConfigCrawlers = Readonly<Record<string, ConfigCrawler>>;
 
-/** Schemas whose values are secrets: `redactConfig` hides them, error messages never echo them. */
-export const secretRegistry = z.registry<{ secret: true }>();
-
-export function markSecret<T extends z.ZodType>(schema: T): T {
-  secretRegistry.add(schema as z.ZodType, { secret: true });
-  return schema;
-}
-
-export function isSecretSchema(schema: z.ZodType): boolean {
-  return secretRegistry.has(schema);
-}
 
 /** The zod error map of the config: shorter messages where zod's defaults read badly in a config file. */
 export function describeConfigIssue(issue: z.core.$ZodRawIssue): string | undefined {
@@ -79,11 +72,21 @@ const targetSchema = z.strictObject({
   brand: z.string().trim(),
   schedule: schedule.optional().meta({ description: 'cron, 5 or 6 fields; default: the source\'s own schedule' }),
   enabled: z.boolean().default(true),
+  team: slugId.optional().meta({ description: 'team that owns this target\'s tickets (a branch\'s city or franchise); default: routing.defaultTeam' }),
+  expectedQuietDays: z
+    .number()
+    .positive()
+    .optional()
+    .meta({ description: 'days without a new mention before a target.silent alert; default: the source\'s own' }),
   // Checked against the crawler's own `target` schema in `checkReferences`, which knows the crawlers.
   params: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const channelEvents = ['ticket.created'] as const;
+/**
+ * What a channel can subscribe to: a new ticket; a target with no new mention for longer than its quiet
+ * period; a target that stopped working (blocked, needs action, or failing again and again).
+ */
+export const channelEvents = ['ticket.created', 'target.silent', 'target.failing'] as const;
 
 const webhookChannelSchema = z.strictObject({
   id: slugId,
@@ -119,6 +122,11 @@ const baseSchema = z.strictObject({
   channels: z.array(channelSchema).default([]),
   helpdesks: z.array(helpdeskSchema).default([]),
   delivery: deliverySchema.prefault({}),
+  // Per source, checked against the crawler's own credentials schema in `checkReferences`.
+  credentials: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .meta({ description: 'credentials per source, e.g. vk: { accessToken: ${VK_TOKEN} }; keep them in the environment' }),
 });
 
 type BaseConfig = z.output<typeof baseSchema>;
@@ -150,10 +158,17 @@ function applyCrawlerDefaults(config: BaseConfig, crawlers: ConfigCrawlers) {
     return {
       ...target,
       schedule: target.schedule ?? crawler.defaultSchedule,
+      expectedQuietDays: target.expectedQuietDays ?? crawler.expectedQuietDays ?? 14,
       params: crawler.target.parse(target.params) as Record<string, unknown>,
     };
   });
-  return { ...config, targets };
+  const credentials: Record<string, unknown> = {};
+  for (const [source, value] of Object.entries(config.credentials)) {
+    const schema = findOwn(crawlers, source)?.credentials?.schema;
+    if (!schema) throw new Error(`unreachable: credentials.${source} was checked`);
+    credentials[source] = schema.parse(value);
+  }
+  return { ...config, targets, credentials };
 }
 
 function findOwn<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -186,6 +201,9 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: Config
 
   const sources = Object.keys(crawlers);
   targets.forEach((target, index) => {
+    if (typeof target.team === 'string' && teams.length > 0 && !teamIds.includes(target.team)) {
+      report(['targets', index, 'team'], `unknown team ${JSON.stringify(target.team)} (teams: ${teamIds.join(', ')})`);
+    }
     if (typeof target.brand === 'string' && brands.length > 0 && !brandNames.includes(target.brand.trim())) {
       report(['targets', index, 'brand'], `unknown brand ${JSON.stringify(target.brand)} (brands: ${brandNames.join(', ')})`);
     }
@@ -207,6 +225,21 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: Config
       }
     }
   });
+
+  const takesCredentials = sources.filter((source) => crawlers[source]?.credentials);
+  for (const [source, value] of Object.entries(readRecord(root.credentials))) {
+    const schema = findOwn(crawlers, source)?.credentials?.schema;
+    if (!schema) {
+      report(['credentials', source], `no source ${JSON.stringify(source)} takes credentials (sources that do: ${takesCredentials.join(', ') || 'none'})`);
+      continue;
+    }
+    const parsed = schema.safeParse(value, { error: describeConfigIssue });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ ...issue, path: ['credentials', source, ...issue.path] } as z.core.$ZodRawIssue);
+      }
+    }
+  }
 
   const delivery = readRecord(root.delivery);
   const { initialDelaySeconds, maxDelaySeconds } = delivery;

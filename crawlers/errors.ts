@@ -25,6 +25,14 @@ export class BlockedError extends CrawlerError {
   override name = 'BlockedError';
 }
 
+/**
+ * The target as configured cannot be crawled, though the source works: a Telegram channel without a web
+ * preview, a 2GIS branch id that does not exist, a closed VK community. Someone must change the target.
+ */
+export class TargetUnusableError extends CrawlerError {
+  override name = 'TargetUnusableError';
+}
+
 /** The payload no longer matches the crawler's schema: stop and alert maintainers. */
 export class SourceChangedError extends CrawlerError {
   override name = 'SourceChangedError';

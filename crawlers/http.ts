@@ -3,6 +3,7 @@ import { TextDecoder } from 'node:util';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { detectBlockPage } from './block-page.ts';
 import {
   BlockedError,
   RateLimitedError,
@@ -25,14 +26,37 @@ export interface HttpGetOptions {
   signal?: AbortSignal;
 }
 
+export interface HttpRequestOptions extends HttpGetOptions {
+  method?: 'GET' | 'POST';
+  /** A request body (POST): sent as is; set its content-type in `headers`. */
+  body?: string;
+}
+
 export interface HttpClient {
   get(url: string, opts?: HttpGetOptions): Promise<HttpResponse>;
+  request(url: string, opts?: HttpRequestOptions): Promise<HttpResponse>;
+}
+
+/** One response as it arrived (after redirects), for record mode: every attempt, errors included. */
+export interface HttpExchange {
+  method: string;
+  url: string;
+  requestBody: string | null;
+  status: number;
+  headers: Record<string, string>;
+  contentType: string | null;
+  body: string;
 }
 
 /** The client `createHttpClient` returns: the `HttpClient` crawlers see, plus the knobs of its owner. */
 export interface PoliteHttpClient extends HttpClient {
   /** Requests per second for one host (`example.com` or `example.com:8080`); 0 or Infinity: no spacing. */
   setHostRate(host: string, perSecond: number): void;
+  /**
+   * A view that spaces its requests at `perSecond` per host (a crawler's declared rate) on the same slots,
+   * so two crawlers that reach one host still queue behind each other.
+   */
+  withRate(perSecond: number): HttpClient;
   close(): Promise<void>;
 }
 
@@ -58,6 +82,8 @@ export interface HttpClientOptions {
   /** In [0, 1), for backoff jitter. */
   random?: () => number;
   dispatcher?: Dispatcher;
+  /** Called with every response received (record mode); a failing hook fails the request. */
+  onExchange?: (exchange: HttpExchange) => void | Promise<void>;
 }
 
 export const DEFAULT_USER_AGENT = 'earshot/0.1 (+https://github.com/earshot)';
@@ -65,9 +91,13 @@ export const DEFAULT_USER_AGENT = 'earshot/0.1 (+https://github.com/earshot)';
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/** Enough of an error page to tell a captcha from an outage, without holding a large body. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 interface ReceivedResponse {
   url: string;
+  method: string;
+  requestBody: string | null;
   status: number;
   headers: Record<string, string>;
   bytes: Uint8Array;
@@ -105,13 +135,13 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
   const hostRates = new Map<string, number>(Object.entries(options.hostRates ?? {}));
   const nextSlotAt = new Map<string, number>();
 
-  function rateFor(url: URL): number {
-    return hostRates.get(url.host) ?? hostRates.get(url.hostname) ?? defaultRate;
+  function rateFor(url: URL, requested: number | undefined): number {
+    return hostRates.get(url.host) ?? hostRates.get(url.hostname) ?? requested ?? defaultRate;
   }
 
   // The slot is reserved before awaiting, so concurrent callers queue up one interval apart.
-  async function waitForHostSlot(url: URL, signal: AbortSignal | undefined): Promise<void> {
-    const rate = rateFor(url);
+  async function waitForHostSlot(url: URL, requested: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    const rate = rateFor(url, requested);
     const interval = rate > 0 && Number.isFinite(rate) ? 1000 / rate : 0;
     if (interval === 0) return;
     const t = now();
@@ -122,45 +152,52 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
 
   async function sendOnce(
     url: URL,
+    method: 'GET' | 'POST',
     headers: Record<string, string>,
+    body: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<{ status: number; headers: Record<string, string>; bytes: Uint8Array | null }> {
+  ): Promise<{ status: number; headers: Record<string, string>; bytes: Uint8Array }> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), totalTimeoutMs);
     const signals = signal ? [signal, timeout.signal] : [timeout.signal];
     const combined = AbortSignal.any(signals);
     try {
-      const res = await request(url, { method: 'GET', headers, signal: combined, dispatcher });
+      const res = await request(url, { method, headers, body, signal: combined, dispatcher });
       const resHeaders = flattenHeaders(res.headers);
-      if (res.statusCode < 200 || res.statusCode >= 300) {
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      if (REDIRECT_STATUSES.has(res.statusCode)) {
         await res.body.dump().catch(() => undefined);
-        return { status: res.statusCode, headers: resHeaders, bytes: null };
+        return { status: res.statusCode, headers: resHeaders, bytes: new Uint8Array() };
       }
+      // An error page is read only far enough to tell a captcha or block page from an outage.
+      const limit = ok ? maxBodyBytes : ERROR_BODY_BYTES;
       const declared = Number(resHeaders['content-length']);
-      if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      if (ok && Number.isFinite(declared) && declared > limit) {
         res.body.destroy();
-        throw new SourceUnavailableError(`${url.href}: body of ${declared} bytes exceeds ${maxBodyBytes}`);
+        throw new SourceUnavailableError(`${redactUrl(url.href)}: body of ${declared} bytes exceeds ${limit}`);
       }
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
         const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
         size += buf.length;
-        if (size > maxBodyBytes) {
+        if (size > limit) {
           res.body.destroy();
-          throw new SourceUnavailableError(`${url.href}: body exceeds ${maxBodyBytes} bytes`);
+          if (ok) throw new SourceUnavailableError(`${redactUrl(url.href)}: body exceeds ${limit} bytes`);
+          break;
         }
         chunks.push(buf);
       }
-      const bytes = decompress(Buffer.concat(chunks), resHeaders['content-encoding'], maxBodyBytes, url);
+      const raw = Buffer.concat(chunks);
+      const bytes = ok ? decompress(raw, resHeaders['content-encoding'], limit, url) : decompressLenient(raw, resHeaders['content-encoding'], limit);
       return { status: res.statusCode, headers: resHeaders, bytes };
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
       if (err instanceof SourceUnavailableError) throw err;
       if (timeout.signal.aborted) {
-        throw new NetworkFailure(`${url.href}: timed out after ${totalTimeoutMs} ms`, { cause: err });
+        throw new NetworkFailure(`${redactUrl(url.href)}: timed out after ${totalTimeoutMs} ms`, { cause: err });
       }
-      throw new NetworkFailure(`${url.href}: ${describeError(err)}`, { cause: err });
+      throw new NetworkFailure(`${redactUrl(url.href)}: ${describeError(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
     }
@@ -168,40 +205,49 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
 
   async function sendFollowingRedirects(
     startUrl: string,
-    callerHeaders: Record<string, string>,
-    signal: AbortSignal | undefined,
+    opts: HttpRequestOptions,
+    rate: number | undefined,
   ): Promise<ReceivedResponse> {
     let url = parseUrl(startUrl);
+    let method = opts.method ?? 'GET';
+    let body = opts.body;
     let headers: Record<string, string> = {
       'user-agent': userAgent,
       accept: '*/*',
       'accept-encoding': 'gzip, deflate, br',
-      ...lowerCaseKeys(callerHeaders),
+      ...lowerCaseKeys(opts.headers ?? {}),
     };
     for (let hop = 0; ; hop++) {
-      await waitForHostSlot(url, signal);
-      const res = await sendOnce(url, headers, signal);
+      await waitForHostSlot(url, rate, opts.signal);
+      const res = await sendOnce(url, method, headers, body, opts.signal);
       const location = res.headers['location'];
       if (!REDIRECT_STATUSES.has(res.status) || location === undefined) {
-        return { url: url.href, status: res.status, headers: res.headers, bytes: res.bytes ?? new Uint8Array() };
+        return { url: url.href, method, requestBody: body ?? null, status: res.status, headers: res.headers, bytes: res.bytes };
       }
       if (hop >= maxRedirects) {
-        throw new SourceUnavailableError(`${startUrl}: more than ${maxRedirects} redirects`, res.status);
+        throw new SourceUnavailableError(`${redactUrl(startUrl)}: more than ${maxRedirects} redirects`, res.status);
       }
       const next = parseUrl(location, url);
       if (next.origin !== url.origin) headers = withoutKeys(headers, CREDENTIAL_HEADERS);
+      // Browsers turn a POST into a GET on 301/302/303; 307/308 repeat it as it was.
+      if (method === 'POST' && res.status !== 307 && res.status !== 308) {
+        method = 'GET';
+        body = undefined;
+        headers = withoutKeys(headers, ['content-type', 'content-length']);
+      }
       url = next;
     }
   }
 
-  async function get(url: string, opts: HttpGetOptions = {}): Promise<HttpResponse> {
+  async function send(url: string, opts: HttpRequestOptions, rate: number | undefined): Promise<HttpResponse> {
     const { signal } = opts;
+    const shown = redactUrl(url);
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
       let res: ReceivedResponse | null = null;
       let failure: NetworkFailure | null = null;
       try {
-        res = await sendFollowingRedirects(url, opts.headers ?? {}, signal);
+        res = await sendFollowingRedirects(url, opts, rate);
       } catch (err) {
         if (!(err instanceof NetworkFailure)) throw err;
         failure = err;
@@ -209,19 +255,27 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
 
       let retryAfterMs: number | null = null;
       if (res) {
+        const contentType = res.headers['content-type'] ?? null;
+        const body = decodeBody(res.bytes, contentType);
+        await options.onExchange?.({
+          method: res.method,
+          url: res.url,
+          requestBody: res.requestBody,
+          status: res.status,
+          headers: res.headers,
+          contentType,
+          body,
+        });
         if (res.status >= 200 && res.status < 300) {
-          const contentType = res.headers['content-type'] ?? null;
-          return {
-            url: res.url,
-            status: res.status,
-            headers: res.headers,
-            contentType,
-            body: decodeBody(res.bytes, contentType),
-          };
+          return { url: res.url, status: res.status, headers: res.headers, contentType, body };
         }
-        if (res.status === 403) throw new BlockedError(`${res.url}: HTTP 403`);
+        const where = redactUrl(res.url);
+        // A captcha served with 403, 429 or 503 is a block: retrying only digs the hole deeper.
+        const blockReason = detectBlockPage(body);
+        if (blockReason !== null) throw new BlockedError(`${where}: HTTP ${res.status}, ${blockReason}`);
+        if (res.status === 403) throw new BlockedError(`${where}: HTTP 403`);
         if (!RETRYABLE_STATUSES.has(res.status)) {
-          throw new SourceUnavailableError(`${res.url}: HTTP ${res.status}`, res.status);
+          throw new SourceUnavailableError(`${where}: HTTP ${res.status}`, res.status);
         }
         retryAfterMs = parseRetryAfter(res.headers['retry-after'], now());
       }
@@ -230,9 +284,9 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
         if (failure) return new SourceUnavailableError(failure.message);
         const status = res?.status;
         if (status === 429) {
-          return new RateLimitedError(`${url}: HTTP 429`, retryAfterMs ?? defaultRetryAfterMs);
+          return new RateLimitedError(`${shown}: HTTP 429`, retryAfterMs ?? defaultRetryAfterMs);
         }
-        return new SourceUnavailableError(`${url}: HTTP ${status}`, status);
+        return new SourceUnavailableError(`${shown}: HTTP ${status}`, status);
       };
 
       if (retryAfterMs !== null && retryAfterMs > maxRetryAfterMs) throw giveUp();
@@ -241,8 +295,14 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
     }
   }
 
+  const viewAt = (rate: number | undefined): HttpClient => ({
+    get: (url, opts = {}) => send(url, { ...opts, method: 'GET' }, rate),
+    request: (url, opts = {}) => send(url, opts, rate),
+  });
+
   return {
-    get,
+    ...viewAt(undefined),
+    withRate: (perSecond: number) => viewAt(perSecond),
     setHostRate(host: string, perSecond: number) {
       hostRates.set(host, perSecond);
     },
@@ -250,6 +310,32 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
       if (ownsDispatcher) await dispatcher.close();
     },
   };
+}
+
+// Query parameters that carry credentials (VK access_token, 2GIS key, ...): never shown in errors or logs.
+const SECRET_PARAMS = /^(access_token|token|key|api_key|apikey|client_secret|secret|password|sig|signature)$/i;
+
+/** The URL with credential-carrying query parameters replaced by "***", for messages, logs and recordings. */
+export function redactUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  let changed = false;
+  for (const name of [...url.searchParams.keys()]) {
+    if (SECRET_PARAMS.test(name)) {
+      url.searchParams.set(name, '***');
+      changed = true;
+    }
+  }
+  if (url.username || url.password) {
+    url.username = '';
+    url.password = '';
+    changed = true;
+  }
+  return changed ? url.href : value;
 }
 
 /**
@@ -317,9 +403,22 @@ function decompress(body: Buffer, encoding: string | undefined, maxBytes: number
     if (coding === 'deflate') return inflateSync(body, { maxOutputLength: maxBytes });
     if (coding === 'br') return brotliDecompressSync(body, { maxOutputLength: maxBytes });
   } catch (err) {
-    throw new SourceUnavailableError(`${url.href}: cannot decompress ${coding} body: ${describeError(err)}`);
+    throw new SourceUnavailableError(`${redactUrl(url.href)}: cannot decompress ${coding} body: ${describeError(err)}`);
   }
-  throw new SourceUnavailableError(`${url.href}: unsupported content-encoding ${coding}`);
+  throw new SourceUnavailableError(`${redactUrl(url.href)}: unsupported content-encoding ${coding}`);
+}
+
+/** Error pages only: a body that fails to decompress is kept as it came, it is read for block markers only. */
+function decompressLenient(body: Buffer, encoding: string | undefined, maxBytes: number): Uint8Array {
+  const coding = encoding?.trim().toLowerCase();
+  try {
+    if (coding === 'gzip' || coding === 'x-gzip') return gunzipSync(body, { maxOutputLength: maxBytes, finishFlush: 2 });
+    if (coding === 'deflate') return inflateSync(body, { maxOutputLength: maxBytes, finishFlush: 2 });
+    if (coding === 'br') return brotliDecompressSync(body, { maxOutputLength: maxBytes });
+  } catch {
+    return body;
+  }
+  return body;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -343,7 +442,7 @@ function parseUrl(value: string, base?: URL): URL {
   try {
     return new URL(value, base);
   } catch {
-    throw new SourceUnavailableError(`invalid URL: ${value}`);
+    throw new SourceUnavailableError(`invalid URL: ${redactUrl(value)}`);
   }
 }
 

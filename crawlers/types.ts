@@ -19,6 +19,25 @@ export interface MentionMetrics {
   votes?: number;
 }
 
+/**
+ * What a source tells beyond the common fields, kept with the mention and shown to whoever triages it.
+ * Every key is optional: a source sets only what it really has.
+ */
+export interface MentionDetails {
+  /** The source vouches for the review (2GIS "confirmed" review: a real visit or purchase). */
+  verified?: boolean;
+  /** Links in the text or attached (Telegram, VK), absolute URLs. */
+  links?: string[];
+  /** A repost or forward: where it came from (Telegram "Forwarded from", VK copy_history). */
+  forwardedFrom?: { name: string | null; url: string | null };
+  /** Who signed a channel post (Telegram author signature), when it is not the channel itself. */
+  signature?: string;
+  /** The app version or branch a review is about (store reviews). */
+  version?: string;
+  /** Where on the source: subreddit, VK community, Telegram channel. */
+  place?: string;
+}
+
 /** The brand's own answer to a mention (a review reply, an official comment). */
 export interface MentionReply {
   text: string;
@@ -42,6 +61,7 @@ export interface MentionDraft {
   metrics: MentionMetrics;
   reply: MentionReply | null;
   parentExternalId: string | null;
+  details?: MentionDetails;
 }
 
 /** One fetched response, decoded to text, plus the cursor it was fetched with. */
@@ -51,6 +71,8 @@ export interface RawPage {
   contentType: string | null;
   body: string;
   cursor: string | null;
+  /** The body of a POST that fetched the page (Google Play's batchexecute names the app only there). */
+  requestBody?: string | null;
 }
 
 export interface ParseContext {
@@ -62,30 +84,66 @@ export interface ParsedPage {
   mentions: MentionDraft[];
   /** Cursor for the next (older) page, or null when this was the last one. */
   nextCursor: string | null;
+  /**
+   * For crawlers that read several newest-first streams in one target (Google Play languages, a VK search
+   * and the brand's communities): the first page of the next stream. When this stream reaches known items,
+   * runCrawl goes on here instead of stopping; null or absent: no other stream.
+   */
+  nextStreamCursor?: string | null;
 }
 
-export interface FetchDeps {
+export interface FetchDeps<C = unknown> {
   http: HttpClient;
   signal?: AbortSignal;
+  now: () => Date;
+  /**
+   * Where the stored history of this target ends, minus an overlap: sources that query by time (VK's
+   * `start_time`) start there. Null on a first crawl or after an interrupted one: take what the source gives.
+   */
+  since: Date | null;
+  /** The crawler's credentials from config (`credentials.<source>`), checked by its schema; undefined when absent. */
+  credentials: C | undefined;
+  /** Per crawler and process, kept across runs: discovered keys, OAuth tokens. */
+  cache: Map<string, unknown>;
 }
 
-export interface Crawler<T extends z.ZodType = z.ZodType> {
+/** What a crawler needs from `credentials.<source>` in config. */
+export interface CrawlerCredentials<C extends z.ZodType = z.ZodType> {
+  schema: C;
+  /** True: without them the crawler cannot run, its targets are disabled with `hint` as the reason. */
+  required: boolean;
+  /** One line telling the user what to configure, e.g. "set credentials.vk.accessToken (a VK user token)". */
+  hint: string;
+}
+
+export interface Crawler<T extends z.ZodType = z.ZodType, C extends z.ZodType = z.ZodType> {
   id: string;
   name: string;
   /** zod schema of the target parameters in config (`targets[].params`). */
   target: T;
   defaultSchedule: string;
+  /** Requests per second to each host this crawler reaches; `http.ts` spaces them, shared across crawlers. */
   rateLimit: { perHostPerSecond: number };
+  /** A target with no new mention for longer than this raises a `target.silent` alert (config may override). */
   expectedQuietDays: number;
+  credentials?: CrawlerCredentials<C>;
   /**
    * False for sources whose items are about the target itself (reviews of the brand's own app or branch):
    * every item is kept. True for searches and feeds, where only keyword matches are kept.
    */
   matchKeywords: boolean;
-  /** Newest-first sources stop paging at the first page holding an id a completed crawl already stored. */
+  /**
+   * Newest-first sources stop paging at the first page that holds an id a completed crawl stored, or that
+   * reaches back to the newest item a completed crawl fetched (matched or not).
+   */
   stopAtSeen: boolean;
+  /**
+   * Hours back from now that are paged through on every crawl even when known: reviews edited or answered
+   * by the brand lately are fetched again and updated. 0: stop at the first known page.
+   */
+  recheckHours?: number;
   maxPages: number;
-  fetchPage(target: z.infer<T>, cursor: string | null, deps: FetchDeps): Promise<RawPage>;
+  fetchPage(target: z.infer<T>, cursor: string | null, deps: FetchDeps<z.infer<C>>): Promise<RawPage>;
   /** Pure: no clock, no env, no I/O; may be async only because some parsers (rss-parser) are. */
   parse(raw: RawPage, ctx: ParseContext): ParsedPage | Promise<ParsedPage>;
 }

@@ -57,10 +57,12 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
       sentiment: sentiment.label,
       sentiment_score: sentiment.score,
       sentiment_model: sentiment.model,
-      actionable: isActionable({ label: sentiment.label, rating: draft.rating }),
+      // A mention the brand has already answered (2GIS official answer, store developer reply) needs no ticket.
+      actionable: draft.reply === null && isActionable({ label: sentiment.label, rating: draft.rating }),
       metrics: JSON.stringify(draft.metrics),
       reply: JSON.stringify(draft.reply ? { text: replyText, at: draft.reply.at } : null),
       parent_external_id: draft.parentExternalId,
+      details: JSON.stringify(draft.details ?? {}),
     });
   }
   return { rows: [...byKey.values()], unmatched, repeated };

@@ -4,7 +4,9 @@ import {
   MissingCredentialsError,
   RateLimitedError,
   SourceChangedError,
+  TargetUnusableError,
 } from '../crawlers/errors.ts';
+import { alertFailingTarget, alertSilentTarget, type AlertTarget } from '../alerts/target-health.ts';
 import type { HttpClient } from '../crawlers/http.ts';
 import { findCrawler } from '../crawlers/registry.ts';
 import type { Crawler, MentionDraft } from '../crawlers/types.ts';
@@ -19,8 +21,8 @@ import {
   startCrawlRun,
   type CrawlCounts,
 } from '../store/crawl-runs.ts';
-import type { TargetState } from '../store/schema.ts';
-import { recordTargetFailure, recordTargetSuccess } from '../store/targets.ts';
+import type { Target, TargetState } from '../store/schema.ts';
+import { findTarget, latestMentionAt, recordTargetFailure, recordTargetSuccess } from '../store/targets.ts';
 import { openTickets, type TicketPolicy } from '../tickets/open.ts';
 
 export interface CrawlTarget {
@@ -28,6 +30,8 @@ export interface CrawlTarget {
   source: string;
   params: unknown;
   brand: { id: number; name: string; keywords: readonly string[] };
+  /** The team that owns this target's tickets; absent: the policy's default team. */
+  team?: string | null;
 }
 
 export interface CrawlDeps {
@@ -38,6 +42,21 @@ export interface CrawlDeps {
   policy: TicketPolicy;
   log: Logger;
   signal?: AbortSignal;
+  /** `credentials` of the config, by source. */
+  credentials?: Readonly<Record<string, unknown>>;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+// Discovered keys and tokens live as long as the deps a scheduler or CLI run keeps, per crawler.
+const caches = new WeakMap<CrawlDeps, Map<string, Map<string, unknown>>>();
+
+function cacheFor(deps: CrawlDeps, crawler: Crawler): Map<string, unknown> {
+  let byCrawler = caches.get(deps);
+  if (!byCrawler) caches.set(deps, (byCrawler = new Map()));
+  let cache = byCrawler.get(crawler.id);
+  if (!cache) byCrawler.set(crawler.id, (cache = new Map()));
+  return cache;
 }
 
 export interface CrawlSummary extends CrawlCounts {
@@ -61,17 +80,32 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
     const crawler = findCrawler(target.source);
     if (!crawler) throw new SourceChangedError(`unknown source "${target.source}"`);
     const params = crawler.target.parse(target.params);
+    const credentials = deps.credentials?.[crawler.id];
+    if (crawler.credentials?.required && credentials === undefined) throw new MissingCredentialsError(crawler.credentials.hint);
+    const stored = await findTarget(db, target.id);
     // After an interrupted run, page through everything again: the pages it never reached are older
     // than the ids it did store, so stopping at those ids would lose them.
     const mayStopAtSeen = crawler.stopAtSeen && (await lastRunCompleted(db, target.id, runId));
+    const watermark = mayStopAtSeen ? (stored?.watermark_at ?? null) : null;
+    const recheckMs = (crawler.recheckHours ?? 0) * HOUR_MS;
+    const recheckFrom = now().getTime() - recheckMs;
+    const fetchDeps = {
+      http: deps.httpFor(crawler),
+      signal: deps.signal,
+      now,
+      since: watermark ? new Date(watermark.getTime() - Math.max(recheckMs, HOUR_MS)) : null,
+      credentials,
+      cache: cacheFor(deps, crawler),
+    };
     const matcher = crawler.matchKeywords ? createKeywordMatcher(target.brand.keywords) : null;
+    let newestFetched: number | null = null;
     let cursor: string | null = null;
     do {
-      const raw = await crawler.fetchPage(params, cursor, { http: deps.httpFor(crawler), signal: deps.signal });
+      const raw = await crawler.fetchPage(params, cursor, fetchDeps);
       const page = await crawler.parse(raw, { fetchedAt: now() });
       counts.pages++;
       counts.fetched += page.mentions.length;
-      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, matcher }, async (trx, pageCounts) => {
+      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, team: target.team ?? null, matcher }, async (trx, pageCounts) => {
         counts.new += pageCounts.new;
         counts.updated += pageCounts.updated;
         counts.duplicates += pageCounts.duplicates;
@@ -79,33 +113,81 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
         counts.tickets += pageCounts.tickets;
         await recordCrawlProgress(trx, runId, counts);
       });
-      const sawKnownIds = result.duplicates + result.updated > 0;
+      const span = publishedSpan(page.mentions);
+      if (span) newestFetched = Math.max(newestFetched ?? span.newest, span.newest);
       cursor = page.nextCursor;
-      if (mayStopAtSeen && sawKnownIds) break;
+      // Known ids stored, or dates reaching back to what a completed crawl already fetched (matched or
+      // not, so a channel that rarely names the brand still stops), end the crawl; unless the page is
+      // still inside the recheck window, where edits and the brand's answers are picked up.
+      const reachedKnown = result.duplicates + result.updated > 0 || (watermark !== null && span !== null && span.oldest <= watermark.getTime());
+      const inRecheck = recheckMs > 0 && span !== null && span.oldest >= recheckFrom;
+      // A stream that ran out, or reached what is known, hands over to the next stream of the target.
+      if (cursor === null || (mayStopAtSeen && reachedKnown && !inRecheck)) cursor = page.nextStreamCursor ?? null;
     } while (cursor !== null && counts.pages < crawler.maxPages);
 
     await finishCrawlRun(db, runId, { status: 'ok' }, now());
-    await recordTargetSuccess(db, target.id, now());
+    await recordTargetSuccess(db, target.id, now(), newestFetched === null ? null : new Date(newestFetched));
     deps.log.info({ target: target.id, ...counts }, 'crawl finished');
+    if (stored) await checkSilence(deps, target, stored, crawler);
     return { target: target.id, status: 'ok', ...counts };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     const failure = classifyFailure(error);
     await finishCrawlRun(db, runId, { status: 'failed', errorKind: error.name, error: error.message }, now());
-    await recordTargetFailure(db, target.id, { ...failure, error: `${error.name}: ${error.message}` }, now());
+    const health = await recordTargetFailure(db, target.id, { ...failure, error: `${error.name}: ${error.message}` }, now());
     deps.log.warn({ target: target.id, errorKind: error.name, error: error.message, ...counts }, 'crawl failed');
+    if (health) await alertFailingTarget({ db, channels: deps.policy.channels, now: now() }, alertTargetOf(health, target));
     const retryAfterMs = error instanceof RateLimitedError ? { retryAfterMs: error.retryAfterMs } : {};
     return { target: target.id, status: 'failed', errorKind: error.name, error: error.message, ...retryAfterMs, ...counts };
   }
+}
+
+async function checkSilence(deps: CrawlDeps, target: CrawlTarget, stored: Target, crawler: Crawler): Promise<void> {
+  const latest = await latestMentionAt(deps.db, target.id);
+  const health = { ...stored, state: 'ok' as const, consecutive_errors: 0, last_success_at: deps.now() };
+  await alertSilentTarget(
+    { db: deps.db, channels: deps.policy.channels, now: deps.now() },
+    {
+      ...alertTargetOf(health, target),
+      createdAt: stored.created_at,
+      expectedQuietDays: stored.expected_quiet_days ?? crawler.expectedQuietDays,
+      latestMentionAt: latest,
+    },
+  );
+}
+
+function alertTargetOf(health: Target, target: CrawlTarget): AlertTarget {
+  return {
+    id: target.id,
+    source: target.source,
+    brand: target.brand,
+    state: health.state,
+    lastSuccessAt: health.last_success_at,
+    lastError: health.last_error,
+    consecutiveErrors: health.consecutive_errors,
+  };
+}
+
+/** Oldest and newest `publishedAt` on a page, in ms; null when no item has a date. */
+function publishedSpan(mentions: readonly MentionDraft[]): { oldest: number; newest: number } | null {
+  let oldest = Infinity;
+  let newest = -Infinity;
+  for (const m of mentions) {
+    const at = m.publishedAt === null ? NaN : Date.parse(m.publishedAt);
+    if (Number.isNaN(at)) continue;
+    oldest = Math.min(oldest, at);
+    newest = Math.max(newest, at);
+  }
+  return Number.isFinite(oldest) ? { oldest, newest } : null;
 }
 
 /** The error class is the policy: what the target's health becomes and whether it counts as an error. */
 function classifyFailure(error: Error): { state: TargetState | null; countsAsError: boolean } {
   if (error instanceof RateLimitedError) return { state: 'degraded', countsAsError: false };
   if (error instanceof BlockedError) return { state: 'blocked', countsAsError: true };
-  if (error instanceof SourceChangedError || error instanceof MissingCredentialsError) {
-    return { state: 'needs_action', countsAsError: true };
-  }
+  // Not an error of the source: the target waits, disabled with the one line saying what to configure.
+  if (error instanceof MissingCredentialsError) return { state: 'disabled', countsAsError: false };
+  if (error instanceof SourceChangedError || error instanceof TargetUnusableError) return { state: 'needs_action', countsAsError: true };
   if (error instanceof ZodError) return { state: 'needs_action', countsAsError: true };
   return { state: 'degraded', countsAsError: true };
 }
@@ -125,7 +207,7 @@ export interface PageCounts {
 export async function ingestPage(
   deps: { db: Db; now: () => Date; policy: TicketPolicy },
   drafts: readonly MentionDraft[],
-  scope: { brand: CrawlTarget['brand']; targetId: string | null; matcher: KeywordMatcher | null },
+  scope: { brand: CrawlTarget['brand']; targetId: string | null; team?: string | null; matcher: KeywordMatcher | null },
   inside?: (trx: Db, counts: PageCounts) => Promise<void>,
 ): Promise<PageCounts> {
   const batch = prepareMentions(drafts, { brandId: scope.brand.id, targetId: scope.targetId, matcher: scope.matcher }, deps.now());
@@ -135,7 +217,7 @@ export async function ingestPage(
     const actionable = stored.stored
       .filter((s) => s.actionable)
       .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)! }));
-    const tickets = await openTickets(trx, actionable, { brandName: scope.brand.name, policy: deps.policy, now: deps.now() });
+    const tickets = await openTickets(trx, actionable, { brandName: scope.brand.name, policy: deps.policy, now: deps.now(), team: scope.team ?? null });
     const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: batch.unmatched, tickets };
     await inside?.(trx, counts);
     return counts;

@@ -52,7 +52,7 @@ helpdesks:
       { env: {} },
     );
     const now = () => new Date();
-    const targets = await syncConfig(store.db, config, now());
+    const { scheduled: targets } = await syncConfig(store.db, config, now());
     expect(targets.map((t) => t.id)).toEqual(['news', 'limited']);
     // No retries inside the client: the 429 surfaces at once as a RateLimitedError.
     const http = createHttpClient({ perHostPerSecond: 100, retries: 0 });

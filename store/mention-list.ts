@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { MentionAuthor, MentionMetrics, MentionReply } from '../crawlers/types.ts';
+import type { MentionAuthor, MentionDetails, MentionMetrics, MentionReply } from '../crawlers/types.ts';
 import type { Db } from './connect.ts';
 import type { SentimentLabel } from './schema.ts';
 
@@ -35,6 +35,7 @@ export interface MentionListItem {
   actionable: boolean;
   metrics: MentionMetrics;
   reply: MentionReply | null;
+  details: MentionDetails;
 }
 
 /** Newest first by id; fetches one extra row to tell whether another page exists. */
@@ -45,7 +46,7 @@ export async function listMentions(db: Db, filter: MentionListFilter): Promise<{
     .select([
       'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id', 'm.url', 'm.author', 'm.title',
       'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', 'm.sentiment',
-      'm.sentiment_score', 'm.sentiment_model', 'm.actionable', 'm.metrics', 'm.reply',
+      'm.sentiment_score', 'm.sentiment_model', 'm.actionable', 'm.metrics', 'm.reply', 'm.details',
     ])
     .orderBy('m.id', 'desc')
     .limit(filter.limit + 1);
@@ -81,6 +82,7 @@ export async function listMentions(db: Db, filter: MentionListFilter): Promise<{
       actionable: row.actionable,
       metrics: row.metrics,
       reply: row.reply,
+      details: row.details ?? {},
     })),
   };
 }

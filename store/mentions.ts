@@ -38,6 +38,7 @@ export async function upsertMentions(db: Db, rows: NewMention[]): Promise<Stored
           actionable: eb.ref('excluded.actionable'),
           metrics: eb.ref('excluded.metrics'),
           reply: eb.ref('excluded.reply'),
+          details: eb.ref('excluded.details'),
         }))
         .where('mentions.content_hash', 'is distinct from', (eb) => eb.ref('excluded.content_hash')),
     )

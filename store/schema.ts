@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { MentionAuthor, MentionMetrics, MentionReply } from '../crawlers/types.ts';
+import type { MentionAuthor, MentionDetails, MentionMetrics, MentionReply } from '../crawlers/types.ts';
 
 // int8 columns come back from pg as strings (on PGlite and PostgreSQL alike); we keep them as strings.
 type BigId = ColumnType<string, string | undefined, never>;
@@ -39,6 +39,11 @@ export interface TargetTable {
   next_run_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The team that owns this target's tickets (a branch's city or franchise); null: routing.defaultTeam. */
+  team: ColumnType<string | null, string | null | undefined, string | null>;
+  expected_quiet_days: ColumnType<number, number | undefined, number>;
+  /** Newest `publishedAt` a completed crawl fetched, matched or not: paging stops once it reaches back here. */
+  watermark_at: NullableTimestamp;
 }
 
 export interface CrawlRunTable {
@@ -81,6 +86,7 @@ export interface MentionTable {
   metrics: Json<MentionMetrics>;
   reply: Json<MentionReply | null>;
   parent_external_id: string | null;
+  details: ColumnType<MentionDetails, string | undefined, string>;
   search: ColumnType<string, never, never>;
 }
 
@@ -120,6 +126,7 @@ export interface AlertTable {
   kind: string;
   channel_id: string;
   ticket_id: string | null;
+  target_id: string | null;
   brand_id: number | null;
   outbox_id: string;
   created_at: Timestamp;

@@ -29,6 +29,12 @@ export interface TargetHealth {
   nextRunAt: Date | null;
   /** Mentions of the target first seen in the 24 hours before `now`. */
   mentions24h: number;
+  /** Newest mention's date (published, or first seen when the source gives none). */
+  lastMentionAt: Date | null;
+  expectedQuietDays: number;
+  /** Enabled, and no mention (or, with none yet, no target) newer than its quiet period. */
+  silent: boolean;
+  team: string | null;
   lastRun: TargetLastRun | null;
 }
 
@@ -36,13 +42,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<TargetHealth[]> {
   const since = new Date(opts.now.getTime() - DAY_MS);
-  const [targets, counts, runs] = await Promise.all([
+  const [targets, counts, runs, latest] = await Promise.all([
     db
       .selectFrom('targets as t')
       .innerJoin('brands as b', 'b.id', 't.brand_id')
       .select([
         't.id', 't.source', 'b.name as brand', 't.state', 't.enabled', 't.schedule', 't.last_run_at',
         't.last_success_at', 't.last_error_at', 't.last_error', 't.consecutive_errors', 't.next_run_at',
+        't.team', 't.expected_quiet_days', 't.created_at',
       ])
       .orderBy('t.id')
       .execute(),
@@ -61,11 +68,22 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
       .orderBy('target_id')
       .orderBy(sql`id`, 'desc')
       .execute(),
+    db
+      .selectFrom('mentions')
+      .distinctOn('target_id')
+      .select(['target_id', sql<Date>`coalesce(published_at, first_seen_at)`.as('at')])
+      .where('target_id', 'is not', null)
+      .orderBy('target_id')
+      .orderBy(sql`coalesce(published_at, first_seen_at)`, 'desc')
+      .execute(),
   ]);
+  const latestByTarget = new Map(latest.map((row) => [row.target_id, new Date(row.at)]));
   const countByTarget = new Map(counts.map((row) => [row.target_id, Number(row.count)]));
   const runByTarget = new Map(runs.map((row) => [row.target_id, row]));
   return targets.map((target) => {
     const run = runByTarget.get(target.id);
+    const lastMentionAt = latestByTarget.get(target.id) ?? null;
+    const quietSince = lastMentionAt ?? target.created_at;
     return {
       id: target.id,
       source: target.source,
@@ -80,6 +98,10 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
       consecutiveErrors: target.consecutive_errors,
       nextRunAt: target.next_run_at,
       mentions24h: countByTarget.get(target.id) ?? 0,
+      lastMentionAt,
+      expectedQuietDays: target.expected_quiet_days,
+      silent: target.enabled && opts.now.getTime() - quietSince.getTime() > target.expected_quiet_days * DAY_MS,
+      team: target.team,
       lastRun: run
         ? {
             status: run.status,

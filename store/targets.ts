@@ -9,6 +9,10 @@ export interface TargetInput {
   params: Record<string, unknown>;
   schedule: string;
   enabled: boolean;
+  /** Owning team of the target's tickets; null or absent: routing.defaultTeam. */
+  team?: string | null;
+  /** Days without a new mention before the target counts as silent; absent: 14. */
+  expectedQuietDays?: number;
 }
 
 /** Creates or updates a target from config, keeping its health history. */
@@ -19,6 +23,8 @@ export async function upsertTarget(db: Db, target: TargetInput, now: Date): Prom
     params: JSON.stringify(target.params),
     schedule: target.schedule,
     enabled: target.enabled,
+    team: target.team ?? null,
+    ...(target.expectedQuietDays === undefined ? {} : { expected_quiet_days: target.expectedQuietDays }),
     updated_at: now,
   };
   await db
@@ -47,12 +53,37 @@ export async function findTarget(db: Db, id: string): Promise<Target | undefined
   return db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function recordTargetSuccess(db: Db, id: string, at: Date): Promise<void> {
+/**
+ * A completed crawl: the target is healthy again, and its watermark moves up to the newest item the crawl
+ * fetched (never down: a crawl that saw only older items leaves it).
+ */
+export async function recordTargetSuccess(db: Db, id: string, at: Date, newestFetched: Date | null = null): Promise<void> {
   await db
     .updateTable('targets')
-    .set({ state: 'ok', last_run_at: at, last_success_at: at, consecutive_errors: 0, updated_at: at })
+    .set((eb) => ({
+      state: 'ok',
+      last_run_at: at,
+      last_success_at: at,
+      consecutive_errors: 0,
+      updated_at: at,
+      ...(newestFetched
+        ? { watermark_at: sql<Date>`greatest(${eb.ref('watermark_at')}, ${newestFetched}::timestamptz)` }
+        : {}),
+    }))
     .where('id', '=', id)
     .execute();
+}
+
+/** When the target's newest stored mention was published (or first seen, when the source gives no date). */
+export async function latestMentionAt(db: Db, targetId: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom('mentions')
+    .select(sql<Date>`coalesce(published_at, first_seen_at)`.as('at'))
+    .where('target_id', '=', targetId)
+    .orderBy(sql`coalesce(published_at, first_seen_at)`, 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? new Date(row.at) : null;
 }
 
 export async function recordTargetFailure(
@@ -60,8 +91,8 @@ export async function recordTargetFailure(
   id: string,
   failure: { state: TargetState | null; error: string; countsAsError: boolean },
   at: Date,
-): Promise<void> {
-  await db
+): Promise<Target | undefined> {
+  return db
     .updateTable('targets')
     .set((eb) => ({
       ...(failure.state ? { state: failure.state } : {}),
@@ -72,7 +103,8 @@ export async function recordTargetFailure(
       updated_at: at,
     }))
     .where('id', '=', id)
-    .execute();
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function setTargetNextRun(db: Db, id: string, at: Date | null): Promise<void> {

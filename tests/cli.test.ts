@@ -80,7 +80,9 @@ describe('earshot config', () => {
   });
 });
 
-describe('earshot crawl', () => {
+// Each run is a new process opening PGlite (seconds each); under a loaded CI machine three of them in one
+// test outlast the default timeout.
+describe('earshot crawl', { timeout: 120_000 }, () => {
   let upstream: FixtureServer;
   let db: Awaited<ReturnType<typeof createTestDatabaseEnv>>;
   let onPage: (page: number) => void = () => {};

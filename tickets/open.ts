@@ -1,7 +1,8 @@
-import { sql, type Insertable } from 'kysely';
+import { sql } from 'kysely';
 import { planTicketAlerts } from '../alerts/ticket-created.ts';
 import type { Db } from '../store/connect.ts';
-import type { NewMention, OutboxTable } from '../store/schema.ts';
+import type { NewMention } from '../store/schema.ts';
+import { enqueueOutbox, type OutboxMessage } from './outbox.ts';
 
 /** Who gets a new ticket: routing to a team and the push destinations, from config. */
 export interface TicketPolicy {
@@ -25,7 +26,7 @@ const TICKET_SEQ_LOCK = 7262001;
 export async function openTickets(
   trx: Db,
   mentions: readonly ActionableMention[],
-  ctx: { brandName: string; policy: TicketPolicy; now: Date },
+  ctx: { brandName: string; policy: TicketPolicy; now: Date; team?: string | null },
 ): Promise<number> {
   if (mentions.length === 0) return 0;
   await sql`SELECT pg_advisory_xact_lock(${TICKET_SEQ_LOCK})`.execute(trx);
@@ -36,7 +37,7 @@ export async function openTickets(
         seq: sql<string>`nextval('ticket_seq')`,
         mention_id: id,
         brand_id: row.brand_id,
-        team: ctx.policy.defaultTeam,
+        team: ctx.team ?? ctx.policy.defaultTeam,
         status: 'new' as const,
         priority: row.rating !== null && row.rating !== undefined && row.rating <= 1 ? 'high' : 'normal',
         title: ticketTitle(row),
@@ -50,21 +51,10 @@ export async function openTickets(
   if (tickets.length === 0) return 0;
 
   const byMention = new Map(mentions.map((m) => [m.id, m]));
-  const outbox: Insertable<OutboxTable>[] = [];
+  const outbox: OutboxMessage[] = [];
   const alerts: { ticketId: string; brandId: number; channelId: string; messageId: string }[] = [];
-  const message = (kind: 'helpdesk' | 'channel', destination: string, messageId: string, ticketId: string, payload: object) =>
-    outbox.push({
-      message_id: messageId,
-      destination_kind: kind,
-      destination_id: destination,
-      event_type: 'ticket.created',
-      ticket_id: ticketId,
-      payload: JSON.stringify(payload),
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: ctx.now,
-      created_at: ctx.now,
-    });
+  const message = (kind: 'helpdesk' | 'channel', destination: string, messageId: string, ticketId: string, payload: Record<string, unknown>) =>
+    outbox.push({ messageId, destinationKind: kind, destinationId: destination, eventType: 'ticket.created', ticketId, payload });
   for (const ticket of tickets) {
     const mention = byMention.get(ticket.mention_id)!;
     const payload = {
@@ -82,13 +72,13 @@ export async function openTickets(
   }
   // One statement per table for the whole page: per-row round trips were most of the ingest cost.
   if (outbox.length > 0) {
-    const ids = await trx.insertInto('outbox').values(outbox).returning(['id', 'message_id']).execute();
-    const outboxId = new Map(ids.map((r) => [r.message_id, r.id]));
-    if (alerts.length > 0) {
+    const outboxId = await enqueueOutbox(trx, outbox, ctx.now);
+    const queued = alerts.filter((a) => outboxId.has(a.messageId));
+    if (queued.length > 0) {
       await trx
         .insertInto('alerts')
         .values(
-          alerts.map((a) => ({
+          queued.map((a) => ({
             kind: 'ticket_created',
             channel_id: a.channelId,
             ticket_id: a.ticketId,

@@ -5,6 +5,44 @@ import type { Db } from '../store/connect.ts';
 import type { OutboxRow } from '../store/schema.ts';
 import { sendWebhook, type DeliveryOutcome, type WebhookDestination } from './connectors/webhook.ts';
 
+/** A message to deliver, written in the caller's transaction; `messageId` is unique and makes a repeat a no-op. */
+export interface OutboxMessage {
+  messageId: string;
+  destinationKind: OutboxRow['destination_kind'];
+  destinationId: string;
+  eventType: string;
+  ticketId: string | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Queues messages in one statement. Returns the outbox id of each message it added, by message id; a message
+ * whose id is already queued is skipped and absent from the result.
+ */
+export async function enqueueOutbox(trx: Db, messages: readonly OutboxMessage[], now: Date): Promise<Map<string, string>> {
+  if (messages.length === 0) return new Map();
+  const rows = await trx
+    .insertInto('outbox')
+    .values(
+      messages.map((m) => ({
+        message_id: m.messageId,
+        destination_kind: m.destinationKind,
+        destination_id: m.destinationId,
+        event_type: m.eventType,
+        ticket_id: m.ticketId,
+        payload: JSON.stringify(m.payload),
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+      })),
+    )
+    .onConflict((oc) => oc.column('message_id').doNothing())
+    .returning(['id', 'message_id'])
+    .execute();
+  return new Map(rows.map((r) => [r.message_id, r.id]));
+}
+
 export interface DeliveryPolicy {
   maxAttempts: number;
   initialDelaySeconds: number;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MentionDetails } from '../../crawlers/types.ts';
 import { listMentions, type MentionListItem } from '../../store/mention-list.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems } from '../errors.ts';
@@ -27,7 +28,21 @@ const mentionSchema = z
     sentiment: sentimentSchema,
     actionable: z.boolean(),
     metrics: z.record(z.string(), z.number()),
-    reply: z.object({ text: z.string(), at: z.string().nullable() }).nullable(),
+    reply: z
+      .object({ text: z.string(), at: z.string().nullable() })
+      .nullable()
+      .describe("The brand's own answer on the source (2GIS official answer, store developer reply)"),
+    answered: z.boolean().describe('The brand has answered on the source; an answered mention opens no ticket'),
+    details: z
+      .object({
+        verified: z.boolean().optional(),
+        links: z.array(z.string()).optional(),
+        forwarded_from: z.object({ name: z.string().nullable(), url: z.string().nullable() }).optional(),
+        signature: z.string().optional(),
+        version: z.string().optional(),
+        place: z.string().optional(),
+      })
+      .describe('What the source tells beyond the common fields; keys appear only when the source has them'),
   })
   .register(apiSchemaRegistry, { id: 'Mention' });
 
@@ -95,5 +110,12 @@ function formatMention(m: MentionListItem): z.output<typeof mentionSchema> {
     actionable: m.actionable,
     metrics: Object.fromEntries(Object.entries(m.metrics ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number')),
     reply: m.reply ?? null,
+    answered: m.reply !== null && m.reply !== undefined,
+    details: formatDetails(m.details),
   };
+}
+
+function formatDetails(d: MentionDetails): z.output<typeof mentionSchema>['details'] {
+  const { forwardedFrom, ...rest } = d;
+  return forwardedFrom ? { ...rest, forwarded_from: forwardedFrom } : rest;
 }

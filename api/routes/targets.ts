@@ -19,6 +19,10 @@ const targetSchema = z
     consecutive_errors: z.number().int(),
     next_run_at: nullableTimestampSchema,
     mentions_24h: z.number().int().describe('Mentions of this target first seen in the last 24 hours'),
+    last_mention_at: nullableTimestampSchema.describe('Date of the newest mention (published, or first seen when the source gives none)'),
+    expected_quiet_days: z.number().describe('Days without a new mention after which the target counts as silent'),
+    silent: z.boolean().describe('Enabled and nothing new for longer than expected_quiet_days: check the target'),
+    team: z.string().nullable().describe("Team that owns this target's tickets; null: the default team"),
     last_run: z
       .object({
         status: z.enum(['running', 'ok', 'failed']),
@@ -68,6 +72,10 @@ function formatTarget(t: TargetHealth): z.output<typeof targetSchema> {
     consecutive_errors: t.consecutiveErrors,
     next_run_at: formatTimestamp(t.nextRunAt),
     mentions_24h: t.mentions24h,
+    last_mention_at: formatTimestamp(t.lastMentionAt),
+    expected_quiet_days: t.expectedQuietDays,
+    silent: t.silent,
+    team: t.team,
     last_run: t.lastRun
       ? {
           status: t.lastRun.status,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFixtureServer } from '../../tests/helpers/fixture-server.ts';
-import type { FixtureServer } from '../../tests/helpers/fixture-server.ts';
+import type { FixtureHandler, FixtureServer } from '../../tests/helpers/fixture-server.ts';
+import { expectResumableCrawl } from '../../tests/helpers/crawl-conformance.ts';
 import { SourceChangedError } from '../errors.ts';
 import { createHttpClient } from '../http.ts';
 import type { PoliteHttpClient } from '../http.ts';
@@ -10,6 +11,7 @@ import { buildReviewsUrl, fetchReviewsPage, readPageCursor } from './fetch.ts';
 import { appStore } from './index.ts';
 import { parseReviews } from './parse.ts';
 import { targetSchema } from './schema.ts';
+import { fetchDeps } from '../../tests/helpers/fetch-deps.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -234,7 +236,7 @@ describe('fetchReviewsPage end to end', () => {
     let cursor: string | null = null;
     let fetched = 0;
     do {
-      const raw = await appStore.fetchPage(target, cursor, { http });
+      const raw = await appStore.fetchPage(target, cursor, fetchDeps(http));
       expect(raw.cursor).toBe(cursor);
       const parsed = appStore.parse(raw, ctx);
       collected.push(...parsed.mentions);
@@ -260,9 +262,34 @@ describe('fetchReviewsPage end to end', () => {
       },
     });
     http = createHttpClient({ sleep: async () => undefined });
-    const raw = await fetchReviewsPage({ appId: '284815942', country: 'us', baseUrl: server.url }, '2', { http });
+    const raw = await fetchReviewsPage({ appId: '284815942', country: 'us', baseUrl: server.url }, '2', fetchDeps(http));
     const parsed = parseReviews(raw, ctx);
     expect(parsed.mentions).toHaveLength(10);
     expect(parsed.nextCursor).toBe('3');
+  });
+});
+
+describe('a crawl interrupted at any page', () => {
+  it('ends, once re-run, with the mentions of a clean crawl and nothing twice', async () => {
+    const feed = readFeed('customerreviews-us-full.json');
+    const entries = (feed.feed.entry as Record<string, unknown>[]).filter((e) => 'im:rating' in e);
+    const pageOf = (page: number) => entries.slice((page - 1) * 20, page * 20);
+    const report = await expectResumableCrawl({
+      source: 'app-store',
+      params: (server) => ({ appId: '284815942', country: 'kz', baseUrl: server.url }),
+      serve: (onPage) => {
+        const routes: Record<string, FixtureHandler> = {};
+        for (let page = 1; page <= 10; page++) {
+          routes[`/kz/rss/customerreviews/page=${page}/id=284815942/sortby=mostrecent/json`] = (_req, res) => {
+            onPage();
+            const slice = pageOf(page);
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify({ feed: { ...feed.feed, entry: slice.length > 0 ? slice : undefined } }));
+          };
+        }
+        return startFixtureServer(routes);
+      },
+    });
+    expect(report).toMatchObject({ pages: 4, mentions: 50 });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import Parser from 'rss-parser';
+import { detectBlockPage } from '../block-page.ts';
 import { BlockedError, SourceChangedError } from '../errors.ts';
 import type { MentionAuthor, MentionDraft, ParseContext, ParsedPage, RawPage } from '../types.ts';
 import { extractPlainText } from './html-text.ts';
@@ -62,24 +63,6 @@ function escapeBareAmpersands(xml: string): string {
     .join('');
 }
 
-const BLOCK_PAGE = new RegExp(
-  [
-    'captcha',
-    'cf-chl',
-    'challenge-platform',
-    'Just a moment\\.\\.\\.',
-    'Attention Required',
-    'unusual traffic',
-    'consent\\.google\\.',
-    'Before you continue',
-    'Access denied',
-    'are not a robot',
-    'не робот',
-    'подозрительный трафик',
-  ].join('|'),
-  'i',
-);
-
 /** Parse one fetched feed into mentions. Pure: the same RawPage always gives the same drafts. */
 export async function parseFeed(raw: RawPage, _ctx: ParseContext): Promise<ParsedPage> {
   const body = raw.body.replace(/^\uFEFF/, '');
@@ -111,9 +94,8 @@ function assertNotHtmlPage(body: string, url: string): void {
   const head = body.slice(0, 2048).trimStart().toLowerCase();
   const isHtml = /^(?:<!--[\s\S]*?-->\s*)*(?:<!doctype html|<html[\s>])/.test(head);
   if (!isHtml) return;
-  if (BLOCK_PAGE.test(body.slice(0, 50_000))) {
-    throw new BlockedError(`${url}: got a captcha or consent page instead of a feed`);
-  }
+  const blockReason = detectBlockPage(body);
+  if (blockReason !== null) throw new BlockedError(`${url}: got a ${blockReason} instead of a feed`);
   throw new SourceChangedError(`${url}: got an HTML page instead of a feed`);
 }
 

@@ -11,6 +11,7 @@ import { decodeHtmlEntities, extractPlainText } from './html-text.ts';
 import { rss } from './index.ts';
 import { parseFeed } from './parse.ts';
 import { targetSchema } from './schema.ts';
+import { fetchDeps } from '../../tests/helpers/fetch-deps.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -335,14 +336,14 @@ describe('fetchFeed end to end', () => {
       googleNews: { query: 'coronavirus', language: 'fr', country: 'BE' },
       baseUrl: server.url,
     });
-    const raw = await rss.fetchPage(target, null, { http });
+    const raw = await rss.fetchPage(target, null, fetchDeps(http));
     expect(raw).toMatchObject({ status: 200, cursor: null, contentType: 'application/xml; charset=UTF-8' });
     const page = await rss.parse(raw, ctx);
     expect(page.nextCursor).toBeNull();
     expect(page.mentions.map((m) => m.author.name)).toEqual(['RTBF']);
     expect(page.mentions[0]?.externalId).toBe(`${new URL(server.url).host}/52782335008021`);
 
-    const uol = await fetchFeed(targetSchema.parse({ url: `${server.url}/uol.rss` }), null, { http });
+    const uol = await fetchFeed(targetSchema.parse({ url: `${server.url}/uol.rss` }), null, fetchDeps(http));
     expect((await parseFeed(uol, ctx)).mentions[0]?.title).toContain('simulações');
 
     expect(server.requests.map((r) => r.path)).toEqual(['/rss/search', '/uol.rss']);
@@ -358,7 +359,7 @@ describe('fetchFeed end to end', () => {
       '/feed': { headers: { 'content-type': 'text/html' }, body: '<html><body><div class="g-recaptcha"></div></body></html>' },
     });
     http = createHttpClient({ sleep: async () => undefined });
-    const raw = await fetchFeed({ url: `${server.url}/feed` }, null, { http });
+    const raw = await fetchFeed({ url: `${server.url}/feed` }, null, fetchDeps(http));
     await expect(parseFeed(raw, ctx)).rejects.toThrow(BlockedError);
   });
 });

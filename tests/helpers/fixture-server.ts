@@ -11,7 +11,8 @@ export interface FixtureResponse {
   file?: string;
 }
 
-export type FixtureHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** A reply computed per request; `body` is the request body already read (POST form or JSON). */
+export type FixtureHandler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
 
 export type FixtureReply = FixtureResponse | FixtureHandler;
 
@@ -27,6 +28,8 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   headers: IncomingHttpHeaders;
+  /** The request body as text (POST); '' for none. */
+  body: string;
 }
 
 export interface FixtureServer {
@@ -47,10 +50,13 @@ export async function startFixtureServer(routes: FixtureRoutes): Promise<Fixture
   const compiled = compileRoutes(routes);
   const requests: RecordedRequest[] = [];
 
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const parsed = new URL(req.url ?? '/', 'http://fixture.invalid');
     const query = Object.fromEntries(parsed.searchParams);
-    requests.push({ method: req.method ?? 'GET', path: parsed.pathname, query, headers: req.headers });
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    requests.push({ method: req.method ?? 'GET', path: parsed.pathname, query, headers: req.headers, body });
 
     const route = compiled.find(
       (r) => r.path === parsed.pathname && Object.entries(r.query).every(([k, v]) => query[k] === v),
@@ -61,7 +67,7 @@ export async function startFixtureServer(routes: FixtureRoutes): Promise<Fixture
     }
     const reply = route.replies[Math.min(route.served, route.replies.length - 1)];
     route.served += 1;
-    serveReply(reply, req, res).catch((err: unknown) => {
+    serveReply(reply, req, res, body).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`fixture server error: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -102,13 +108,14 @@ async function serveReply(
   reply: FixtureReply | undefined,
   req: IncomingMessage,
   res: ServerResponse,
+  requestBody: string,
 ): Promise<void> {
   if (reply === undefined) {
     res.writeHead(500).end('empty reply list');
     return;
   }
   if (typeof reply === 'function') {
-    await reply(req, res);
+    await reply(req, res, requestBody);
     return;
   }
   const body = reply.file !== undefined ? await readFile(reply.file) : (reply.body ?? '');
