@@ -25,6 +25,12 @@ const crawlers: ConfigCrawlers = {
     }),
     defaultSchedule: '0 */6 * * *',
   },
+  vk: {
+    target: z.object({ query: z.string() }),
+    defaultSchedule: '0 * * * *',
+    expectedQuietDays: 7,
+    credentials: { schema: z.object({ accessToken: markSecret(z.string().min(1)) }) },
+  },
 };
 
 const examplePath = fileURLToPath(new URL('./earshot.example.yaml', import.meta.url));
@@ -137,7 +143,7 @@ channels:
       { line: 17, path: 'targets[1].params.url', message: 'Invalid URL' },
       { line: 21, path: 'targets[2].schedule', message: 'invalid cron expression "*/61 * * * *" (minute step 61 is out of range 1-59)' },
       { line: 22, path: 'targets[3].id', message: 'duplicate id "news"' },
-      { line: 26, path: 'targets[4].source', message: 'unknown source "twitter" (sources: rss, app-store)' },
+      { line: 26, path: 'targets[4].source', message: 'unknown source "twitter" (sources: rss, app-store, vk)' },
       { line: 28, path: 'targets[4].shedule', message: 'unknown key' },
       { line: 33, path: 'channels[0].secret', message: 'environment variable EARSHOT_ALERT_SECRET is not set' },
       { line: 35, path: 'channels[1].type', message: 'unknown type "slack" (types: webhook)' },
@@ -332,6 +338,47 @@ helpdesks:
   });
 });
 
+describe('credentials, teams and quiet periods of targets', () => {
+  const withVk = (extra: string) =>
+    minimal(`targets:
+  - id: vk-search
+    source: vk
+    brand: Ромашка
+    team: support
+    params: { query: ромашка }
+${extra}`);
+
+  it('checks credentials against the source\'s own schema and keeps them out of redacted output', () => {
+    const config = parseConfig(withVk('credentials:\n  vk: { accessToken: "${VK_TOKEN}" }'), { crawlers, env: { VK_TOKEN: 'vk1.a.secret' } });
+    expect(config.credentials).toEqual({ vk: { accessToken: 'vk1.a.secret' } });
+    expect(config.targets[0]).toMatchObject({ team: 'support', expectedQuietDays: 7 });
+    expect(JSON.stringify(redactConfig(config, { crawlers }))).not.toContain('vk1.a.secret');
+    expect(redactConfig(config, { crawlers }).credentials).toEqual({ vk: { accessToken: '***' } });
+  });
+
+  it('reports unknown credential sources, bad credentials and unknown teams with their lines', () => {
+    const text = withVk(`credentials:
+  vk: { accessToken: "" }
+  twitter: { key: x }`).replace('team: support', 'team: almaty');
+    const issues = issuesOf(text).map((i) => `${i.line}: ${i.path}: ${i.message}`);
+    expect(issues).toEqual([
+      expect.stringMatching(/^14: targets\[0\]\.team: unknown team "almaty" \(teams: support\)$/),
+      expect.stringMatching(/^17: credentials\.vk\.accessToken: .*>=1 characters/),
+      expect.stringMatching(/^18: credentials\.twitter: no source "twitter" takes credentials \(sources that do: vk\)$/),
+    ]);
+  });
+
+  it('lets a target override its source\'s quiet period', () => {
+    const config = parseConfig(withVk('').replace('team: support', 'expectedQuietDays: 30'), { crawlers });
+    expect(config.targets[0]?.expectedQuietDays).toBe(30);
+  });
+
+  it('describes credentials per source in the JSON Schema', () => {
+    const schema = configJsonSchema({ crawlers }) as { properties: { credentials: { properties: Record<string, unknown> } } };
+    expect(Object.keys(schema.properties.credentials.properties)).toEqual(['vk']);
+  });
+});
+
 describe('configJsonSchema', () => {
   it('describes the file, with defaults optional and params per source', () => {
     const schema = configJsonSchema({ crawlers }) as {
@@ -343,7 +390,7 @@ describe('configJsonSchema', () => {
     );
     expect(schema.required.sort()).toEqual(['brands', 'routing', 'teams']);
     const target = schema.properties.targets?.items;
-    expect(target?.properties.source).toEqual({ type: 'string', enum: ['rss', 'app-store'] });
+    expect(target?.properties.source).toEqual({ type: 'string', enum: ['rss', 'app-store', 'vk'] });
     expect(target?.allOf).toContainEqual({
       if: { properties: { source: { const: 'app-store' } }, required: ['source'] },
       then: { properties: { params: expect.objectContaining({ required: ['appId'] }) } },

@@ -119,6 +119,18 @@ export function configJsonSchema(opts: { crawlers?: ConfigCrawlers } = {}): Reco
       };
     });
   }
+  // `credentials.<source>` for every source that takes credentials, so editors complete them too.
+  const credentialSources = sources.filter((source) => crawlers[source]?.credentials);
+  if (credentialSources.length > 0) {
+    const credentials = readJsonObject(readJsonObject(schema.properties).credentials);
+    credentials.properties = Object.fromEntries(
+      credentialSources.map((source) => {
+        const { $schema: _ignored, ...shape } = z.toJSONSchema(crawlers[source]!.credentials!.schema, { io: 'input', unrepresentable: 'any' });
+        return [source, shape];
+      }),
+    );
+    credentials.additionalProperties = false;
+  }
   return schema;
 }
 

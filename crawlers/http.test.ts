@@ -9,8 +9,9 @@ import {
   createHttpClient,
   decodeBody,
   parseRetryAfter,
+  redactUrl,
 } from './http.ts';
-import type { HttpClientOptions, PoliteHttpClient } from './http.ts';
+import type { HttpClientOptions, HttpExchange, PoliteHttpClient } from './http.ts';
 
 const START = Date.parse('2025-03-01T12:00:00Z');
 
@@ -278,6 +279,82 @@ describe('createHttpClient', () => {
     const err = await catchError(client.get(`${server.url}/busy`, { signal: controller.signal }));
     expect((err as Error).message).toBe('shutting down');
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('createHttpClient, beyond GET', () => {
+  it('posts a form body and follows a 303 with a GET, as browsers do', async () => {
+    const server = await serve({
+      '/rpc': (_req, res, body) => {
+        res.writeHead(303, { location: `/result?echo=${encodeURIComponent(body)}` }).end();
+      },
+      '/result': { body: 'done' },
+    });
+    const client = makeClient(createFakeClock());
+    const res = await client.request(`${server.url}/rpc`, {
+      method: 'POST',
+      body: 'f.req=%5B1%5D',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+    });
+    expect(res.body).toBe('done');
+    expect(server.requests.map((r) => [r.method, r.path, r.body])).toEqual([
+      ['POST', '/rpc', 'f.req=%5B1%5D'],
+      ['GET', '/result', ''],
+    ]);
+    expect(server.requests[0]?.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=UTF-8');
+    expect(server.requests[1]?.headers['content-type']).toBeUndefined();
+    expect(server.requests[1]?.query.echo).toBe('f.req=%5B1%5D');
+  });
+
+  it('spaces two crawlers that reach one host on the same slots, each at its own rate', async () => {
+    const server = await serve({ '/': { body: 'ok' } });
+    const clock = createFakeClock();
+    const client = makeClient(clock);
+    const slow = client.withRate(0.5);
+    const fast = client.withRate(4);
+    await slow.get(`${server.url}/`);
+    // The slow crawler reserved the host for 2 s: the fast one waits behind it, then keeps its own pace.
+    await fast.get(`${server.url}/`);
+    await fast.get(`${server.url}/`);
+    expect(clock.sleeps).toEqual([2_000, 250]);
+  });
+
+  it('treats a captcha served with 503 as a block, at once, not as an outage to retry', async () => {
+    const sorry = '<html><body>Our systems have detected unusual traffic from your computer network.</body></html>';
+    const server = await serve({
+      '/reviews': { status: 503, headers: { 'content-type': 'text/html' }, body: sorry },
+      '/busy': { status: 503, headers: { 'content-type': 'text/html' }, body: '<html>Service Unavailable</html>' },
+    });
+    const clock = createFakeClock();
+    const client = makeClient(clock, { retries: 2 });
+    const blocked = await catchError(client.get(`${server.url}/reviews`));
+    expect(blocked).toBeInstanceOf(BlockedError);
+    expect((blocked as Error).message).toMatch(/HTTP 503, Google "unusual traffic" page/);
+    expect(server.requests.filter((r) => r.path === '/reviews')).toHaveLength(1);
+    expect(await catchError(client.get(`${server.url}/busy`))).toBeInstanceOf(SourceUnavailableError);
+    expect(server.requests.filter((r) => r.path === '/busy')).toHaveLength(3);
+  });
+
+  it('keeps credentials in query strings out of error messages', async () => {
+    const server = await serve({ '/method/newsfeed.search': { status: 404 } });
+    const client = makeClient(createFakeClock());
+    const err = await catchError(client.get(`${server.url}/method/newsfeed.search?q=acme&access_token=vk1.a.SECRET&v=5.199`));
+    expect((err as Error).message).toContain('access_token=***');
+    expect((err as Error).message).not.toContain('SECRET');
+    expect(redactUrl('https://x.test/r?key=abc&locale=ru_KZ')).toBe('https://x.test/r?key=***&locale=ru_KZ');
+    expect(redactUrl('https://user:pw@x.test/r?q=1')).toBe('https://x.test/r?q=1');
+    expect(redactUrl('not a url')).toBe('not a url');
+  });
+
+  it('reports every exchange, errors and retries included, for record mode', async () => {
+    const server = await serve({ '/feed': [{ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' }, { body: 'items' }] });
+    const seen: HttpExchange[] = [];
+    const client = makeClient(createFakeClock(), { onExchange: (ex) => void seen.push(ex) });
+    await client.get(`${server.url}/feed`);
+    expect(seen.map((ex) => [ex.method, ex.status, ex.body])).toEqual([
+      ['GET', 429, 'slow down'],
+      ['GET', 200, 'items'],
+    ]);
   });
 });
 

@@ -92,12 +92,14 @@ describe('earshot crawl', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     const routes: Record<string, (req: unknown, res: import('node:http').ServerResponse) => void> = {};
     for (let page = 1; page <= 10; page++) {
-      routes[`/kz/rss/customerreviews/page=${page}/id=42/sortby=mostrecent/json`] = (_req, res) => {
-        onPage(page);
-        const slice = entries.slice((page - 1) * 10, page * 10);
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ feed: slice.length ? { ...recording.feed, entry: slice } : { ...recording.feed, entry: undefined } }));
-      };
+      for (const appId of ['42', '43']) {
+        routes[`/kz/rss/customerreviews/page=${page}/id=${appId}/sortby=mostrecent/json`] = (_req, res) => {
+          onPage(page);
+          const slice = entries.slice((page - 1) * 10, page * 10);
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ feed: slice.length ? { ...recording.feed, entry: slice } : { ...recording.feed, entry: undefined } }));
+        };
+      }
     }
     routes['/feed.xml'] = (_req, res) => res.end(readFileSync(RSS_FIXTURE));
     upstream = await startFixtureServer(routes);
@@ -151,6 +153,29 @@ describe('earshot crawl', { timeout: 120_000 }, () => {
     expect(Number(summary.new)).toBeGreaterThan(0);
     const real = await earshot(args, db.env);
     expect(lastJsonLine(real.stdout)).toMatchObject({ new: summary.new, tickets: summary.tickets });
+  });
+
+  it('--record saves the raw responses that parse reads back, and targets shows the health table', async () => {
+    const dir = join(scratch, 'recorded');
+    const run = await earshot(['crawl', 'app-store', '--target', JSON.stringify({ appId: '43', country: 'kz', baseUrl: upstream.url }), '--brand', 'Acme', '--record', dir], db.env);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/recorded 6 response\(s\) in /);
+    // Pages 1-5 hold 49 reviews, page 6 is the empty end of the feed.
+    const firstPage = await earshot(['parse', 'app-store', join(dir, '001-127.0.0.1.json')]);
+    expect(firstPage.code).toBe(0);
+    const mentions = firstPage.stdout.trim().split('\n').map((l) => JSON.parse(l) as { externalId: string });
+    expect(mentions.map((m) => m.externalId)).toEqual(entries.slice(0, 10).map((e) => (e as { id: { label: string } }).id.label));
+    expect(readFileSync(join(dir, '001-127.0.0.1.meta.json'), 'utf8')).toContain('/kz/rss/customerreviews/page=1/id=43/');
+
+    const table = await earshot(['targets'], db.env);
+    expect(table.code).toBe(0);
+    const [header, ...rows] = table.stdout.trim().split('\n');
+    expect(header).toMatch(/^TARGET\s+SOURCE\s+BRAND\s+STATE\s+LAST SUCCESS\s+ERRORS\s+NEXT RUN\s+24H\s+LAST MENTION\s+LAST ERROR$/);
+    // The recorded reviews are years old: the crawl works, and the target shows as silent.
+    expect(rows.find((r) => r.includes('cli-app-store-'))).toMatch(/app-store\s+Acme\s+ok, silent\s+\d+s ago\s+0\s+-\s+49\s+\d+d ago$/);
+    const json = await earshot(['targets', '--json'], db.env);
+    const health = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { source: string; state: string; mentions24h: number });
+    expect(health.filter((h) => h.source === 'app-store').every((h) => h.state === 'ok')).toBe(true);
   });
 
   it('rejects bad arguments with a clear message', async () => {
