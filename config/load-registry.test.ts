@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configJsonSchema, loadConfig, parseConfig } from './load.ts';
 import { redactConfig } from './redact.ts';
+import { crawlers } from '../crawlers/registry.ts';
 
 // Against the real crawler registry: the config and the crawlers must agree on target params.
 const examplePath = fileURLToPath(new URL('./earshot.example.yaml', import.meta.url));
@@ -73,8 +74,11 @@ describe('config with the crawler registry', () => {
     );
   });
 
-  it('gives editors the params of each source', () => {
-    const schema = configJsonSchema() as { properties: { targets: { items: { allOf: unknown[] } } } };
-    expect(schema.properties.targets.items.allOf).toHaveLength(2);
+  it('gives editors the params of each source, and the credentials of those that take them', () => {
+    const schema = configJsonSchema() as {
+      properties: { targets: { items: { allOf: unknown[] } }; credentials: { properties: Record<string, unknown> } };
+    };
+    expect(schema.properties.targets.items.allOf).toHaveLength(Object.keys(crawlers).length);
+    expect(Object.keys(schema.properties.credentials.properties).sort()).toEqual(['reddit', 'vk']);
   });
 });

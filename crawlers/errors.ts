@@ -45,3 +45,27 @@ export class SourceChangedError extends CrawlerError {
 export class MissingCredentialsError extends CrawlerError {
   override name = 'MissingCredentialsError';
 }
+
+/** A payload path as `reviews[3].date_created`, from zod's list of keys. */
+export function formatPayloadPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, '');
+}
+
+/**
+ * The first issue of a failed zod check of a raw payload, as the `SourceChangedError` that names where the
+ * payload changed: `${what} changed at ${path}: ${message}`. `prefix` is where the checked value sits.
+ */
+export function sourceChangedAt(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  what: string,
+  prefix: string | ReadonlyArray<PropertyKey> = '',
+): SourceChangedError {
+  const issue = issues[0];
+  const inner = formatPayloadPath(issue?.path ?? []);
+  const head = typeof prefix === 'string' ? prefix : formatPayloadPath(prefix);
+  const path = head === '' ? inner : inner === '' ? head : inner.startsWith('[') ? `${head}${inner}` : `${head}.${inner}`;
+  return new SourceChangedError(`${what} changed at ${path || '(root)'}: ${issue?.message ?? 'invalid'}`, path);
+}

@@ -12,6 +12,7 @@ import {
   redactUrl,
 } from './http.ts';
 import type { HttpClientOptions, HttpExchange, PoliteHttpClient } from './http.ts';
+import { catchAsync } from '../tests/helpers/catch-error.ts';
 
 const START = Date.parse('2025-03-01T12:00:00Z');
 
@@ -47,15 +48,6 @@ function makeClient(clock: ReturnType<typeof createFakeClock>, extra: HttpClient
   const client = createHttpClient({ now: clock.now, sleep: clock.sleep, random: () => 0, perHostPerSecond: 0, ...extra });
   clients.push(client);
   return client;
-}
-
-function catchError(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
 }
 
 const russian = 'Отзывы о банке: «всё хорошо»';
@@ -158,7 +150,7 @@ describe('createHttpClient', () => {
   it('turns an exhausted 503 into SourceUnavailableError after exponential backoff', async () => {
     const server = await serve({ '/down': { status: 503, body: 'maintenance' } });
     const clock = createFakeClock();
-    const err = await catchError(makeClient(clock).get(`${server.url}/down`));
+    const err = await catchAsync(makeClient(clock).get(`${server.url}/down`));
     expect(err).toBeInstanceOf(SourceUnavailableError);
     expect((err as SourceUnavailableError).status).toBe(503);
     expect(server.requests).toHaveLength(4);
@@ -169,7 +161,7 @@ describe('createHttpClient', () => {
   it('turns an exhausted 429 into RateLimitedError with the Retry-After', async () => {
     const server = await serve({ '/busy': { status: 429, headers: { 'retry-after': '30' } } });
     const clock = createFakeClock();
-    const err = await catchError(makeClient(clock, { retries: 2 }).get(`${server.url}/busy`));
+    const err = await catchAsync(makeClient(clock, { retries: 2 }).get(`${server.url}/busy`));
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(30_000);
     expect(server.requests).toHaveLength(3);
@@ -179,7 +171,7 @@ describe('createHttpClient', () => {
   it('does not sleep through a Retry-After beyond the cap', async () => {
     const server = await serve({ '/busy': { status: 429, headers: { 'retry-after': '3600' } } });
     const clock = createFakeClock();
-    const err = await catchError(makeClient(clock).get(`${server.url}/busy`));
+    const err = await catchAsync(makeClient(clock).get(`${server.url}/busy`));
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(3_600_000);
     expect(server.requests).toHaveLength(1);
@@ -189,8 +181,8 @@ describe('createHttpClient', () => {
   it('maps 403 to BlockedError and other 4xx to SourceUnavailableError, without retrying', async () => {
     const server = await serve({ '/captcha': { status: 403, body: 'denied' }, '/gone': { status: 404 } });
     const client = makeClient(createFakeClock());
-    expect(await catchError(client.get(`${server.url}/captcha`))).toBeInstanceOf(BlockedError);
-    const notFound = await catchError(client.get(`${server.url}/gone`));
+    expect(await catchAsync(client.get(`${server.url}/captcha`))).toBeInstanceOf(BlockedError);
+    const notFound = await catchAsync(client.get(`${server.url}/gone`));
     expect(notFound).toBeInstanceOf(SourceUnavailableError);
     expect((notFound as SourceUnavailableError).status).toBe(404);
     expect(server.requests).toHaveLength(2);
@@ -240,7 +232,7 @@ describe('createHttpClient', () => {
   it('turns a timeout into SourceUnavailableError', async () => {
     const server = await serve({ '/hang': () => undefined });
     const client = makeClient(createFakeClock(), { totalTimeoutMs: 100, retries: 1 });
-    const err = await catchError(client.get(`${server.url}/hang`));
+    const err = await catchAsync(client.get(`${server.url}/hang`));
     expect(err).toBeInstanceOf(SourceUnavailableError);
     expect((err as Error).message).toMatch(/timed out/);
     expect(server.requests).toHaveLength(2);
@@ -263,7 +255,7 @@ describe('createHttpClient', () => {
     });
     const client = makeClient(createFakeClock(), { maxBodyBytes: 500 });
     expect((await client.get(`${server.url}/gz`)).body).toBe(russian);
-    const err = await catchError(client.get(`${server.url}/big`));
+    const err = await catchAsync(client.get(`${server.url}/big`));
     expect(err).toBeInstanceOf(SourceUnavailableError);
     expect(server.requests.filter((r) => r.path === '/big')).toHaveLength(1);
   });
@@ -276,7 +268,7 @@ describe('createHttpClient', () => {
       now: () => START,
     });
     clients.push(client);
-    const err = await catchError(client.get(`${server.url}/busy`, { signal: controller.signal }));
+    const err = await catchAsync(client.get(`${server.url}/busy`, { signal: controller.signal }));
     expect((err as Error).message).toBe('shutting down');
     expect(server.requests).toHaveLength(1);
   });
@@ -327,18 +319,18 @@ describe('createHttpClient, beyond GET', () => {
     });
     const clock = createFakeClock();
     const client = makeClient(clock, { retries: 2 });
-    const blocked = await catchError(client.get(`${server.url}/reviews`));
+    const blocked = await catchAsync(client.get(`${server.url}/reviews`));
     expect(blocked).toBeInstanceOf(BlockedError);
     expect((blocked as Error).message).toMatch(/HTTP 503, Google "unusual traffic" page/);
     expect(server.requests.filter((r) => r.path === '/reviews')).toHaveLength(1);
-    expect(await catchError(client.get(`${server.url}/busy`))).toBeInstanceOf(SourceUnavailableError);
+    expect(await catchAsync(client.get(`${server.url}/busy`))).toBeInstanceOf(SourceUnavailableError);
     expect(server.requests.filter((r) => r.path === '/busy')).toHaveLength(3);
   });
 
   it('keeps credentials in query strings out of error messages', async () => {
     const server = await serve({ '/method/newsfeed.search': { status: 404 } });
     const client = makeClient(createFakeClock());
-    const err = await catchError(client.get(`${server.url}/method/newsfeed.search?q=acme&access_token=vk1.a.SECRET&v=5.199`));
+    const err = await catchAsync(client.get(`${server.url}/method/newsfeed.search?q=acme&access_token=vk1.a.SECRET&v=5.199`));
     expect((err as Error).message).toContain('access_token=***');
     expect((err as Error).message).not.toContain('SECRET');
     expect(redactUrl('https://x.test/r?key=abc&locale=ru_KZ')).toBe('https://x.test/r?key=***&locale=ru_KZ');

@@ -36,6 +36,8 @@ export interface MentionDetails {
   version?: string;
   /** Where on the source: subreddit, VK community, Telegram channel. */
   place?: string;
+  /** Paid placement (VK `marked_as_ads`): PR wants to see it, triage may filter it out. */
+  sponsored?: boolean;
 }
 
 /** The brand's own answer to a mention (a review reply, an official comment). */
@@ -62,6 +64,11 @@ export interface MentionDraft {
   reply: MentionReply | null;
   parentExternalId: string | null;
   details?: MentionDetails;
+  /**
+   * Posted on the brand's own page (a comment under its VK community's post, a post on its wall): it is about
+   * the brand without naming it, so it is kept even where the crawler's items must match the brand's keywords.
+   */
+  onOwnPage?: boolean;
 }
 
 /** One fetched response, decoded to text, plus the cursor it was fetched with. */
@@ -142,6 +149,7 @@ export interface Crawler<T extends z.ZodType = z.ZodType, C extends z.ZodType = 
    * by the brand lately are fetched again and updated. 0: stop at the first known page.
    */
   recheckHours?: number;
+  /** Pages per stream per crawl: how far back a first crawl reaches, and the budget of each stream. */
   maxPages: number;
   fetchPage(target: z.infer<T>, cursor: string | null, deps: FetchDeps<z.infer<C>>): Promise<RawPage>;
   /** Pure: no clock, no env, no I/O; may be async only because some parsers (rss-parser) are. */

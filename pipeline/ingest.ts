@@ -30,7 +30,7 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
   for (const draft of drafts) {
     const title = draft.title === null ? null : normalizeText(draft.title) || null;
     const text = normalizeText(draft.text);
-    if (scope.matcher && scope.matcher.find(`${title ?? ''}\n${text}`).length === 0) {
+    if (scope.matcher && !draft.onOwnPage && scope.matcher.find(`${title ?? ''}\n${text}`).length === 0) {
       unmatched++;
       continue;
     }

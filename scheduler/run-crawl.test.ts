@@ -181,6 +181,19 @@ describe('runCrawl paging rules', () => {
     expect(script.fetched).toEqual(['start', 'kk', 'en']);
   });
 
+  it('gives each stream its own page budget, so a busy first stream does not starve the others', async () => {
+    const t = await target('budget');
+    const pages: Record<string, ScriptedPage> = {};
+    for (let i = 0; i < 30; i++) {
+      pages[i === 0 ? 'start' : `ru-${i}`] = { mentions: [post(`b-ru-${i}`, 1 + i / 10)], nextCursor: `ru-${i + 1}`, nextStreamCursor: 'kk' };
+    }
+    pages.kk = { mentions: [post('b-kk', 1)], nextCursor: null, nextStreamCursor: null };
+    setPages(pages);
+    expect(await runCrawl(deps, t)).toMatchObject({ status: 'ok', pages: 21, new: 21 });
+    expect(script.fetched.at(-2)).toBe('ru-19');
+    expect(script.fetched.at(-1)).toBe('kk');
+  });
+
   it('routes tickets of a target to its own team, and opens none for a review the brand answered', async () => {
     const t = await target('almaty-branch', { team: 'almaty' });
     setPages({

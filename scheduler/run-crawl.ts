@@ -47,6 +47,8 @@ export interface CrawlDeps {
 }
 
 const HOUR_MS = 60 * 60 * 1000;
+// A guard against a crawler whose streams never end; real crawls stay far below (maxPages per stream).
+const MAX_PAGES_PER_CRAWL = 1000;
 
 // Discovered keys and tokens live as long as the deps a scheduler or CLI run keeps, per crawler.
 const caches = new WeakMap<CrawlDeps, Map<string, Map<string, unknown>>>();
@@ -100,10 +102,12 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
     const matcher = crawler.matchKeywords ? createKeywordMatcher(target.brand.keywords) : null;
     let newestFetched: number | null = null;
     let cursor: string | null = null;
+    let streamPages = 0;
     do {
       const raw = await crawler.fetchPage(params, cursor, fetchDeps);
       const page = await crawler.parse(raw, { fetchedAt: now() });
       counts.pages++;
+      streamPages++;
       counts.fetched += page.mentions.length;
       const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, team: target.team ?? null, matcher }, async (trx, pageCounts) => {
         counts.new += pageCounts.new;
@@ -121,9 +125,12 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       // still inside the recheck window, where edits and the brand's answers are picked up.
       const reachedKnown = result.duplicates + result.updated > 0 || (watermark !== null && span !== null && span.oldest <= watermark.getTime());
       const inRecheck = recheckMs > 0 && span !== null && span.oldest >= recheckFrom;
-      // A stream that ran out, or reached what is known, hands over to the next stream of the target.
-      if (cursor === null || (mayStopAtSeen && reachedKnown && !inRecheck)) cursor = page.nextStreamCursor ?? null;
-    } while (cursor !== null && counts.pages < crawler.maxPages);
+      // A stream that ran out, reached what is known, or used its pages, hands over to the target's next stream.
+      if (cursor === null || (mayStopAtSeen && reachedKnown && !inRecheck) || streamPages >= crawler.maxPages) {
+        cursor = page.nextStreamCursor ?? null;
+        streamPages = 0;
+      }
+    } while (cursor !== null && counts.pages < MAX_PAGES_PER_CRAWL);
 
     await finishCrawlRun(db, runId, { status: 'ok' }, now());
     await recordTargetSuccess(db, target.id, now(), newestFetched === null ? null : new Date(newestFetched));

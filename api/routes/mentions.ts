@@ -41,6 +41,7 @@ const mentionSchema = z
         signature: z.string().optional(),
         version: z.string().optional(),
         place: z.string().optional(),
+        sponsored: z.boolean().optional(),
       })
       .describe('What the source tells beyond the common fields; keys appear only when the source has them'),
   })

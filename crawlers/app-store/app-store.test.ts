@@ -12,6 +12,7 @@ import { appStore } from './index.ts';
 import { parseReviews } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import { fetchDeps } from '../../tests/helpers/fetch-deps.ts';
+import { catchError } from '../../tests/helpers/catch-error.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -35,15 +36,6 @@ function rawPage(body: string, url = PAGE_1_URL, cursor: string | null = null): 
 
 function parseFeedObject(feed: Feed, url = PAGE_1_URL, cursor: string | null = null) {
   return parseReviews(rawPage(JSON.stringify(feed), url, cursor), ctx);
-}
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('app-store crawler metadata and target', () => {

@@ -1,4 +1,4 @@
-import { SourceChangedError } from '../errors.ts';
+import { SourceChangedError, sourceChangedAt } from '../errors.ts';
 import type { MentionDraft, MentionMetrics, ParseContext, ParsedPage, RawPage } from '../types.ts';
 import { MAX_PAGE, reviewEntrySchema, reviewsPayloadSchema } from './schema.ts';
 import type { FeedLinks, ReviewEntry } from './schema.ts';
@@ -21,7 +21,7 @@ export function parseReviews(raw: RawPage, _ctx: ParseContext): ParsedPage {
     throw new SourceChangedError(`${raw.url}: response is not JSON (starts with ${start})`);
   }
   const payload = reviewsPayloadSchema.safeParse(json);
-  if (!payload.success) throw toSourceChanged(payload.error.issues, '');
+  if (!payload.success) throw sourceChangedAt(payload.error.issues, 'app-store feed');
 
   const { entry, link } = payload.data.feed;
   const entries = entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
@@ -38,7 +38,7 @@ export function parseReviews(raw: RawPage, _ctx: ParseContext): ParsedPage {
     if (!('im:rating' in candidate) && 'im:name' in candidate) return;
     const checked = reviewEntrySchema.safeParse(candidate);
     if (!checked.success) {
-      throw toSourceChanged(checked.error.issues, Array.isArray(entry) ? `feed.entry[${index}]` : 'feed.entry');
+      throw sourceChangedAt(checked.error.issues, 'app-store feed', Array.isArray(entry) ? `feed.entry[${index}]` : 'feed.entry');
     }
     mentions.push(mapReview(checked.data, appReviewsUrl));
   });
@@ -114,13 +114,3 @@ function toIsoDate(value: string | undefined): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-function toSourceChanged(
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
-  prefix: string,
-): SourceChangedError {
-  const issue = issues[0];
-  const path = [prefix, ...(issue?.path ?? []).map((k) => (typeof k === 'number' ? `[${k}]` : String(k)))]
-    .filter((part) => part !== '')
-    .reduce((acc, part) => (part.startsWith('[') || acc === '' ? acc + part : `${acc}.${part}`), '');
-  return new SourceChangedError(`app-store feed changed at ${path || '(root)'}: ${issue?.message ?? 'invalid'}`, path);
-}

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import Parser from 'rss-parser';
 import { detectBlockPage } from '../block-page.ts';
-import { BlockedError, SourceChangedError } from '../errors.ts';
+import { BlockedError, SourceChangedError, sourceChangedAt } from '../errors.ts';
 import type { MentionAuthor, MentionDraft, ParseContext, ParsedPage, RawPage } from '../types.ts';
-import { extractPlainText } from './html-text.ts';
+import { extractPlainText } from '../html-text.ts';
 import { parsedFeedSchema } from './schema.ts';
 import type { FeedItem, ParsedFeed } from './schema.ts';
 
@@ -69,11 +69,7 @@ export async function parseFeed(raw: RawPage, _ctx: ParseContext): Promise<Parse
   assertNotHtmlPage(body, raw.url);
 
   const checked = parsedFeedSchema.safeParse(await readFeedXml(body, raw.url));
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    const path = issue ? formatPath(issue.path) : '';
-    throw new SourceChangedError(`feed does not match the expected shape at ${path}: ${issue?.message}`, path);
-  }
+  if (!checked.success) throw sourceChangedAt(checked.error.issues, 'feed');
   const feed: ParsedFeed = checked.data;
 
   const feedHost = hostOf(raw.url);
@@ -198,12 +194,6 @@ function hostOf(url: string): string {
   }
 }
 
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((acc, key) => {
-    if (typeof key === 'number') return `${acc}[${key}]`;
-    return acc ? `${acc}.${String(key)}` : String(key);
-  }, '');
-}
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;

@@ -7,7 +7,7 @@ import { createHttpClient, decodeBody } from '../http.ts';
 import type { PoliteHttpClient } from '../http.ts';
 import type { MentionDraft, RawPage } from '../types.ts';
 import { buildFeedUrl, buildGoogleNewsUrl, fetchFeed } from './fetch.ts';
-import { decodeHtmlEntities, extractPlainText } from './html-text.ts';
+import { decodeHtmlEntities, extractPlainText } from '../html-text.ts';
 import { rss } from './index.ts';
 import { parseFeed } from './parse.ts';
 import { targetSchema } from './schema.ts';

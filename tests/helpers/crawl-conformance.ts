@@ -24,6 +24,13 @@ export interface ResumableCrawlCase {
   now?: () => Date;
 }
 
+/** Back to a freshly migrated store without loading a new one: every row a crawl writes, children first. */
+async function emptyStore(store: Store): Promise<void> {
+  for (const table of ['alerts', 'outbox', 'tickets', 'mentions', 'crawl_runs', 'targets'] as const) {
+    await store.db.deleteFrom(table).execute();
+  }
+}
+
 export interface ResumableCrawlReport {
   pages: number;
   mentions: number;
@@ -77,9 +84,10 @@ export async function expectResumableCrawl(c: ResumableCrawlCase): Promise<Resum
     const pages = pageRequests;
     expect(pages, 'the clean crawl fetches pages through onPage').toBeGreaterThan(0);
 
+    const store = await createTestStore();
+    stores.push(store);
     for (let k = 1; k <= pages; k++) {
-      const store = await createTestStore();
-      stores.push(store);
+      await emptyStore(store);
       controller = new AbortController();
       abortAtPage = k;
       const killed = await crawl(store, { signal: controller.signal });
@@ -90,8 +98,6 @@ export async function expectResumableCrawl(c: ResumableCrawlCase): Promise<Resum
       expect(await snapshot(store), `mentions after a kill at page ${k} and a re-run`).toEqual(expected);
       const again = await crawl(store);
       expect(again, `a third run after the kill at page ${k}`).toMatchObject({ status: 'ok', new: 0, updated: 0, tickets: 0 });
-      await store.close();
-      stores.pop();
     }
     return { pages, mentions: expected.length, clean };
   } finally {

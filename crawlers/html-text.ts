@@ -1,4 +1,4 @@
-// HTML fragments from feed descriptions to plain text: tags out, entities decoded, whitespace collapsed.
+// HTML fragments (feed descriptions, Reddit and VK text) to plain text: tags out, entities decoded, whitespace collapsed.
 
 const LATIN1_ENTITY_NAMES = (
   'nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 ' +

@@ -1,0 +1,181 @@
+import { BlockedError, MissingCredentialsError, SourceChangedError, SourceUnavailableError, TargetUnusableError } from '../errors.ts';
+import { detectBlockPage } from '../block-page.ts';
+import type { HttpResponse } from '../http.ts';
+import type { FetchDeps, RawPage } from '../types.ts';
+import { tokenErrorSchema, tokenResponseSchema } from './schema.ts';
+import type { RedditCredentials, RedditTarget } from './schema.ts';
+
+/** Reddit's page size ceiling for listings. */
+const PAGE_SIZE = 100;
+
+const FEED_ACCEPT = 'application/atom+xml, application/rss+xml;q=0.9, application/xml;q=0.8, */*;q=0.5';
+const FULLNAME = /^t[1-6]_[a-z0-9]+$/i;
+
+interface CachedToken {
+  accessToken: string;
+  /** Epoch ms after which the token is fetched again (a little before Reddit expires it). */
+  renewAt: number;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/** The `after` fullname a cursor carries; null is the first page. */
+export function readAfterCursor(cursor: string | null): string | null {
+  if (cursor === null) return null;
+  if (!FULLNAME.test(cursor)) throw new RangeError(`reddit cursor must be a fullname like "t3_abc123", got "${cursor}"`);
+  return cursor;
+}
+
+/** The OAuth listing URL: the newest posts matching the query, or the newest comments of a subreddit. */
+export function buildListingUrl(target: RedditTarget, after: string | null): string {
+  const root = trimSlash(target.baseUrl);
+  const params = new URLSearchParams();
+  let path: string;
+  if (target.listing === 'comments') {
+    path = `/r/${target.subreddit}/comments`;
+  } else {
+    path = target.subreddit ? `/r/${target.subreddit}/search` : '/search';
+    params.set('q', target.query ?? '');
+    params.set('sort', 'new');
+    params.set('type', 'link');
+    if (target.subreddit) params.set('restrict_sr', '1');
+  }
+  params.set('limit', String(PAGE_SIZE));
+  // Without raw_json Reddit HTML-escapes "&", "<" and ">" in every text field.
+  params.set('raw_json', '1');
+  if (after) params.set('after', after);
+  return `${root}${path}?${params}`;
+}
+
+/** The public feed of the same listing, read without credentials. */
+export function buildFeedUrl(target: RedditTarget, after: string | null): string {
+  const root = trimSlash(target.rssBaseUrl);
+  const params = new URLSearchParams();
+  let path: string;
+  if (target.listing === 'comments') {
+    path = `/r/${target.subreddit}/comments.rss`;
+  } else {
+    path = target.subreddit ? `/r/${target.subreddit}/search.rss` : '/search.rss';
+    params.set('q', target.query ?? '');
+    params.set('sort', 'new');
+    if (target.subreddit) params.set('restrict_sr', '1');
+  }
+  params.set('limit', String(PAGE_SIZE));
+  if (after) params.set('after', after);
+  return `${root}${path}?${params}`;
+}
+
+/**
+ * One page of the target's listing: through OAuth when `credentials.reddit` is set, else the public Atom feed
+ * (a degraded fallback: one page per crawl, and Reddit blocks many unauthenticated clients).
+ */
+export async function fetchRedditPage(
+  target: RedditTarget,
+  cursor: string | null,
+  deps: FetchDeps<RedditCredentials>,
+): Promise<RawPage> {
+  const after = readAfterCursor(cursor);
+  const credentials = deps.credentials;
+  if (!credentials) {
+    const res = await getListingPage(target, buildFeedUrl(target, after), { accept: FEED_ACCEPT }, deps);
+    return { url: res.url, status: res.status, contentType: res.contentType, body: res.body, cursor };
+  }
+  const url = buildListingUrl(target, after);
+  const headersWith = (token: string) => ({
+    accept: 'application/json',
+    authorization: `bearer ${token}`,
+    ...(credentials.userAgent ? { 'user-agent': credentials.userAgent } : {}),
+  });
+  let res: HttpResponse;
+  try {
+    res = await getListingPage(target, url, headersWith(await getAccessToken(target, credentials, deps)), deps);
+  } catch (err) {
+    if (!hasStatus(err, 401)) throw err;
+    // Revoked or expired early: one fresh token, one retry.
+    deps.cache.delete(tokenCacheKey(target, credentials));
+    res = await getListingPage(target, url, headersWith(await getAccessToken(target, credentials, deps)), deps);
+  }
+  return { url: res.url, status: res.status, contentType: res.contentType, body: res.body, cursor };
+}
+
+async function getListingPage(target: RedditTarget, url: string, headers: Record<string, string>, deps: FetchDeps<RedditCredentials>): Promise<HttpResponse> {
+  try {
+    return await deps.http.get(url, { headers, ...(deps.signal ? { signal: deps.signal } : {}) });
+  } catch (err) {
+    // Reddit answers 404 for a subreddit that does not exist or was banned.
+    if (target.subreddit && hasStatus(err, 404)) {
+      throw new TargetUnusableError(`r/${target.subreddit} does not exist or is banned (HTTP 404 from Reddit)`);
+    }
+    throw err;
+  }
+}
+
+function tokenCacheKey(target: RedditTarget, credentials: RedditCredentials): string {
+  return `token ${trimSlash(target.authUrl)} ${credentials.clientId}`;
+}
+
+/** An app-only token from the client-credentials grant, kept in `deps.cache` until shortly before it expires. */
+async function getAccessToken(target: RedditTarget, credentials: RedditCredentials, deps: FetchDeps<RedditCredentials>): Promise<string> {
+  const key = tokenCacheKey(target, credentials);
+  const cached = deps.cache.get(key) as CachedToken | undefined;
+  const now = deps.now().getTime();
+  if (cached && now < cached.renewAt) return cached.accessToken;
+  deps.cache.delete(key);
+
+  const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, 'utf8').toString('base64');
+  let body: string;
+  try {
+    const res = await deps.http.request(`${trimSlash(target.authUrl)}/api/v1/access_token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        ...(credentials.userAgent ? { 'user-agent': credentials.userAgent } : {}),
+      },
+      body: 'grant_type=client_credentials',
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    body = res.body;
+  } catch (err) {
+    if (hasStatus(err, 401)) throw rejectedCredentials('HTTP 401');
+    throw err;
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    const blockReason = detectBlockPage(body);
+    if (blockReason !== null) throw new BlockedError(`the Reddit token endpoint served a ${blockReason}`);
+    throw new SourceChangedError('the Reddit token endpoint did not answer JSON', 'access_token');
+  }
+  const refused = tokenErrorSchema.safeParse(json);
+  if (refused.success) {
+    // Only a short error code is echoed: it names the problem and cannot carry the secret.
+    const code = /^[a-z_]{1,40}$|^\d{3}$/.test(String(refused.data.error)) ? String(refused.data.error) : 'error';
+    throw rejectedCredentials(code);
+  }
+  const token = tokenResponseSchema.safeParse(json);
+  if (!token.success) {
+    const path = token.error.issues[0]?.path.map(String).join('.') ?? '';
+    throw new SourceChangedError(`the Reddit token response changed at ${path || '(root)'}: ${token.error.issues[0]?.message}`, path);
+  }
+  const expiresInSeconds = token.data.expires_in;
+  // Renew a minute early (half-way for very short tokens) so a page never goes out with a dying token.
+  const marginSeconds = Math.min(60, expiresInSeconds / 2);
+  deps.cache.set(key, { accessToken: token.data.access_token, renewAt: now + (expiresInSeconds - marginSeconds) * 1000 } satisfies CachedToken);
+  return token.data.access_token;
+}
+
+function rejectedCredentials(reason: string): MissingCredentialsError {
+  return new MissingCredentialsError(
+    `Reddit refused credentials.reddit (${reason}): check clientId and clientSecret of a Reddit "script" or "web" app`,
+  );
+}
+
+function hasStatus(err: unknown, status: number): boolean {
+  return err instanceof SourceUnavailableError && err.status === status;
+}
