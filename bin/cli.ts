@@ -78,7 +78,11 @@ export async function main(argv: string[], env: Env): Promise<number> {
       process.stderr.write(`earshot: ${err.message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof DataDirLockedError || err instanceof CrawlerError) {
+    if (err instanceof CrawlerError) {
+      process.stderr.write(`earshot: ${err.name}: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof DataDirLockedError) {
       process.stderr.write(`earshot: ${err.message}\n`);
       return 1;
     }

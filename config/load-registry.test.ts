@@ -20,9 +20,22 @@ targets:
 ${targets}`;
 
 describe('config with the crawler registry', () => {
-  it('loads the example file', () => {
+  it('loads the example file without any environment variable: every source, nothing sent anywhere', () => {
     const config = loadConfig(examplePath, { env: {} });
-    expect(config.targets.map((target) => target.source)).toEqual(['rss', 'rss', 'app-store', 'app-store']);
+    expect(config.brands[0]?.name).toBe('Жетысу Маркет');
+    expect(config.teams.map((team) => team.id)).toEqual(['support', 'smm', 'almaty']);
+    expect(config.targets.map((target) => target.source)).toEqual([
+      'rss', 'rss', 'app-store', 'app-store', 'google-play', '2gis', 'telegram', 'vk', 'reddit',
+    ]);
+    const disabled = config.targets.find((target) => target.id === 'app-store-ru');
+    expect(disabled).toMatchObject({ enabled: false, schedule: crawlers['app-store']?.defaultSchedule, params: { appId: '284815942', country: 'ru' } });
+    expect(config.targets[0]).toMatchObject({ enabled: true, params: { googleNews: { language: 'ru', country: 'KZ' } } });
+    expect(config.targets.find((t) => t.source === '2gis')).toMatchObject({ team: 'almaty', expectedQuietDays: 45 });
+    // Every source is in the file, but a first run must not post to anyone nor need a secret.
+    expect(config.channels).toEqual([]);
+    expect(config.helpdesks).toEqual([]);
+    expect(config.credentials).toEqual({});
+    expect(config.delivery).toEqual({ maxAttempts: 8, initialDelaySeconds: 5, maxDelaySeconds: 36_000, timeoutSeconds: 15 });
     expect(redactConfig(config)).toEqual(config);
   });
 

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, configJsonSchema, interpolateString, loadConfig, parseConfig } from './load.ts';
@@ -33,7 +32,6 @@ const crawlers: ConfigCrawlers = {
   },
 };
 
-const examplePath = fileURLToPath(new URL('./earshot.example.yaml', import.meta.url));
 
 const minimal = (extra = '') => `
 brands:
@@ -60,20 +58,6 @@ const issuesOf = (text: string, env: Record<string, string> = {}) =>
   catchConfigError(() => parseConfig(text, { env, crawlers })).issues;
 
 describe('loadConfig', () => {
-  it('loads the example file without any environment variable', () => {
-    const config = loadConfig(examplePath, { env: {}, crawlers });
-    expect(config.brands[0]?.name).toBe('Жетысу Маркет');
-    expect(config.teams.map((team) => team.id)).toEqual(['support', 'smm']);
-    expect(config.targets.map((target) => target.source)).toEqual(['rss', 'rss', 'app-store', 'app-store']);
-    const disabled = config.targets.find((target) => target.id === 'app-store-ru');
-    expect(disabled).toMatchObject({ enabled: false, schedule: '0 */6 * * *', params: { appId: '284815942', country: 'ru' } });
-    expect(config.targets[0]).toMatchObject({ enabled: true, params: { googleNews: { language: 'ru', country: 'KZ' } } });
-    // A first run must not post to anyone: channels and helpdesks are examples in comments.
-    expect(config.channels).toEqual([]);
-    expect(config.helpdesks).toEqual([]);
-    expect(config.delivery).toEqual({ maxAttempts: 8, initialDelaySeconds: 5, maxDelaySeconds: 36_000, timeoutSeconds: 15 });
-  });
-
   it('names the file when it cannot be read', () => {
     const error = catchConfigError(() => loadConfig('/nonexistent/earshot.yaml', { env: {}, crawlers }));
     expect(error.message).toMatch(/^invalid config \/nonexistent\/earshot.yaml, 1 problem:\n\/nonexistent\/earshot.yaml: cannot read the config file: ENOENT/);
