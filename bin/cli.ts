@@ -248,7 +248,7 @@ async function commandCrawl(args: string[], env: Env): Promise<number> {
         existing && !keywords
           ? existing
           : await upsertBrand(db, { name: brandName, keywords: keywords ?? existing?.keywords ?? [brandName] }, now());
-      await upsertTarget(db, { id: targetId, source: crawler.id, brandId: brand.id, params: checked.data as Record<string, unknown>, schedule: crawler.defaultSchedule, enabled: true }, now());
+      await upsertTarget(db, { id: targetId, source: crawler.id, brandId: brand.id, params: checked.data as Record<string, unknown>, schedule: crawler.defaultSchedule, enabled: true, expectedQuietDays: crawler.expectedQuietDays }, now());
       return runCrawl({ db, httpFor: () => http, now, log, policy: ticketPolicyOf(config), credentials: config.credentials }, { id: targetId, source: crawler.id, params: checked.data, brand });
     };
     const summary = values['dry-run'] ? await rollingBack(store, crawl) : await crawl(store.db);

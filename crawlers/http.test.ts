@@ -13,21 +13,10 @@ import {
 } from './http.ts';
 import type { HttpClientOptions, HttpExchange, PoliteHttpClient } from './http.ts';
 import { catchAsync } from '../tests/helpers/catch-error.ts';
+import { createFakeClock } from '../tests/helpers/fake-clock.ts';
 
 const START = Date.parse('2025-03-01T12:00:00Z');
 
-function createFakeClock() {
-  let t = START;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => t,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      t += ms;
-    },
-  };
-}
 
 const servers: FixtureServer[] = [];
 const clients: PoliteHttpClient[] = [];
@@ -109,7 +98,7 @@ describe('createHttpClient', () => {
     const server = await serve({
       '/feed.xml': { headers: { 'content-type': 'application/rss+xml' }, body: Buffer.from(encodeWindows1251(xml)) },
     });
-    const client = makeClient(createFakeClock());
+    const client = makeClient(createFakeClock(START));
     const res = await client.get(`${server.url}/feed.xml`);
     expect(res.status).toBe(200);
     expect(res.contentType).toBe('application/rss+xml');
@@ -120,7 +109,7 @@ describe('createHttpClient', () => {
 
   it('lets the caller override the User-Agent and pass headers', async () => {
     const server = await serve({ '/': { body: 'ok' } });
-    const client = makeClient(createFakeClock(), { userAgent: 'custom/1' });
+    const client = makeClient(createFakeClock(START), { userAgent: 'custom/1' });
     await client.get(`${server.url}/`, { headers: { 'Accept-Language': 'ru' } });
     expect(server.requests[0]?.headers['user-agent']).toBe('custom/1');
     expect(server.requests[0]?.headers['accept-language']).toBe('ru');
@@ -130,7 +119,7 @@ describe('createHttpClient', () => {
     const server = await serve({
       '/reviews': [{ status: 429, headers: { 'retry-after': '2' }, body: 'slow down' }, { body: 'page' }],
     });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     // Default politeness (1 request/s) on: the 2 s wait already covers the host spacing.
     const res = await makeClient(clock, { perHostPerSecond: 1 }).get(`${server.url}/reviews`);
     expect(res.body).toBe('page');
@@ -142,14 +131,14 @@ describe('createHttpClient', () => {
     const server = await serve({
       '/r': [{ status: 503, headers: { 'retry-after': new Date(START + 7_000).toUTCString() } }, { body: 'ok' }],
     });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     await makeClient(clock).get(`${server.url}/r`);
     expect(clock.sleeps).toEqual([7_000]);
   });
 
   it('turns an exhausted 503 into SourceUnavailableError after exponential backoff', async () => {
     const server = await serve({ '/down': { status: 503, body: 'maintenance' } });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const err = await catchAsync(makeClient(clock).get(`${server.url}/down`));
     expect(err).toBeInstanceOf(SourceUnavailableError);
     expect((err as SourceUnavailableError).status).toBe(503);
@@ -160,7 +149,7 @@ describe('createHttpClient', () => {
 
   it('turns an exhausted 429 into RateLimitedError with the Retry-After', async () => {
     const server = await serve({ '/busy': { status: 429, headers: { 'retry-after': '30' } } });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const err = await catchAsync(makeClient(clock, { retries: 2 }).get(`${server.url}/busy`));
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(30_000);
@@ -170,7 +159,7 @@ describe('createHttpClient', () => {
 
   it('does not sleep through a Retry-After beyond the cap', async () => {
     const server = await serve({ '/busy': { status: 429, headers: { 'retry-after': '3600' } } });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const err = await catchAsync(makeClient(clock).get(`${server.url}/busy`));
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(3_600_000);
@@ -180,7 +169,7 @@ describe('createHttpClient', () => {
 
   it('maps 403 to BlockedError and other 4xx to SourceUnavailableError, without retrying', async () => {
     const server = await serve({ '/captcha': { status: 403, body: 'denied' }, '/gone': { status: 404 } });
-    const client = makeClient(createFakeClock());
+    const client = makeClient(createFakeClock(START));
     expect(await catchAsync(client.get(`${server.url}/captcha`))).toBeInstanceOf(BlockedError);
     const notFound = await catchAsync(client.get(`${server.url}/gone`));
     expect(notFound).toBeInstanceOf(SourceUnavailableError);
@@ -192,7 +181,7 @@ describe('createHttpClient', () => {
     const server = await serve({
       '/flaky': [(req) => void req.socket.destroy(), { body: 'second try' }],
     });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const res = await makeClient(clock).get(`${server.url}/flaky`);
     expect(res.body).toBe('second try');
     expect(clock.sleeps).toEqual([500]);
@@ -201,7 +190,7 @@ describe('createHttpClient', () => {
   it('spaces requests to the same host and lets other hosts run independently', async () => {
     const a = await serve({ '/': { body: 'a' } });
     const b = await serve({ '/': { body: 'b' } });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const client = makeClient(clock, { perHostPerSecond: 2 });
 
     await client.get(`${a.url}/`);
@@ -222,7 +211,7 @@ describe('createHttpClient', () => {
 
   it('spaces concurrent requests to one host one interval apart', async () => {
     const a = await serve({ '/': { body: 'a' } });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const client = makeClient(clock, { hostRates: { '127.0.0.1': 1 } });
     await Promise.all([client.get(`${a.url}/`), client.get(`${a.url}/`), client.get(`${a.url}/`)]);
     expect(clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(2_000);
@@ -231,7 +220,7 @@ describe('createHttpClient', () => {
 
   it('turns a timeout into SourceUnavailableError', async () => {
     const server = await serve({ '/hang': () => undefined });
-    const client = makeClient(createFakeClock(), { totalTimeoutMs: 100, retries: 1 });
+    const client = makeClient(createFakeClock(START), { totalTimeoutMs: 100, retries: 1 });
     const err = await catchAsync(client.get(`${server.url}/hang`));
     expect(err).toBeInstanceOf(SourceUnavailableError);
     expect((err as Error).message).toMatch(/timed out/);
@@ -243,7 +232,7 @@ describe('createHttpClient', () => {
       '/old': { status: 301, headers: { location: '/new?x=1' } },
       '/new': { body: 'moved here' },
     });
-    const res = await makeClient(createFakeClock()).get(`${server.url}/old`);
+    const res = await makeClient(createFakeClock(START)).get(`${server.url}/old`);
     expect(res.body).toBe('moved here');
     expect(res.url).toBe(`${server.url}/new?x=1`);
   });
@@ -253,7 +242,7 @@ describe('createHttpClient', () => {
       '/gz': { headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' }, body: gzipSync(russian) },
       '/big': { body: 'x'.repeat(1_000) },
     });
-    const client = makeClient(createFakeClock(), { maxBodyBytes: 500 });
+    const client = makeClient(createFakeClock(START), { maxBodyBytes: 500 });
     expect((await client.get(`${server.url}/gz`)).body).toBe(russian);
     const err = await catchAsync(client.get(`${server.url}/big`));
     expect(err).toBeInstanceOf(SourceUnavailableError);
@@ -282,7 +271,7 @@ describe('createHttpClient, beyond GET', () => {
       },
       '/result': { body: 'done' },
     });
-    const client = makeClient(createFakeClock());
+    const client = makeClient(createFakeClock(START));
     const res = await client.request(`${server.url}/rpc`, {
       method: 'POST',
       body: 'f.req=%5B1%5D',
@@ -300,7 +289,7 @@ describe('createHttpClient, beyond GET', () => {
 
   it('spaces two crawlers that reach one host on the same slots, each at its own rate', async () => {
     const server = await serve({ '/': { body: 'ok' } });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const client = makeClient(clock);
     const slow = client.withRate(0.5);
     const fast = client.withRate(4);
@@ -317,7 +306,7 @@ describe('createHttpClient, beyond GET', () => {
       '/reviews': { status: 503, headers: { 'content-type': 'text/html' }, body: sorry },
       '/busy': { status: 503, headers: { 'content-type': 'text/html' }, body: '<html>Service Unavailable</html>' },
     });
-    const clock = createFakeClock();
+    const clock = createFakeClock(START);
     const client = makeClient(clock, { retries: 2 });
     const blocked = await catchAsync(client.get(`${server.url}/reviews`));
     expect(blocked).toBeInstanceOf(BlockedError);
@@ -329,7 +318,7 @@ describe('createHttpClient, beyond GET', () => {
 
   it('keeps credentials in query strings out of error messages', async () => {
     const server = await serve({ '/method/newsfeed.search': { status: 404 } });
-    const client = makeClient(createFakeClock());
+    const client = makeClient(createFakeClock(START));
     const err = await catchAsync(client.get(`${server.url}/method/newsfeed.search?q=acme&access_token=vk1.a.SECRET&v=5.199`));
     expect((err as Error).message).toContain('access_token=***');
     expect((err as Error).message).not.toContain('SECRET');
@@ -341,7 +330,7 @@ describe('createHttpClient, beyond GET', () => {
   it('reports every exchange, errors and retries included, for record mode', async () => {
     const server = await serve({ '/feed': [{ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' }, { body: 'items' }] });
     const seen: HttpExchange[] = [];
-    const client = makeClient(createFakeClock(), { onExchange: (ex) => void seen.push(ex) });
+    const client = makeClient(createFakeClock(START), { onExchange: (ex) => void seen.push(ex) });
     await client.get(`${server.url}/feed`);
     expect(seen.map((ex) => [ex.method, ex.status, ex.body])).toEqual([
       ['GET', 429, 'slow down'],

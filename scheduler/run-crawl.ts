@@ -135,7 +135,7 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
     await finishCrawlRun(db, runId, { status: 'ok' }, now());
     await recordTargetSuccess(db, target.id, now(), newestFetched === null ? null : new Date(newestFetched));
     deps.log.info({ target: target.id, ...counts }, 'crawl finished');
-    if (stored) await checkSilence(deps, target, stored, crawler);
+    if (stored) await checkSilence(deps, target, stored);
     return { target: target.id, status: 'ok', ...counts };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
@@ -149,7 +149,7 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
   }
 }
 
-async function checkSilence(deps: CrawlDeps, target: CrawlTarget, stored: Target, crawler: Crawler): Promise<void> {
+async function checkSilence(deps: CrawlDeps, target: CrawlTarget, stored: Target): Promise<void> {
   const latest = await latestMentionAt(deps.db, target.id);
   const health = { ...stored, state: 'ok' as const, consecutive_errors: 0, last_success_at: deps.now() };
   await alertSilentTarget(
@@ -157,7 +157,7 @@ async function checkSilence(deps: CrawlDeps, target: CrawlTarget, stored: Target
     {
       ...alertTargetOf(health, target),
       createdAt: stored.created_at,
-      expectedQuietDays: stored.expected_quiet_days ?? crawler.expectedQuietDays,
+      expectedQuietDays: stored.expected_quiet_days,
       latestMentionAt: latest,
     },
   );

@@ -28,6 +28,7 @@ import { twoGis } from './index.ts';
 import { extractReviewApiConfig, parseReviews } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
+import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 
 const BRANCH = '70000001000000042';
 const REAL_KEY = '6e7e1929-4ea9-4a5d-8c05-d601860389bd';
@@ -411,19 +412,11 @@ describe('fetchReviewsPage against a local server', () => {
         { headers: json, body: readFixtureText('constructed-reviews-page-1.json') },
       ],
     });
-    let clock = 0;
-    const sleeps: number[] = [];
-    http = createHttpClient({
-      perHostPerSecond: 0,
-      now: () => clock,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        clock += ms;
-      },
-    });
+    const clock = createFakeClock();
+    http = createHttpClient({ perHostPerSecond: 0, now: clock.now, sleep: clock.sleep });
     const raw = await fetchReviewsPage(targetSchema.parse(paramsFor(server)), null, fetchDeps(http));
     expect(parseReviews(raw, ctx).mentions).toHaveLength(5);
-    expect(sleeps).toEqual([7_000]);
+    expect(clock.sleeps).toEqual([7_000]);
   });
 });
 

@@ -13,6 +13,7 @@ import { parseReviews } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import { fetchDeps } from '../../tests/helpers/fetch-deps.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
+import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -212,14 +213,11 @@ describe('fetchReviewsPage end to end', () => {
       [path(2)]: { headers: json, body: page(entries.slice(25)) },
       [path(3)]: { headers: json, body: page(undefined) },
     });
-    let clock = 0;
-    const sleeps: number[] = [];
+    const clock = createFakeClock();
+    const { sleeps } = clock;
     http = createHttpClient({
-      now: () => clock,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        clock += ms;
-      },
+      now: clock.now,
+      sleep: clock.sleep,
       random: () => 0,
     });
 

@@ -24,6 +24,7 @@ import { googlePlay } from './index.ts';
 import { parseReviews } from './parse.ts';
 import { encodeStreamCursor, targetSchema } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
+import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 
 const ctx = { fetchedAt: new Date('2026-11-22T10:00:00Z') };
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -519,14 +520,11 @@ describe('a crawl through runCrawl against the local Play', () => {
       },
     });
     const target = await setUp('play-429', { appId: TRANSLATE, languages: ['ru'], baseUrl: server.url });
-    let clock = 0;
-    const sleeps: number[] = [];
+    const clock = createFakeClock();
+    const { sleeps } = clock;
     http = createHttpClient({
-      now: () => clock,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        clock += ms;
-      },
+      now: clock.now,
+      sleep: clock.sleep,
       random: () => 0,
     });
 

@@ -28,6 +28,7 @@ import { parseRedditPage } from './parse.ts';
 import { credentialsSchema, targetSchema } from './schema.ts';
 import type { RedditCredentials } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
+import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 
 const ctx = { fetchedAt: new Date('2026-11-22T10:00:00Z') };
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -635,7 +636,7 @@ describe('runCrawl end to end', () => {
   let blockFeed = false;
   let tooManyOnce = true;
   let tokenRequests = 0;
-  const sleeps: number[] = [];
+  let clock = createFakeClock();
   const pages = searchPages();
 
   beforeAll(async () => {
@@ -661,16 +662,8 @@ describe('runCrawl end to end', () => {
         else res.writeHead(200, { 'content-type': 'application/atom+xml; charset=UTF-8' }).end(readFixtureText('home-2016.atom'));
       },
     });
-    let clock = NOW.getTime();
-    http = createHttpClient({
-      perHostPerSecond: 0,
-      now: () => clock,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        clock += ms;
-      },
-      random: () => 0,
-    });
+    clock = createFakeClock(NOW.getTime());
+    http = createHttpClient({ perHostPerSecond: 0, now: clock.now, sleep: clock.sleep, random: () => 0 });
   });
   afterAll(async () => {
     await store?.close();
@@ -704,7 +697,7 @@ describe('runCrawl end to end', () => {
     const deps = depsWith(CREDENTIALS);
     const first = await runCrawl(deps, target);
     expect(first).toMatchObject({ status: 'ok', pages: 3, fetched: 6, new: 4, unmatched: 2, duplicates: 0 });
-    expect(sleeps).toEqual([2_000]);
+    expect(clock.sleeps).toEqual([2_000]);
     expect(tokenRequests).toBe(1);
     const stored = await store.db.selectFrom('mentions').select(['external_id', 'url']).where('target_id', '=', 'reddit-oauth').orderBy('external_id').execute();
     expect(stored.map((m) => m.external_id)).toEqual(['t3_3b4erh', 't3_3gpbiu', 't3_3qc02b', 't3_3x4kt2']);

@@ -25,6 +25,7 @@ import { parseChannelPage } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import type { TelegramCursor } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
+import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -438,14 +439,11 @@ describe('fetchChannelPage against a local server', () => {
         { headers: { 'content-type': 'text/html; charset=utf-8' }, body: FULL },
       ],
     });
-    let clock = 0;
-    const sleeps: number[] = [];
+    const clock = createFakeClock();
+    const { sleeps } = clock;
     http = createHttpClient({
-      now: () => clock,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        clock += ms;
-      },
+      now: clock.now,
+      sleep: clock.sleep,
       random: () => 0,
     });
     const target = targetSchema.parse({ channel: '@TopWar_Official', baseUrl: server.url });

@@ -32,6 +32,7 @@ import { cleanText, parseVkPage } from './parse.ts';
 import { credentialsSchema, targetSchema } from './schema.ts';
 import type { VkCursor } from './schema.ts';
 import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
+import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
 const ctx = { fetchedAt: NOW };
@@ -649,9 +650,9 @@ describe('runCrawl end to end', () => {
   });
 
   it('waits out a 429 with Retry-After and spaces requests at 3 a second', async () => {
-    let clock = NOW.getTime();
-    const sleeps: number[] = [];
-    const client = createHttpClient({ now: () => clock, sleep: async (ms) => { sleeps.push(ms); clock += ms; }, random: () => 0 });
+    const clock = createFakeClock(NOW.getTime());
+    const { sleeps } = clock;
+    const client = createHttpClient({ now: clock.now, sleep: clock.sleep, random: () => 0 });
     const routes = vkRoutes();
     routes['/method/newsfeed.search'] = [{ status: 429, headers: { 'retry-after': '2' }, body: 'Too Many Requests' }, routes['/method/newsfeed.search'] as FixtureHandler];
     const { deps, target } = await setUp(routes, { params: { communities: [] }, client });
