@@ -61,6 +61,8 @@ helpdesks:
         store,
         log: silentLogger,
         pollingIntervalSeconds: 0.5,
+        // These tests queue crawls themselves; the first-crawl-at-start rule has its own test below.
+        crawlNewTargetsAtStart: false,
         crawl: { db: store.db, now, log: silentLogger, policy: ticketPolicyOf(config), httpFor: () => http },
         delivery: { db: store.db, now, log: silentLogger, policy: config.delivery, destinationOf: destinationsOf(config) },
       },
@@ -124,5 +126,54 @@ helpdesks:
     const delayS = (again.start_after.getTime() - queuedAt) / 1000;
     expect(delayS).toBeGreaterThanOrEqual(119);
     expect(delayS).toBeLessThan(150);
+  });
+});
+
+describe('scheduler start', () => {
+  let store: Store;
+  let upstream: FixtureServer;
+  let scheduler: Scheduler | undefined;
+  beforeAll(async () => {
+    store = await createTestStore();
+    upstream = await startFixtureServer({ '/feed.xml': { body: rss } });
+  });
+  afterAll(async () => {
+    await scheduler?.stop();
+    await store?.close();
+    await upstream?.close();
+  });
+
+  it('crawls a target that never ran at once, and leaves one that ran to its cron schedule', async () => {
+    const config = parseConfig(
+      `brands: [{ name: Acme, keywords: [Trump] }]
+teams: [{ id: support, name: Support }]
+routing: { defaultTeam: support }
+targets:
+  - { id: fresh, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml" } }
+  - { id: known, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml?known" } }
+`,
+      { env: {} },
+    );
+    const now = () => new Date();
+    const { scheduled } = await syncConfig(store.db, config, now());
+    await store.db.updateTable('targets').set({ last_run_at: new Date('2026-11-01T00:00:00Z') }).where('id', '=', 'known').execute();
+    const http = createHttpClient({ perHostPerSecond: 100, retries: 0 });
+    scheduler = await startScheduler(
+      {
+        store,
+        log: silentLogger,
+        pollingIntervalSeconds: 0.5,
+        crawl: { db: store.db, now, log: silentLogger, policy: ticketPolicyOf(config), httpFor: () => http },
+        delivery: { db: store.db, now, log: silentLogger, policy: config.delivery, destinationOf: destinationsOf(config) },
+      },
+      scheduled,
+    );
+    const run = await eventually(async () =>
+      store.db.selectFrom('crawl_runs').selectAll().where('target_id', '=', 'fresh').where('status', '=', 'ok').executeTakeFirst(),
+    );
+    expect(run.fetched).toBe(10);
+    const { rows } = await store.pool.query<{ singleton_key: string }>(`SELECT singleton_key FROM pgboss.job WHERE name = 'crawl'`);
+    expect(rows.map((r) => r.singleton_key)).toEqual(['fresh']);
+    expect(await store.db.selectFrom('crawl_runs').select('id').where('target_id', '=', 'known').execute()).toEqual([]);
   });
 });

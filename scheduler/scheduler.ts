@@ -17,6 +17,11 @@ export interface SchedulerDeps {
   log: Logger;
   /** How often idle workers look for jobs; pg-boss polls. */
   pollingIntervalSeconds?: number;
+  /**
+   * Queue a crawl at start for every target that has never run (default true): a target just added to the
+   * config is crawled now and shows its health, instead of waiting for its first cron tick.
+   */
+  crawlNewTargetsAtStart?: boolean;
 }
 
 export interface Scheduler {
@@ -74,6 +79,16 @@ export async function startScheduler(deps: SchedulerDeps, targets: readonly Sche
   }
   const outboxTick = cron.schedule('* * * * *', () => void kickOutbox(), { name: 'outbox', noOverlap: true });
   await kickOutbox();
+  if ((deps.crawlNewTargetsAtStart ?? true) && targets.length > 0) {
+    const neverRun = await store.db
+      .selectFrom('targets')
+      .select('id')
+      .where('id', 'in', targets.map((t) => t.id))
+      .where('last_run_at', 'is', null)
+      .execute();
+    for (const { id } of neverRun) await enqueueCrawl(id);
+    if (neverRun.length > 0) log.info({ targets: neverRun.map((t) => t.id) }, 'new targets queued for a first crawl');
+  }
 
   return {
     boss,
