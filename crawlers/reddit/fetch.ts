@@ -1,4 +1,11 @@
-import { BlockedError, MissingCredentialsError, SourceChangedError, SourceUnavailableError, TargetUnusableError } from '../errors.ts';
+import {
+  BlockedError,
+  MissingCredentialsError,
+  SourceChangedError,
+  SourceUnavailableError,
+  TargetUnusableError,
+  sourceChangedAt,
+} from '../errors.ts';
 import { detectBlockPage } from '../block-page.ts';
 import type { HttpResponse } from '../http.ts';
 import type { FetchDeps, RawPage } from '../types.ts';
@@ -159,10 +166,7 @@ async function getAccessToken(target: RedditTarget, credentials: RedditCredentia
     throw rejectedCredentials(code);
   }
   const token = tokenResponseSchema.safeParse(json);
-  if (!token.success) {
-    const path = token.error.issues[0]?.path.map(String).join('.') ?? '';
-    throw new SourceChangedError(`the Reddit token response changed at ${path || '(root)'}: ${token.error.issues[0]?.message}`, path);
-  }
+  if (!token.success) throw sourceChangedAt(token.error.issues, 'the Reddit token response');
   const expiresInSeconds = token.data.expires_in;
   // Renew a minute early (half-way for very short tokens) so a page never goes out with a dying token.
   const marginSeconds = Math.min(60, expiresInSeconds / 2);
