@@ -6,6 +6,7 @@ import { extractReviewApiConfig, isKeyRejection, readApiError, toApiError } from
 import type { ReviewApiConfig } from './parse.ts';
 import { PAGE_SIZE } from './schema.ts';
 import type { TwoGisTarget } from './schema.ts';
+import { tryParseJson } from '../payload.ts';
 
 /** What the web app asks for; `sort_by=date_created` keeps dates monotonic, which the watermark stop needs. */
 const REVIEW_FIELDS =
@@ -98,7 +99,7 @@ async function requestReviews(url: URL, target: TwoGisTarget, key: string, deps:
     }
     throw err;
   }
-  const apiError = readApiError(parseJsonOrNull(res.body));
+  const apiError = readApiError(tryParseJson(res.body));
   if (apiError && isKeyRejection(apiError.code)) return { rejected: `meta.code ${apiError.code} (${apiError.message})` };
   if (apiError) throw toApiError(apiError);
   return { res };
@@ -132,10 +133,3 @@ export async function fetchReviewsPage(target: TwoGisTarget, cursor: string | nu
   };
 }
 
-function parseJsonOrNull(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return null;
-  }
-}

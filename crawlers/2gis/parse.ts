@@ -10,6 +10,7 @@ import {
 import type { MentionDetails, MentionDraft, MentionMetrics, MentionReply, ParseContext, ParsedPage, RawPage } from '../types.ts';
 import { DOMAINS, reviewSchema, reviewsPageSchema, webAppConfigSchema } from './schema.ts';
 import type { Review } from './schema.ts';
+import { toIsoDate } from '../payload.ts';
 
 /** What the firm page tells: the public review key of the web app and the reviews API root it calls. */
 export interface ReviewApiConfig {
@@ -114,7 +115,7 @@ function mapReview(review: Review, index: number, location: PageLocation): Menti
     title: null,
     text: review.text,
     rating: review.rating,
-    publishedAt: toIsoDate(review.date_created, `reviews[${index}].date_created`),
+    publishedAt: readDate(review.date_created, `reviews[${index}].date_created`),
     lang: null,
     metrics: readMetrics(review),
     reply: readReply(review),
@@ -134,8 +135,7 @@ function readReply(review: Review): MentionReply | null {
   const answer = review.official_answer;
   const text = answer?.text?.trim();
   if (!answer || !text) return null;
-  const at = answer.date_created ? Date.parse(normalizeFraction(answer.date_created)) : NaN;
-  return { text, at: Number.isNaN(at) ? null : new Date(at).toISOString() };
+  return { text, at: answer.date_created ? toIsoDate(normalizeFraction(answer.date_created)) : null };
 }
 
 // fetch adds `#site=https://2gis.kz/almaty` to the page URL: the public site of the target, for review links.
@@ -193,10 +193,10 @@ export function toApiError({ code, message }: { code: number; message: string })
   return new SourceChangedError(text, 'meta.code');
 }
 
-function toIsoDate(value: string, path: string): string {
-  const ms = Date.parse(normalizeFraction(value));
-  if (Number.isNaN(ms)) throw new SourceChangedError(`2GIS reviews changed at ${path}: not a date (${JSON.stringify(value.slice(0, 40))})`, path);
-  return new Date(ms).toISOString();
+function readDate(value: string, path: string): string {
+  const iso = toIsoDate(normalizeFraction(value));
+  if (iso === null) throw new SourceChangedError(`2GIS reviews changed at ${path}: not a date (${JSON.stringify(value.slice(0, 40))})`, path);
+  return iso;
 }
 
 // 2GIS dates carry microseconds (2023-06-08T02:45:05.106444+07:00); ECMAScript dates read milliseconds.

@@ -2,6 +2,7 @@ import { SourceChangedError, sourceChangedAt } from '../errors.ts';
 import type { MentionDraft, MentionMetrics, ParseContext, ParsedPage, RawPage } from '../types.ts';
 import { MAX_PAGE, reviewEntrySchema, reviewsPayloadSchema } from './schema.ts';
 import type { FeedLinks, ReviewEntry } from './schema.ts';
+import { toIsoDate } from '../payload.ts';
 
 const FEED_PATH = /\/([a-z]{2})\/rss\/customerreviews\/(?:page=(\d+)\/)?id=(\d+)/i;
 
@@ -106,11 +107,5 @@ function toArray<T>(value: T | T[] | undefined): T[] {
 function toCount(value: string | undefined): number | null {
   if (value === undefined || !/^-?\d+$/.test(value.trim())) return null;
   return Number(value);
-}
-
-function toIsoDate(value: string | undefined): string | null {
-  if (!value) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 

@@ -17,6 +17,7 @@ import {
 import type { Position } from './positions.ts';
 import { decodeStreamCursor, encodeStreamCursor, PAYLOAD_AT, REVIEW_AT, REVIEWS_RPC, streamCursorSchema } from './schema.ts';
 import type { StreamCursor } from './schema.ts';
+import { tryParseJson } from '../payload.ts';
 
 const XSSI_PREFIX = ")]}'";
 const GATEWAY_ERROR = 'PlayGatewayError';
@@ -217,10 +218,3 @@ function readRequest(body: string | null | undefined): RequestFacts {
   };
 }
 
-function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}

@@ -6,6 +6,7 @@ import { extractPlainText } from '../html-text.ts';
 import type { MentionAuthor, MentionDetails, MentionDraft, MentionMetrics, ParseContext, ParsedPage, RawPage } from '../types.ts';
 import { commentSchema, linkSchema, listingSchema } from './schema.ts';
 import type { RedditComment, RedditLink } from './schema.ts';
+import { toIsoDate } from '../payload.ts';
 
 type Selection = ReturnType<ReturnType<CheerioAPI['root']>['children']>;
 
@@ -250,9 +251,9 @@ function readFullname(id: string, link: string | null, path: string, url: string
 }
 
 function readDate(value: string, path: string, url: string): string {
-  const ms = value ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new SourceChangedError(`${url}: no readable date at ${path} (${JSON.stringify(value.slice(0, 40))})`, path);
-  return new Date(ms).toISOString();
+  const iso = toIsoDate(value);
+  if (iso === null) throw new SourceChangedError(`${url}: no readable date at ${path} (${JSON.stringify(value.slice(0, 40))})`, path);
+  return iso;
 }
 
 function authorOf(name: string | null, id: string | null, url: string | null): MentionAuthor {

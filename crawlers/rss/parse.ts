@@ -6,6 +6,7 @@ import type { MentionAuthor, MentionDraft, ParseContext, ParsedPage, RawPage } f
 import { extractPlainText } from '../html-text.ts';
 import { parsedFeedSchema } from './schema.ts';
 import type { FeedItem, ParsedFeed } from './schema.ts';
+import { toIsoDate } from '../payload.ts';
 
 /** A fresh parser per document: rss-parser fills in its options object and xml2js keeps per-parse listeners. */
 function createParser(): Parser {
@@ -180,12 +181,6 @@ function toAbsoluteUrl(link: string | undefined, base: string): string | null {
   }
 }
 
-function toIsoDate(value: string | undefined): string | null {
-  if (!value) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
-}
-
 function hostOf(url: string): string {
   try {
     return new URL(url).host;
@@ -193,7 +188,6 @@ function hostOf(url: string): string {
     return 'unknown-host';
   }
 }
-
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;

@@ -4,6 +4,7 @@ import { readApiError, toCrawlerError, TOO_MANY_REQUESTS } from './api-error.ts'
 import { readCursor, writeCursor } from './cursor.ts';
 import { AUTHOR_FIELDS, COMMENTS_PAGE_SIZE, CREDENTIALS_HINT, SEARCH_PAGE_SIZE, THREAD_ITEMS } from './schema.ts';
 import type { SearchCursor, VkCredentials, VkCursor, VkTarget } from './schema.ts';
+import { tryParseJson } from '../payload.ts';
 
 const DAY_S = 24 * 60 * 60;
 /** Asks after a "too many requests per second" answer; each waits for the host's next slot. */
@@ -99,17 +100,10 @@ export async function fetchVkPage(target: VkTarget, cursor: string | null, deps:
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
-    const error = readApiError(parseJsonOrNull(res.body));
+    const error = readApiError(tryParseJson(res.body));
     if (error?.code === TOO_MANY_REQUESTS && attempt < RATE_RETRIES) continue;
     if (error) throw toCrawlerError(error, request.method, token);
     return { url: res.url, status: res.status, contentType: res.contentType, body: res.body, cursor: writeCursor(state) };
   }
 }
 
-function parseJsonOrNull(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return null;
-  }
-}
