@@ -316,6 +316,21 @@ describe('createHttpClient, beyond GET', () => {
     expect(server.requests.filter((r) => r.path === '/busy')).toHaveLength(3);
   });
 
+  it('reads a compressed error page for block markers, and an undecodable one as an outage', async () => {
+    const captcha = gzipSync('<html><head><title>Captcha</title></head><body>проверка</body></html>');
+    const server = await serve({
+      '/gz': { status: 429, headers: { 'content-encoding': 'gzip', 'content-type': 'text/html' }, body: captcha },
+      '/broken': { status: 503, headers: { 'content-encoding': 'gzip' }, body: 'not gzip at all' },
+    });
+    const client = makeClient(createFakeClock(START), { retries: 0 });
+    const blocked = await catchAsync(client.get(`${server.url}/gz`));
+    expect(blocked).toBeInstanceOf(BlockedError);
+    expect((blocked as Error).message).toMatch(/HTTP 429, captcha or access-denied page/);
+    const outage = await catchAsync(client.get(`${server.url}/broken`));
+    expect(outage).toBeInstanceOf(SourceUnavailableError);
+    expect((outage as SourceUnavailableError).status).toBe(503);
+  });
+
   it('keeps credentials in query strings out of error messages', async () => {
     const server = await serve({ '/method/newsfeed.search': { status: 404 } });
     const client = makeClient(createFakeClock(START));

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { TextDecoder } from 'node:util';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { brotliDecompressSync, constants as zlibConstants, gunzipSync, inflateSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { detectBlockPage } from './block-page.ts';
@@ -188,8 +188,7 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
         }
         chunks.push(buf);
       }
-      const raw = Buffer.concat(chunks);
-      const bytes = ok ? decompress(raw, resHeaders['content-encoding'], limit, url) : decompressLenient(raw, resHeaders['content-encoding'], limit);
+      const bytes = decompress(Buffer.concat(chunks), resHeaders['content-encoding'], limit, url, { errorPage: !ok });
       return { status: res.statusCode, headers: resHeaders, bytes };
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
@@ -312,8 +311,13 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
   };
 }
 
-// Query parameters that carry credentials (VK access_token, 2GIS key, ...): never shown in errors or logs.
-const SECRET_PARAMS = /^(access_token|token|key|api_key|apikey|client_secret|secret|password|sig|signature)$/i;
+// Query parameters and form fields that carry credentials (VK access_token, 2GIS key, ...): never shown in
+// errors or logs, and trimmed from recordings.
+const SECRET_PARAMS = /^(access_token|refresh_token|token|key|api_key|apikey|client_secret|secret|password|sig|signature)$/i;
+
+export function isSecretParam(name: string): boolean {
+  return SECRET_PARAMS.test(name);
+}
 
 /** The URL with credential-carrying query parameters replaced by "***", for messages, logs and recordings. */
 export function redactUrl(value: string): string {
@@ -325,7 +329,7 @@ export function redactUrl(value: string): string {
   }
   let changed = false;
   for (const name of [...url.searchParams.keys()]) {
-    if (SECRET_PARAMS.test(name)) {
+    if (isSecretParam(name)) {
       url.searchParams.set(name, '***');
       changed = true;
     }
@@ -395,30 +399,24 @@ function createDecoder(charset: string): TextDecoder {
   }
 }
 
-function decompress(body: Buffer, encoding: string | undefined, maxBytes: number, url: URL): Uint8Array {
+/**
+ * The body as sent, undone of its content-encoding. An error page (`errorPage`) may be cut short and is read
+ * only for block markers: it is inflated as far as it goes, and kept as it came when it cannot be.
+ */
+function decompress(body: Buffer, encoding: string | undefined, maxBytes: number, url: URL, opts: { errorPage: boolean }): Uint8Array {
   const coding = encoding?.trim().toLowerCase();
   if (!coding || coding === 'identity' || body.length === 0) return body;
+  const flush = opts.errorPage ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {};
   try {
-    if (coding === 'gzip' || coding === 'x-gzip') return gunzipSync(body, { maxOutputLength: maxBytes });
-    if (coding === 'deflate') return inflateSync(body, { maxOutputLength: maxBytes });
+    if (coding === 'gzip' || coding === 'x-gzip') return gunzipSync(body, { maxOutputLength: maxBytes, ...flush });
+    if (coding === 'deflate') return inflateSync(body, { maxOutputLength: maxBytes, ...flush });
     if (coding === 'br') return brotliDecompressSync(body, { maxOutputLength: maxBytes });
   } catch (err) {
+    if (opts.errorPage) return body;
     throw new SourceUnavailableError(`${redactUrl(url.href)}: cannot decompress ${coding} body: ${describeError(err)}`);
   }
+  if (opts.errorPage) return body;
   throw new SourceUnavailableError(`${redactUrl(url.href)}: unsupported content-encoding ${coding}`);
-}
-
-/** Error pages only: a body that fails to decompress is kept as it came, it is read for block markers only. */
-function decompressLenient(body: Buffer, encoding: string | undefined, maxBytes: number): Uint8Array {
-  const coding = encoding?.trim().toLowerCase();
-  try {
-    if (coding === 'gzip' || coding === 'x-gzip') return gunzipSync(body, { maxOutputLength: maxBytes, finishFlush: 2 });
-    if (coding === 'deflate') return inflateSync(body, { maxOutputLength: maxBytes, finishFlush: 2 });
-    if (coding === 'br') return brotliDecompressSync(body, { maxOutputLength: maxBytes });
-  } catch {
-    return body;
-  }
-  return body;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { decodeBody, redactUrl, type HttpExchange } from './http.ts';
+import { decodeBody, isSecretParam, redactUrl, type HttpExchange } from './http.ts';
 import type { RawPage } from './types.ts';
 
 /** What a recording keeps beside each body: enough to parse it again as the crawler saw it. */
@@ -18,7 +18,6 @@ export interface RecordingMeta {
 // Response headers worth keeping; cookies and anything else that may identify the session are dropped.
 const KEPT_HEADERS = ['content-type', 'retry-after', 'date', 'last-modified', 'etag', 'location'];
 const SECRET_JSON_FIELDS = /("(?:access_token|refresh_token|id_token|client_secret|password)"\s*:\s*")[^"]*(")/g;
-const SECRET_FORM_FIELDS = /(^|&)(access_token|client_secret|password|refresh_token|token|key)=[^&]*/gi;
 
 /**
  * Record mode (`earshot crawl --record DIR`): every response of a live run is saved as `NNN-host.ext`, with
@@ -40,7 +39,7 @@ export function createRecorder(dir: string, now: () => Date = () => new Date()):
       status: ex.status,
       contentType: ex.contentType,
       headers: Object.fromEntries(Object.entries(ex.headers).filter(([name]) => KEPT_HEADERS.includes(name))),
-      requestBody: ex.requestBody === null ? null : ex.requestBody.replace(SECRET_FORM_FIELDS, '$1$2=***'),
+      requestBody: ex.requestBody === null ? null : redactFormBody(ex.requestBody),
       recordedAt: now().toISOString(),
     };
     writeFileSync(file, redactBody(ex.body));
@@ -48,6 +47,21 @@ export function createRecorder(dir: string, now: () => Date = () => new Date()):
     files.push(file);
   };
   return { onExchange, files };
+}
+
+/** A form body with the values of credential fields replaced; everything else stays byte for byte. */
+function redactFormBody(body: string): string {
+  return body.replace(/(^|&)([^=&]+)=([^&]*)/g, (field, sep: string, name: string) =>
+    isSecretParam(safeDecode(name)) ? `${sep}${name}=***` : field,
+  );
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }
 
 export function redactBody(body: string): string {
