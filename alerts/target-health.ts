@@ -1,5 +1,6 @@
 import { inTransaction, type Db } from '../store/connect.ts';
 import type { TargetState } from '../store/schema.ts';
+import { silenceOf } from '../store/target-health.ts';
 import { enqueueOutbox } from '../tickets/outbox.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,9 +49,8 @@ export async function alertSilentTarget(
   deps: TargetAlertDeps,
   target: AlertTarget & { createdAt: Date; expectedQuietDays: number; latestMentionAt: Date | null },
 ): Promise<number> {
-  const reference = target.latestMentionAt ?? target.createdAt;
-  const quietMs = deps.now.getTime() - reference.getTime();
-  if (quietMs <= target.expectedQuietDays * DAY_MS) return 0;
+  const quietMs = silenceOf(target, deps.now);
+  if (quietMs === null) return 0;
   const days = Math.floor(quietMs / DAY_MS);
   const last = target.latestMentionAt ? `its latest mention is from ${target.latestMentionAt.toISOString()}` : 'it has no mention yet';
   const summary =
@@ -58,7 +58,8 @@ export async function alertSilentTarget(
     `(expected within ${target.expectedQuietDays}); crawls succeed, ${last}. Check the target's id or query.`;
   return raiseTargetAlert(deps, target, {
     event: 'target.silent',
-    episode: String(reference.getTime()),
+    // One silence is one episode: it runs from the same newest mention (or the target's creation).
+    episode: String((target.latestMentionAt ?? target.createdAt).getTime()),
     summary,
     details: { latest_mention_at: target.latestMentionAt?.toISOString() ?? null, expected_quiet_days: target.expectedQuietDays },
   });

@@ -40,6 +40,15 @@ export interface TargetHealth {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * How long a target has been silent, in ms, when that is longer than its quiet period; null otherwise. The
+ * silence runs from its newest mention or, with none yet, from when the target was added.
+ */
+export function silenceOf(target: { latestMentionAt: Date | null; createdAt: Date; expectedQuietDays: number }, now: Date): number | null {
+  const quietMs = now.getTime() - (target.latestMentionAt ?? target.createdAt).getTime();
+  return quietMs > target.expectedQuietDays * DAY_MS ? quietMs : null;
+}
+
 export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<TargetHealth[]> {
   const since = new Date(opts.now.getTime() - DAY_MS);
   const [targets, counts, runs, latest] = await Promise.all([
@@ -83,7 +92,7 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
   return targets.map((target) => {
     const run = runByTarget.get(target.id);
     const lastMentionAt = latestByTarget.get(target.id) ?? null;
-    const quietSince = lastMentionAt ?? target.created_at;
+    const silence = silenceOf({ latestMentionAt: lastMentionAt, createdAt: target.created_at, expectedQuietDays: target.expected_quiet_days }, opts.now);
     return {
       id: target.id,
       source: target.source,
@@ -100,7 +109,7 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
       mentions24h: countByTarget.get(target.id) ?? 0,
       lastMentionAt,
       expectedQuietDays: target.expected_quiet_days,
-      silent: target.enabled && opts.now.getTime() - quietSince.getTime() > target.expected_quiet_days * DAY_MS,
+      silent: target.enabled && silence !== null,
       team: target.team,
       lastRun: run
         ? {
