@@ -1,8 +1,10 @@
 import { benchIngest } from './ingest.ts';
+import { benchSentiment } from './sentiment.ts';
 
 // `npm run bench -- <name>`: every benchmark prints JSON lines on stdout.
 const benches: Record<string, () => Promise<void>> = {
   ingest: () => benchIngest({ n: Number(process.env.BENCH_N ?? 10_000), databaseUrl: process.env.DATABASE_URL }),
+  sentiment: () => benchSentiment({ limit: Number(process.env.BENCH_N ?? 20_000) }),
 };
 
 const names = process.argv.slice(2);

@@ -1,0 +1,5 @@
+// snowball-stemmers ships no types.
+declare module 'snowball-stemmers' {
+  export function newStemmer(algorithm: string): { stem(word: string): string };
+  export function algorithms(): string[];
+}

@@ -1,0 +1,44 @@
+import type { Lang } from './language.ts';
+
+/** `mixed`: the text and the star rating disagree strongly, or the text is clearly both. */
+export type SentimentLabel = 'negative' | 'neutral' | 'positive' | 'mixed' | 'unscored';
+
+/** Below this confidence a label is a weak guess: shown as such, never turned neutral. */
+export const LOW_CONFIDENCE_BELOW = 0.6;
+
+/** The three classes the text models predict. */
+export type TextClass = 'negative' | 'neutral' | 'positive';
+export const TEXT_CLASSES: readonly TextClass[] = ['negative', 'neutral', 'positive'];
+
+export interface SentimentResult {
+  label: SentimentLabel;
+  /** -1..1; null when unscored. */
+  score: number | null;
+  /** 0..1: the probability the model gives its label. */
+  confidence: number;
+  /** True when confidence is below the model's threshold: the label is a weak guess, shown as such. */
+  lowConfidence: boolean;
+  lang: Lang;
+  /** e.g. `ru-v1`, `ru-v1+brand3.2`, `rating+ru-v1`, `human`. */
+  model: string;
+  /** Why the label is `mixed` or why the rating was overruled; absent otherwise. */
+  reason?: string;
+}
+
+/** Why a mention needs a reply from the brand. */
+export const ACTION_REASONS = [
+  'complaint', 'question', 'legal_threat', 'safety', 'fraud_claim', 'churn_threat', 'praise',
+] as const;
+export type ActionReason = (typeof ACTION_REASONS)[number];
+
+/** Why a mention needs no reply even if it is negative. */
+export const ACTION_EXCLUSIONS = ['own_post', 'answered', 'news', 'ad', 'spam'] as const;
+export type ActionExclusion = (typeof ACTION_EXCLUSIONS)[number];
+
+export interface Actionability {
+  actionable: boolean;
+  /** Every reason found, strongest first; empty when none. */
+  reasons: ActionReason[];
+  /** Set when an exclusion overrides the reasons. */
+  excludedBy: ActionExclusion | null;
+}
