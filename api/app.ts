@@ -12,6 +12,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerMentionRoutes } from './routes/mentions.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
 import { registerTicketRoutes } from './routes/tickets.ts';
+import type { TicketPolicy } from '../tickets/open.ts';
 import type { ApiDeps } from './types.ts';
 
 export interface BuildAppDeps {
@@ -20,6 +21,7 @@ export interface BuildAppDeps {
   now?: () => Date;
   logger?: boolean | object;
   version?: string;
+  ticketPolicy?: TicketPolicy;
 }
 
 const REDACTED_PATHS = ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'];
@@ -27,6 +29,7 @@ const REDACTED_PATHS = ['req.headers.authorization', 'request.headers.authorizat
 export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   const apiDeps: ApiDeps = {
     db: deps.db,
+    ticketPolicy: deps.ticketPolicy ?? null,
     storeKind: deps.storeKind,
     now: deps.now ?? (() => new Date()),
     version: deps.version ?? readPackageVersion(),

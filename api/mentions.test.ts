@@ -13,6 +13,21 @@ interface MentionJson {
   sentiment: { label: string };
 }
 
+interface CorrectionJson {
+  id: string;
+  field: 'sentiment' | 'actionable';
+  old: string | boolean;
+  new: string | boolean;
+  by: string;
+  at: string;
+  note: string | null;
+}
+
+interface CorrectedJson {
+  correction: CorrectionJson;
+  mention: Record<string, unknown> & { id: string; sentiment: Record<string, unknown>; corrected: Record<string, boolean> };
+}
+
 describe('GET /api/v1/mentions', () => {
   let store: Store;
   let app: FastifyInstance;
@@ -104,8 +119,10 @@ describe('GET /api/v1/mentions', () => {
       first_seen_at: '2026-02-16T00:00:00.000Z',
       updated_at: '2026-02-16T00:00:00.000Z',
       lang: 'en',
-      sentiment: { label: 'negative', score: 0.5, model: 'test-model' },
+      sentiment: { label: 'negative', score: 0.5, model: 'test-model', confidence: null, low_confidence: false, reason: null },
       actionable: true,
+      action_reasons: [],
+      corrected: { sentiment: false, actionable: false },
       metrics: {},
       reply: null,
       answered: false,
@@ -135,5 +152,173 @@ describe('GET /api/v1/mentions', () => {
     expect(body.data).toHaveLength(9);
     expect(body.has_more).toBe(false);
     expect(body.next_cursor).toBeNull();
+  });
+});
+
+describe('mention corrections API', () => {
+  const NOW = new Date('2026-03-05T10:00:00Z');
+  let store: Store;
+  let app: FastifyInstance;
+  let writer: { authorization: string };
+  let reader: { authorization: string };
+  let brandId: number;
+  let counter = 0;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    app = await buildApp({ db: store.db, storeKind: store.kind, now: () => NOW });
+    writer = await createBearer(store.db, ['read', 'write']);
+    reader = await createBearer(store.db, ['read']);
+    brandId = await insertBrand(store.db, 'Acme');
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  const newMention = () => insertMention(store.db, { brandId, externalId: `c${counter++}`, sentiment: 'negative' });
+  const post = (id: string, what: 'sentiment' | 'actionable', payload: unknown, headers = writer) =>
+    app.inject({ method: 'POST', url: `/api/v1/mentions/${id}/${what}`, headers, payload: payload as object });
+  const corrections = (id: string, headers = reader) =>
+    app.inject({ method: 'GET', url: `/api/v1/mentions/${id}/corrections`, headers });
+  const correctionCount = async () =>
+    Number((await store.db.selectFrom('mention_corrections').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('sets the label as the person named in `by` and answers with the correction and the mention', async () => {
+    const id = await newMention();
+    const res = await post(id, 'sentiment', { label: 'positive', by: 'olga@acme', note: 'irony' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as CorrectedJson;
+    expect(body.correction).toEqual({
+      id: expect.stringMatching(/^[0-9]+$/),
+      field: 'sentiment',
+      old: 'negative',
+      new: 'positive',
+      by: 'olga@acme',
+      at: NOW.toISOString(),
+      note: 'irony',
+    });
+    expect(body.mention).toMatchObject({
+      id,
+      external_id: expect.any(String),
+      brand: 'Acme',
+      sentiment: { label: 'positive', score: 1, model: 'human', confidence: 1, low_confidence: false, reason: null },
+      actionable: true,
+      corrected: { sentiment: true, actionable: false },
+    });
+  });
+
+  it('names the API key as the actor when no person is given', async () => {
+    const id = await newMention();
+    const res = await post(id, 'actionable', { actionable: false });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as CorrectedJson;
+    expect(body.correction).toMatchObject({ field: 'actionable', old: true, new: false, by: 'apikey:test read+write', note: null });
+    expect(body.mention).toMatchObject({ id, actionable: false, corrected: { sentiment: false, actionable: true } });
+  });
+
+  it('refuses a read-only key with 403 and records nothing', async () => {
+    const id = await newMention();
+    const before = await correctionCount();
+    for (const [what, payload] of [['sentiment', { label: 'neutral' }], ['actionable', { actionable: false }]] as const) {
+      const res = await post(id, what, payload, reader);
+      expect(res.statusCode, what).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect(await correctionCount()).toBe(before);
+  });
+
+  it('answers 404 problem+json for an unknown mention', async () => {
+    for (const res of [
+      await post('987654321', 'sentiment', { label: 'neutral' }),
+      await post('987654321', 'actionable', { actionable: true }),
+      await corrections('987654321'),
+    ]) {
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ status: 404, detail: expect.stringContaining('987654321') });
+    }
+  });
+
+  it('rejects a bad label, body or id with 400', async () => {
+    const id = await newMention();
+    const before = await correctionCount();
+    const bad: [string, 'sentiment' | 'actionable', unknown][] = [
+      [id, 'sentiment', { label: 'unscored' }],
+      [id, 'sentiment', { label: 'great' }],
+      [id, 'sentiment', {}],
+      [id, 'sentiment', { label: 'neutral', by: '  ' }],
+      [id, 'actionable', { actionable: 'yes' }],
+      ['abc', 'sentiment', { label: 'neutral' }],
+    ];
+    for (const [target, what, payload] of bad) {
+      const res = await post(target, what, payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect(await correctionCount()).toBe(before);
+  });
+
+  it("lists a mention's corrections newest first", async () => {
+    const id = await newMention();
+    await post(id, 'sentiment', { label: 'neutral', by: 'olga' });
+    await post(id, 'actionable', { actionable: false, by: 'olga' });
+    await post(id, 'sentiment', { label: 'mixed', by: 'ivan', note: 'both' });
+    const res = await corrections(id);
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { data: CorrectionJson[] };
+    expect(body.data.map((c) => [c.field, c.old, c.new, c.by, c.note])).toEqual([
+      ['sentiment', 'neutral', 'mixed', 'ivan', 'both'],
+      ['actionable', true, false, 'olga', null],
+      ['sentiment', 'negative', 'neutral', 'olga', null],
+    ]);
+    expect(body.data.every((c) => c.at === NOW.toISOString())).toBe(true);
+    expect((await corrections(await newMention())).json()).toEqual({ data: [] });
+  });
+
+  it('opens a ticket, routed to the target\'s team, when a person marks a mention actionable', async () => {
+    const policy = { defaultTeam: 'support', helpdesks: [{ id: 'usedesk' }], channels: [{ id: 'tg', events: ['ticket.created'] }] };
+    const routed = await buildApp({ db: store.db, storeKind: store.kind, now: () => NOW, ticketPolicy: policy });
+    try {
+      await insertTarget(store.db, { id: 'acme-2gis-abay', source: '2gis', brandId });
+      await store.db.updateTable('targets').set({ team: 'almaty' }).where('id', '=', 'acme-2gis-abay').execute();
+      const id = await insertMention(store.db, { brandId, externalId: `c${counter++}`, sentiment: 'neutral', targetId: 'acme-2gis-abay' });
+      const ticketsOf = () => store.db.selectFrom('tickets').selectAll().where('mention_id', '=', id).execute();
+      const mark = (actionable: boolean) =>
+        routed.inject({ method: 'POST', url: `/api/v1/mentions/${id}/actionable`, headers: writer, payload: { actionable, by: 'olga' } });
+
+      expect((await mark(true)).statusCode).toBe(200);
+      const [ticket, ...more] = await ticketsOf();
+      expect(more).toEqual([]);
+      expect(ticket).toMatchObject({ team: 'almaty', status: 'new', brand_id: brandId });
+      const outbox = await store.db.selectFrom('outbox').select(['destination_kind', 'destination_id', 'event_type']).where('ticket_id', '=', ticket!.id).execute();
+      expect(outbox.map((o) => `${o.destination_kind}:${o.destination_id}:${o.event_type}`).sort()).toEqual([
+        'channel:tg:ticket.created', 'helpdesk:usedesk:ticket.created',
+      ]);
+
+      // Marking it again, or not actionable, opens nothing more and leaves the ticket to the helpdesk.
+      expect((await mark(true)).statusCode).toBe(200);
+      expect((await mark(false)).statusCode).toBe(200);
+      expect(await ticketsOf()).toHaveLength(1);
+    } finally {
+      await routed.close();
+    }
+  });
+
+  it('opens no ticket when the API has no routing policy', async () => {
+    const id = await newMention();
+    expect((await post(id, 'actionable', { actionable: true })).statusCode).toBe(200);
+    expect(await store.db.selectFrom('tickets').select('id').where('mention_id', '=', id).execute()).toEqual([]);
+  });
+
+  it('shows the corrected label in the mention list', async () => {
+    const id = await newMention();
+    await post(id, 'sentiment', { label: 'neutral', by: 'olga' });
+    const res = await app.inject({ method: 'GET', url: '/api/v1/mentions?sentiment=neutral&limit=200', headers: reader });
+    const listed = (res.json() as { data: CorrectedJson['mention'][] }).data.find((m) => m.id === id);
+    expect(listed).toMatchObject({
+      sentiment: { label: 'neutral', score: 0, model: 'human', confidence: 1 },
+      corrected: { sentiment: true, actionable: false },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MentionAuthor } from '../crawlers/types.ts';
+import { LOW_CONFIDENCE_BELOW } from '../sentiment/types.ts';
 
 /** Schemas named in the OpenAPI components; private, so schemas registered elsewhere never leak in. */
 export const apiSchemaRegistry = z.registry<{ id: string; description?: string }>();
@@ -14,6 +15,12 @@ export const sentimentSchema = z
     label: z.enum(SENTIMENT_LABELS),
     score: z.number().nullable(),
     model: z.string(),
+    confidence: z
+      .number()
+      .nullable()
+      .describe("0..1, the probability the model gives its label; 1 for a person's label; null when not known"),
+    low_confidence: z.boolean().describe(`confidence below ${LOW_CONFIDENCE_BELOW}: the label is a weak guess`),
+    reason: z.string().nullable().describe('Why the label is mixed: the star rating and the text disagree'),
   })
   .register(apiSchemaRegistry, { id: 'Sentiment' });
 
@@ -44,8 +51,15 @@ export function formatAuthor(author: Partial<MentionAuthor> | null): z.output<ty
   };
 }
 
-export function formatSentiment(label: (typeof SENTIMENT_LABELS)[number], score: number | null, model: string) {
-  return { label, score, model };
+export function formatSentiment(s: {
+  label: (typeof SENTIMENT_LABELS)[number];
+  score: number | null;
+  model: string;
+  confidence: number | null;
+  reason: string | null;
+}): z.output<typeof sentimentSchema> {
+  const low = s.label === 'unscored' || (s.confidence !== null && s.confidence < LOW_CONFIDENCE_BELOW);
+  return { label: s.label, score: s.score, model: s.model, confidence: s.confidence, low_confidence: low, reason: s.reason };
 }
 
 /** Envelope shared by the paged list endpoints. */

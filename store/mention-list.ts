@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { MentionAuthor, MentionDetails, MentionMetrics, MentionReply } from '../crawlers/types.ts';
+import type { ActionReason } from '../sentiment/types.ts';
 import type { Db } from './connect.ts';
 import type { SentimentLabel } from './schema.ts';
 
@@ -32,7 +33,12 @@ export interface MentionListItem {
   sentiment: SentimentLabel;
   sentimentScore: number | null;
   sentimentModel: string;
+  sentimentConfidence: number | null;
+  sentimentReason: string | null;
+  sentimentCorrected: boolean;
   actionable: boolean;
+  actionReasons: ActionReason[];
+  actionableCorrected: boolean;
   metrics: MentionMetrics;
   reply: MentionReply | null;
   details: MentionDetails;
@@ -40,16 +46,7 @@ export interface MentionListItem {
 
 /** Newest first by id; fetches one extra row to tell whether another page exists. */
 export async function listMentions(db: Db, filter: MentionListFilter): Promise<{ mentions: MentionListItem[]; hasMore: boolean }> {
-  let query = db
-    .selectFrom('mentions as m')
-    .innerJoin('brands as b', 'b.id', 'm.brand_id')
-    .select([
-      'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id', 'm.url', 'm.author', 'm.title',
-      'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', 'm.sentiment',
-      'm.sentiment_score', 'm.sentiment_model', 'm.actionable', 'm.metrics', 'm.reply', 'm.details',
-    ])
-    .orderBy('m.id', 'desc')
-    .limit(filter.limit + 1);
+  let query = selectMentions(db).orderBy('m.id', 'desc').limit(filter.limit + 1);
   if (filter.brand !== undefined) query = query.where('b.name', '=', filter.brand);
   if (filter.source !== undefined) query = query.where('m.source', '=', filter.source);
   if (filter.sentiment !== undefined) query = query.where('m.sentiment', '=', filter.sentiment);
@@ -59,30 +56,56 @@ export async function listMentions(db: Db, filter: MentionListFilter): Promise<{
   if (filter.beforeId !== undefined) query = query.where('m.id', '<', filter.beforeId);
   const rows = await query.execute();
   const hasMore = rows.length > filter.limit;
+  return { hasMore, mentions: rows.slice(0, filter.limit).map(toListItem) };
+}
+
+/** One mention in the list's shape; null when there is none with this id. */
+export async function getMention(db: Db, id: string): Promise<MentionListItem | null> {
+  const row = await selectMentions(db).where('m.id', '=', id).executeTakeFirst();
+  return row ? toListItem(row) : null;
+}
+
+function selectMentions(db: Db) {
+  return db
+    .selectFrom('mentions as m')
+    .innerJoin('brands as b', 'b.id', 'm.brand_id')
+    .select([
+      'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id', 'm.url', 'm.author', 'm.title',
+      'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', 'm.sentiment',
+      'm.sentiment_score', 'm.sentiment_model', 'm.sentiment_confidence', 'm.sentiment_reason', 'm.sentiment_corrected',
+      'm.actionable', 'm.action_reasons', 'm.actionable_corrected', 'm.metrics', 'm.reply', 'm.details',
+    ]);
+}
+
+type MentionRow = Awaited<ReturnType<ReturnType<typeof selectMentions>['executeTakeFirstOrThrow']>>;
+
+function toListItem(row: MentionRow): MentionListItem {
   return {
-    hasMore,
-    mentions: rows.slice(0, filter.limit).map((row) => ({
-      id: row.id,
-      source: row.source,
-      externalId: row.external_id,
-      brand: row.brand,
-      targetId: row.target_id,
-      url: row.url,
-      author: row.author,
-      title: row.title,
-      text: row.text,
-      rating: row.rating,
-      publishedAt: row.published_at,
-      firstSeenAt: row.first_seen_at,
-      updatedAt: row.updated_at,
-      lang: row.lang,
-      sentiment: row.sentiment,
-      sentimentScore: row.sentiment_score,
-      sentimentModel: row.sentiment_model,
-      actionable: row.actionable,
-      metrics: row.metrics,
-      reply: row.reply,
-      details: row.details ?? {},
-    })),
+    id: row.id,
+    source: row.source,
+    externalId: row.external_id,
+    brand: row.brand,
+    targetId: row.target_id,
+    url: row.url,
+    author: row.author,
+    title: row.title,
+    text: row.text,
+    rating: row.rating,
+    publishedAt: row.published_at,
+    firstSeenAt: row.first_seen_at,
+    updatedAt: row.updated_at,
+    lang: row.lang,
+    sentiment: row.sentiment,
+    sentimentScore: row.sentiment_score,
+    sentimentModel: row.sentiment_model,
+    sentimentConfidence: row.sentiment_confidence,
+    sentimentReason: row.sentiment_reason,
+    sentimentCorrected: row.sentiment_corrected,
+    actionable: row.actionable,
+    actionReasons: row.action_reasons,
+    actionableCorrected: row.actionable_corrected,
+    metrics: row.metrics,
+    reply: row.reply,
+    details: row.details ?? {},
   };
 }

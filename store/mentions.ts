@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Db } from './connect.ts';
-import type { NewMention } from './schema.ts';
+import type { MentionTable, NewMention } from './schema.ts';
 
 export interface StoredMentionRow {
   id: string;
@@ -13,6 +13,7 @@ export interface StoredMentionRow {
  * Inserts new mentions and updates those whose content changed, keeping their id; unchanged rows are
  * left alone and not returned, so `rows.length - returned` is the number of exact duplicates.
  * Rows must be unique by (source, external_id) within one call.
+ * A person's correction outranks the crawl: corrected sentiment or actionable columns keep their values.
  */
 export async function upsertMentions(db: Db, rows: NewMention[]): Promise<StoredMentionRow[]> {
   if (rows.length === 0) return [];
@@ -32,10 +33,13 @@ export async function upsertMentions(db: Db, rows: NewMention[]): Promise<Stored
           published_at: eb.ref('excluded.published_at'),
           updated_at: eb.ref('excluded.updated_at'),
           lang: eb.ref('excluded.lang'),
-          sentiment: eb.ref('excluded.sentiment'),
-          sentiment_score: eb.ref('excluded.sentiment_score'),
-          sentiment_model: eb.ref('excluded.sentiment_model'),
-          actionable: eb.ref('excluded.actionable'),
+          sentiment: unlessCorrected('sentiment_corrected', 'sentiment'),
+          sentiment_score: unlessCorrected('sentiment_corrected', 'sentiment_score'),
+          sentiment_model: unlessCorrected('sentiment_corrected', 'sentiment_model'),
+          sentiment_confidence: unlessCorrected('sentiment_corrected', 'sentiment_confidence'),
+          sentiment_reason: unlessCorrected('sentiment_corrected', 'sentiment_reason'),
+          actionable: unlessCorrected('actionable_corrected', 'actionable'),
+          action_reasons: unlessCorrected('actionable_corrected', 'action_reasons'),
           metrics: eb.ref('excluded.metrics'),
           reply: eb.ref('excluded.reply'),
           details: eb.ref('excluded.details'),
@@ -45,4 +49,11 @@ export async function upsertMentions(db: Db, rows: NewMention[]): Promise<Stored
     // xmax = 0 only on a freshly inserted row version: it tells an insert from an update.
     .returning(['id', 'external_id', 'actionable', sql<boolean>`(xmax = 0)`.as('inserted')])
     .execute();
+}
+
+type Corrected = 'sentiment_corrected' | 'actionable_corrected';
+
+/** The stored value when a person corrected it, else the crawl's (`excluded`) value. */
+function unlessCorrected<C extends keyof MentionTable & string>(flag: Corrected, column: C): RawBuilder<Selectable<MentionTable>[C]> {
+  return sql<Selectable<MentionTable>[C]>`CASE WHEN ${sql.ref(`mentions.${flag}`)} THEN ${sql.ref(`mentions.${column}`)} ELSE ${sql.ref(`excluded.${column}`)} END`;
 }

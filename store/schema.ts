@@ -1,5 +1,9 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MentionAuthor, MentionDetails, MentionMetrics, MentionReply } from '../crawlers/types.ts';
+import type { ActionReason, SentimentLabel } from '../sentiment/types.ts';
+
+// One definition of the label, in the sentiment contract; store callers keep importing it from here.
+export type { SentimentLabel } from '../sentiment/types.ts';
 
 // int8 columns come back from pg as strings (on PGlite and PostgreSQL alike); we keep them as strings.
 type BigId = ColumnType<string, string | undefined, never>;
@@ -11,14 +15,15 @@ type Json<T> = ColumnType<T, string, string>;
 
 export type TargetState = 'ok' | 'degraded' | 'blocked' | 'needs_action' | 'disabled';
 export type CrawlRunStatus = 'running' | 'ok' | 'failed';
-export type SentimentLabel = 'negative' | 'neutral' | 'positive' | 'mixed' | 'unscored';
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';
 export type TicketStatus = 'new' | 'open' | 'pending' | 'solved' | 'closed';
+export type CorrectionField = 'sentiment' | 'actionable';
 
 export interface BrandTable {
   id: Generated<number>;
   name: string;
   keywords: Json<string[]>;
+  own_accounts: ColumnType<string[], string | undefined, string>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -88,6 +93,41 @@ export interface MentionTable {
   parent_external_id: string | null;
   details: ColumnType<MentionDetails, string | undefined, string>;
   search: ColumnType<string, never, never>;
+  /** 0..1, the probability the model gives its label; 1 for a person's label; null for rows scored before 0003. */
+  sentiment_confidence: ColumnType<number | null, number | null | undefined, number | null>;
+  action_reasons: ColumnType<ActionReason[], ActionReason[] | undefined, ActionReason[]>;
+  /** Why the label is `mixed` or why the rating was overruled; null otherwise. */
+  sentiment_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A person set the label: re-crawls keep it. */
+  sentiment_corrected: ColumnType<boolean, boolean | undefined, boolean>;
+  /** A person set `actionable`: re-crawls keep it. */
+  actionable_corrected: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface MentionCorrectionTable {
+  id: Generated<string>;
+  mention_id: string;
+  brand_id: number;
+  field: CorrectionField;
+  /** A label, or 'true'/'false' for `actionable`. */
+  old_value: string;
+  new_value: string;
+  actor: string;
+  note: string | null;
+  created_at: Timestamp;
+}
+
+export interface SentimentModelTable {
+  id: Generated<string>;
+  brand_id: number;
+  lang: string;
+  version: number;
+  weights: ColumnType<Buffer, Uint8Array, Uint8Array>;
+  /** How many corrections trained it. */
+  corrections: number;
+  dev_before: number;
+  dev_after: number;
+  created_at: Timestamp;
 }
 
 export interface TicketTable {
@@ -152,6 +192,8 @@ export interface Database {
   outbox: OutboxTable;
   alerts: AlertTable;
   api_keys: ApiKeyTable;
+  mention_corrections: MentionCorrectionTable;
+  sentiment_models: SentimentModelTable;
 }
 
 export type Mention = Selectable<MentionTable>;
@@ -160,3 +202,5 @@ export type Ticket = Selectable<TicketTable>;
 export type Target = Selectable<TargetTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type CrawlRun = Selectable<CrawlRunTable>;
+export type MentionCorrection = Selectable<MentionCorrectionTable>;
+export type SentimentModel = Selectable<SentimentModelTable>;

@@ -42,6 +42,8 @@ export interface TicketFeedItem {
     sentiment: SentimentLabel;
     sentimentScore: number | null;
     sentimentModel: string;
+    sentimentConfidence: number | null;
+    sentimentReason: string | null;
     actionable: boolean;
   };
   deliveries: TicketDelivery[];
@@ -62,7 +64,7 @@ export async function listTicketFeed(
     .select([
       't.id', 't.seq', 't.status', 't.priority', 't.team', 't.title', 'b.name as brand', 't.created_at',
       't.updated_at', 'm.id as mention_id', 'm.source', 'm.url', 'm.author', 'm.title as mention_title', 'm.text',
-      'm.rating', 'm.published_at', 'm.lang', 'm.sentiment', 'm.sentiment_score', 'm.sentiment_model',
+      'm.rating', 'm.published_at', 'm.lang', 'm.sentiment', 'm.sentiment_score', 'm.sentiment_model', 'm.sentiment_confidence', 'm.sentiment_reason',
       'm.actionable',
     ])
     .where('t.seq', '>', query.afterSeq)
@@ -122,6 +124,8 @@ export async function listTicketFeed(
         sentiment: row.sentiment,
         sentimentScore: row.sentiment_score,
         sentimentModel: row.sentiment_model,
+        sentimentConfidence: row.sentiment_confidence,
+        sentimentReason: row.sentiment_reason,
         actionable: row.actionable,
       },
       deliveries: deliveries.get(row.id) ?? [],

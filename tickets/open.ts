@@ -39,7 +39,7 @@ export async function openTickets(
         brand_id: row.brand_id,
         team: ctx.team ?? ctx.policy.defaultTeam,
         status: 'new' as const,
-        priority: row.rating !== null && row.rating !== undefined && row.rating <= 1 ? 'high' : 'normal',
+        priority: ticketPriority(row),
         title: ticketTitle(row),
         created_at: ctx.now,
         updated_at: ctx.now,
@@ -93,6 +93,41 @@ export async function openTickets(
   return tickets.length;
 }
 
+/**
+ * Opens the ticket a person asked for by marking a stored mention actionable: routed to its target's team,
+ * with the same outbox and alerts as a crawl's. Returns false when the mention already has a ticket.
+ */
+export async function openTicketForMention(trx: Db, mentionId: string, ctx: { policy: TicketPolicy; now: Date }): Promise<boolean> {
+  const found = await trx
+    .selectFrom('mentions as m')
+    .innerJoin('brands as b', 'b.id', 'm.brand_id')
+    .leftJoin('targets as t', 't.id', 'm.target_id')
+    .selectAll('m')
+    .select(['b.name as brand_name', 't.team as team'])
+    .where('m.id', '=', mentionId)
+    .executeTakeFirst();
+  if (!found) return false;
+  const { id, brand_name, team, search: _search, ...mention } = found;
+  const row: NewMention = {
+    ...mention,
+    author: JSON.stringify(mention.author),
+    metrics: JSON.stringify(mention.metrics),
+    reply: JSON.stringify(mention.reply),
+    details: JSON.stringify(mention.details),
+  };
+  return (await openTickets(trx, [{ id, row }], { brandName: brand_name, policy: ctx.policy, now: ctx.now, team })) > 0;
+}
+
+const URGENT_REASONS = new Set(['safety', 'legal_threat', 'fraud_claim']);
+
+/** Safety, legal and fraud claims and 1★ reviews first; a thank-you for praise last. */
+function ticketPriority(row: NewMention): 'high' | 'normal' | 'low' {
+  const reasons = row.action_reasons ?? [];
+  if ((row.rating !== null && row.rating !== undefined && row.rating <= 1) || reasons.some((r) => URGENT_REASONS.has(r))) return 'high';
+  if (reasons.length > 0 && reasons.every((r) => r === 'praise')) return 'low';
+  return 'normal';
+}
+
 function ticketTitle(row: NewMention): string {
   const label = row.rating ? `${row.rating}★` : row.sentiment;
   const author = JSON.parse(row.author) as { name?: string | null };
@@ -126,6 +161,11 @@ function mentionJson({ id, row }: ActionableMention) {
     rating: row.rating,
     published_at: row.published_at ? new Date(row.published_at).toISOString() : null,
     lang: row.lang,
-    sentiment: { label: row.sentiment, score: row.sentiment_score, model: row.sentiment_model },
+    sentiment: {
+      label: row.sentiment, score: row.sentiment_score, model: row.sentiment_model,
+      confidence: row.sentiment_confidence ?? null, reason: row.sentiment_reason ?? null,
+    },
+    // Why it needs a reply (complaint, question, legal_threat…), strongest first.
+    action_reasons: row.action_reasons ?? [],
   };
 }

@@ -109,7 +109,10 @@ function formatTicket(t: TicketFeedItem): z.output<typeof ticketSchema> {
       rating: t.mention.rating,
       published_at: formatTimestamp(t.mention.publishedAt),
       lang: t.mention.lang,
-      sentiment: formatSentiment(t.mention.sentiment, t.mention.sentimentScore, t.mention.sentimentModel),
+      sentiment: formatSentiment({
+        label: t.mention.sentiment, score: t.mention.sentimentScore, model: t.mention.sentimentModel,
+        confidence: t.mention.sentimentConfidence, reason: t.mention.sentimentReason,
+      }),
       actionable: t.mention.actionable,
     },
     deliveries: t.deliveries.map((d) => ({
