@@ -17,6 +17,8 @@ import { listTargetHealth, type TargetHealth } from '../store/target-health.ts';
 import { findBrand, upsertBrand } from '../store/brands.ts';
 import { DataDirLockedError, migrateToLatest, openStore, type Store } from '../store/connect.ts';
 import { upsertTarget } from '../store/targets.ts';
+import { commandEvalSentiment, commandSentiment, commandTrain } from './sentiment.ts';
+import { UsageError } from './usage-error.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,11 +37,18 @@ const USAGE = `usage: earshot <command> [options]
   targets [--json]                  crawl health of every target: state, last success, errors, next run
   apikey create --name NAME [--scopes read,write]
                                     create an API key (shown once)
+  sentiment "text" [--lang xx] [--rating N]
+                                    language, sentiment and whether it needs a reply, as JSON
+  eval-sentiment FILE.jsonl [--lang xx]
+                                    score the models on lines with text and label; prints one JSON line
+  train --from-corrections [--brand NAME] [--dry-run]
+                                    adapt each brand's sentiment model to people's corrections; prints the
+                                    dev-split macro-F1 before and after and refuses a model that is worse
+                                    (dev splits: EARSHOT_SENTIMENT_DATA, default ../shared/datasets/sentiment)
 
 Storage: embedded PGlite in EARSHOT_DATA_DIR (default ./data), or PostgreSQL when DATABASE_URL is set.
 Sources: ${Object.keys(crawlers).join(', ')}`;
 
-class UsageError extends Error {}
 
 /** Returns the process exit code: 0 ok, 1 the work failed, 2 bad input. */
 export async function main(argv: string[], env: Env): Promise<number> {
@@ -60,6 +69,12 @@ export async function main(argv: string[], env: Env): Promise<number> {
         return await commandTargets(rest, env);
       case 'apikey':
         return await commandApiKey(rest, env);
+      case 'sentiment':
+        return commandSentiment(rest);
+      case 'eval-sentiment':
+        return commandEvalSentiment(rest);
+      case 'train':
+        return await commandTrain(rest, { openStore: () => openMigratedStore(env), now: () => new Date() });
       case undefined:
       case 'help':
       case '--help':
@@ -134,13 +149,16 @@ async function commandRun(args: string[], env: Env): Promise<number> {
   const { scheduled: targets, waiting } = await syncConfig(store.db, config, now());
   for (const target of waiting) log.warn({ target: target.id }, `target disabled until configured: ${target.reason}`);
   const httpFor = createHttpClients();
-  const app = await buildApp({ db: store.db, storeKind: store.kind, logger: { level: env.LOG_LEVEL ?? 'info', stream: process.stderr } });
+  const policy = ticketPolicyOf(config);
+  const app = await buildApp({
+    db: store.db, storeKind: store.kind, ticketPolicy: policy, logger: { level: env.LOG_LEVEL ?? 'info', stream: process.stderr },
+  });
   const address = await startServer(app, { host: env.HOST ?? '127.0.0.1', port: Number(env.PORT ?? 3000) });
   const scheduler = await startScheduler(
     {
       store,
       log,
-      crawl: { db: store.db, now, log, policy: ticketPolicyOf(config), httpFor, credentials: config.credentials },
+      crawl: { db: store.db, now, log, policy, httpFor, credentials: config.credentials },
       delivery: { db: store.db, now, log, policy: config.delivery, destinationOf: destinationsOf(config) },
     },
     targets,

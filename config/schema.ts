@@ -59,6 +59,10 @@ const webhookSecret = markSecret(
 const brandSchema = z.strictObject({
   name: z.string().trim().min(1),
   keywords: z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'needs at least one keyword'),
+  ownAccounts: z
+    .array(z.string().trim().min(1, 'must not be empty'))
+    .default([])
+    .meta({ description: "the brand's own accounts (handle, id or name, any source): their posts need no reply" }),
 });
 
 const teamSchema = z.strictObject({

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { MentionDraft } from '../crawlers/types.ts';
+import type { MentionAuthor, MentionDraft } from '../crawlers/types.ts';
+import { assessActionability } from '../sentiment/actionable.ts';
+import { analyzeSentiment, loadBaseModels, type SentimentModels } from '../sentiment/analyze.ts';
 import { detectLanguage } from '../sentiment/language.ts';
-import { isActionable, scoreSentiment } from '../sentiment/score.ts';
 import type { Db } from '../store/connect.ts';
 import { upsertMentions, type StoredMentionRow } from '../store/mentions.ts';
 import type { NewMention } from '../store/schema.ts';
@@ -13,6 +14,10 @@ export interface IngestScope {
   targetId: string | null;
   /** Null keeps every item (reviews of the brand's own app); otherwise only keyword matches are kept. */
   matcher: KeywordMatcher | null;
+  /** The brand's sentiment models (adapted from its corrections); default: the shipped ones. */
+  models?: SentimentModels;
+  /** The brand's own accounts: what they post needs no reply. */
+  ownAccounts?: readonly string[];
 }
 
 export interface PreparedBatch {
@@ -27,6 +32,8 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
   const byKey = new Map<string, NewMention>();
   let unmatched = 0;
   let repeated = 0;
+  const models = scope.models ?? loadBaseModels();
+  const ownAccounts = new Set((scope.ownAccounts ?? []).map(accountKey));
   for (const draft of drafts) {
     const title = draft.title === null ? null : normalizeText(draft.title) || null;
     const text = normalizeText(draft.text);
@@ -37,8 +44,16 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
     const key = `${draft.source}\u0000${draft.externalId}`;
     if (byKey.has(key)) repeated++;
     const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
-    const lang = detectLanguage(`${title ?? ''} ${text}`);
-    const sentiment = scoreSentiment({ text: title ? `${title}. ${text}` : text, lang, rating: draft.rating });
+    const fullText = title ? `${title}. ${text}` : text;
+    const lang = detectLanguage(fullText);
+    const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, models);
+    const action = assessActionability({
+      text: fullText, lang, sentiment, rating: draft.rating,
+      ownPost: isOwnAccount(draft.author, ownAccounts),
+      // The brand already answered on the source (2GIS official answer, store developer reply): no ticket.
+      answered: draft.reply !== null,
+      sponsored: draft.details?.sponsored === true,
+    });
     byKey.set(key, {
       source: draft.source,
       external_id: draft.externalId,
@@ -57,8 +72,10 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
       sentiment: sentiment.label,
       sentiment_score: sentiment.score,
       sentiment_model: sentiment.model,
-      // A mention the brand has already answered (2GIS official answer, store developer reply) needs no ticket.
-      actionable: draft.reply === null && isActionable({ label: sentiment.label, rating: draft.rating }),
+      sentiment_confidence: sentiment.confidence,
+      sentiment_reason: sentiment.reason ?? null,
+      actionable: action.actionable,
+      action_reasons: action.reasons,
       metrics: JSON.stringify(draft.metrics),
       reply: JSON.stringify(draft.reply ? { text: replyText, at: draft.reply.at } : null),
       parent_external_id: draft.parentExternalId,
@@ -66,6 +83,15 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
     });
   }
   return { rows: [...byKey.values()], unmatched, repeated };
+}
+
+function accountKey(account: string): string {
+  return account.trim().replace(/^@/, '').toLowerCase();
+}
+
+function isOwnAccount(author: MentionAuthor, own: ReadonlySet<string>): boolean {
+  if (own.size === 0) return false;
+  return [author.handle, author.id, author.name].some((value) => value !== null && value !== undefined && own.has(accountKey(String(value))));
 }
 
 /** What changes here is what makes a re-crawled item an update: the text, the rating, the brand's reply. */

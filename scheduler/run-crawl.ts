@@ -11,7 +11,9 @@ import type { HttpClient } from '../crawlers/http.ts';
 import { findCrawler } from '../crawlers/registry.ts';
 import type { Crawler, MentionDraft } from '../crawlers/types.ts';
 import type { Logger } from '../log/logger.ts';
+import { brandSentimentModels } from '../pipeline/brand-models.ts';
 import { prepareMentions, storeMentions } from '../pipeline/ingest.ts';
+import type { SentimentModels } from '../sentiment/analyze.ts';
 import { createKeywordMatcher, type KeywordMatcher } from '../pipeline/match.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import {
@@ -29,7 +31,7 @@ export interface CrawlTarget {
   id: string;
   source: string;
   params: unknown;
-  brand: { id: number; name: string; keywords: readonly string[] };
+  brand: { id: number; name: string; keywords: readonly string[]; ownAccounts?: readonly string[] };
   /** The team that owns this target's tickets; absent: the policy's default team. */
   team?: string | null;
 }
@@ -100,6 +102,7 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       cache: cacheFor(deps, crawler),
     };
     const matcher = crawler.matchKeywords ? createKeywordMatcher(target.brand.keywords) : null;
+    const models = await brandSentimentModels(db, target.brand.id);
     let newestFetched: number | null = null;
     let cursor: string | null = null;
     let streamPages = 0;
@@ -109,7 +112,7 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       counts.pages++;
       streamPages++;
       counts.fetched += page.mentions.length;
-      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, team: target.team ?? null, matcher }, async (trx, pageCounts) => {
+      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, team: target.team ?? null, matcher, models }, async (trx, pageCounts) => {
         counts.new += pageCounts.new;
         counts.updated += pageCounts.updated;
         counts.duplicates += pageCounts.duplicates;
@@ -214,10 +217,24 @@ export interface PageCounts {
 export async function ingestPage(
   deps: { db: Db; now: () => Date; policy: TicketPolicy },
   drafts: readonly MentionDraft[],
-  scope: { brand: CrawlTarget['brand']; targetId: string | null; team?: string | null; matcher: KeywordMatcher | null },
+  scope: {
+    brand: CrawlTarget['brand'];
+    targetId: string | null;
+    team?: string | null;
+    matcher: KeywordMatcher | null;
+    models?: SentimentModels;
+  },
   inside?: (trx: Db, counts: PageCounts) => Promise<void>,
 ): Promise<PageCounts> {
-  const batch = prepareMentions(drafts, { brandId: scope.brand.id, targetId: scope.targetId, matcher: scope.matcher }, deps.now());
+  const batch = prepareMentions(
+    drafts,
+    {
+      brandId: scope.brand.id, targetId: scope.targetId, matcher: scope.matcher,
+      ...(scope.models ? { models: scope.models } : {}),
+      ...(scope.brand.ownAccounts ? { ownAccounts: scope.brand.ownAccounts } : {}),
+    },
+    deps.now(),
+  );
   return inTransaction(deps.db, async (trx) => {
     const stored = await storeMentions(trx, batch);
     const rowsById = new Map(batch.rows.map((row) => [row.external_id, row]));

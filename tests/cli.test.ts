@@ -143,8 +143,12 @@ describe('earshot crawl', { timeout: 120_000 }, () => {
       expect(new Set(mentions.map((m) => m.external_id)).size).toBe(49);
       expect(mentions).toHaveLength(49);
       const tickets = await store.db.selectFrom('tickets').select('mention_id').execute();
+      // One ticket per mention that needs a reply: every 1–2★ review, plus questions and complaints at 3★ and above.
+      const actionable = await store.db.selectFrom('mentions').select('id').where('actionable', '=', true).execute();
       const lowRated = await store.db.selectFrom('mentions').select('id').where('rating', '<=', 2).execute();
-      expect(tickets.map((t) => t.mention_id).sort()).toEqual(lowRated.map((m) => m.id).sort());
+      expect(tickets.map((t) => t.mention_id).sort()).toEqual(actionable.map((m) => m.id).sort());
+      expect(actionable.map((m) => m.id)).toEqual(expect.arrayContaining(lowRated.map((m) => m.id)));
+      expect(actionable.length).toBeGreaterThan(lowRated.length);
     } finally {
       await store.close();
     }
