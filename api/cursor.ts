@@ -38,4 +38,5 @@ const INT8_MAX = 9223372036854775807n;
 export const bigIdString = z
   .string()
   .regex(/^[0-9]{1,19}$/)
-  .refine((value) => BigInt(value) <= INT8_MAX, 'out of range');
+  // zod 4 runs this refine even after the regex failed: BigInt() of a non-number must not throw (a 500).
+  .refine((value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= INT8_MAX, 'out of range');

@@ -140,6 +140,8 @@ describe('GET /api/v1/mentions', () => {
     expect(outOfRange.statusCode).toBe(400);
     const notJson = await get(`?cursor=${Buffer.from('nope').toString('base64url')}`);
     expect(notJson.statusCode).toBe(400);
+    const notNumeric = await get(`?cursor=${Buffer.from('{"id":"abc"}').toString('base64url')}`);
+    expect(notNumeric.statusCode).toBe(400);
     for (const query of ['?limit=0', '?limit=201', '?limit=abc', '?since=yesterday', '?sentiment=bad']) {
       const res = await get(query);
       expect(res.statusCode, query).toBe(400);

@@ -87,11 +87,7 @@ const correctionSchema = z
   })
   .register(apiSchemaRegistry, { id: 'Correction' });
 
-// bigIdString's range refine runs BigInt() even after its regex failed (zod 4 keeps checking): a non-numeric id
-// would throw, a 500. Piping only reaches it with digits.
-const mentionParamsSchema = z.object({
-  id: z.string().regex(/^[0-9]{1,19}$/, 'must be a mention id').pipe(bigIdString).describe('Mention id'),
-});
+const mentionParamsSchema = z.object({ id: bigIdString.describe('Mention id') });
 
 const correctionBodyFields = {
   by: z
