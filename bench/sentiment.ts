@@ -16,7 +16,7 @@ export async function benchSentiment(opts: { limit: number }): Promise<void> {
   globalThis.gc?.();
   const before = process.memoryUsage();
   const loadStarted = process.hrtime.bigint();
-  loadBaseModels();
+  const models = loadBaseModels();
   const loadMs = Number(process.hrtime.bigint() - loadStarted) / 1e6;
   globalThis.gc?.();
   const loaded = process.memoryUsage();
@@ -43,8 +43,10 @@ export async function benchSentiment(opts: { limit: number }): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({
       bench: 'sentiment-memory', models: MODEL_LANGS.length, load_ms: Math.round(loadMs),
-      // with_caches: models plus the stem and n-gram caches after every language ran; rss also counts code.
-      models_mb: mb(loaded.heapUsed + loaded.arrayBuffers - before.heapUsed - before.arrayBuffers),
+      weights_mb: mb([...models.values()].reduce((sum, m) => sum + m.weights.byteLength, 0)),
+      // loaded: heap and buffers after loading (weights plus what the decoder has not yet returned);
+      // with_caches: after every language ran, with the stem and n-gram caches and wink-nlp's model.
+      loaded_mb: mb(loaded.heapUsed + loaded.arrayBuffers - before.heapUsed - before.arrayBuffers),
       with_caches_mb: mb(after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers),
       rss_mb: mb(after.rss - before.rss), gc_forced: typeof globalThis.gc === 'function',
     })}\n`,
