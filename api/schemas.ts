@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MentionAuthor } from '../crawlers/types.ts';
 import { LOW_CONFIDENCE_BELOW } from '../sentiment/types.ts';
+import type { StoredSentiment } from '../store/mention-list.ts';
 
 /** Schemas named in the OpenAPI components; private, so schemas registered elsewhere never leak in. */
 export const apiSchemaRegistry = z.registry<{ id: string; description?: string }>();
@@ -51,13 +52,7 @@ export function formatAuthor(author: Partial<MentionAuthor> | null): z.output<ty
   };
 }
 
-export function formatSentiment(s: {
-  label: (typeof SENTIMENT_LABELS)[number];
-  score: number | null;
-  model: string;
-  confidence: number | null;
-  reason: string | null;
-}): z.output<typeof sentimentSchema> {
+export function formatSentiment(s: StoredSentiment): z.output<typeof sentimentSchema> {
   const low = s.label === 'unscored' || (s.confidence !== null && s.confidence < LOW_CONFIDENCE_BELOW);
   return { label: s.label, score: s.score, model: s.model, confidence: s.confidence, low_confidence: low, reason: s.reason };
 }

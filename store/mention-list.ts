@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { MentionAuthor, MentionDetails, MentionMetrics, MentionReply } from '../crawlers/types.ts';
 import type { ActionReason } from '../sentiment/types.ts';
 import type { Db } from './connect.ts';
-import type { SentimentLabel } from './schema.ts';
+import type { MentionTable, SentimentLabel } from './schema.ts';
 
 export interface MentionListFilter {
   brand?: string | undefined;
@@ -30,11 +30,7 @@ export interface MentionListItem {
   firstSeenAt: Date;
   updatedAt: Date;
   lang: string;
-  sentiment: SentimentLabel;
-  sentimentScore: number | null;
-  sentimentModel: string;
-  sentimentConfidence: number | null;
-  sentimentReason: string | null;
+  sentiment: StoredSentiment;
   sentimentCorrected: boolean;
   actionable: boolean;
   actionReasons: ActionReason[];
@@ -71,8 +67,8 @@ function selectMentions(db: Db) {
     .innerJoin('brands as b', 'b.id', 'm.brand_id')
     .select([
       'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id', 'm.url', 'm.author', 'm.title',
-      'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', 'm.sentiment',
-      'm.sentiment_score', 'm.sentiment_model', 'm.sentiment_confidence', 'm.sentiment_reason', 'm.sentiment_corrected',
+      'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', ...SENTIMENT_COLUMNS,
+      'm.sentiment_corrected',
       'm.actionable', 'm.action_reasons', 'm.actionable_corrected', 'm.metrics', 'm.reply', 'm.details',
     ]);
 }
@@ -95,11 +91,7 @@ function toListItem(row: MentionRow): MentionListItem {
     firstSeenAt: row.first_seen_at,
     updatedAt: row.updated_at,
     lang: row.lang,
-    sentiment: row.sentiment,
-    sentimentScore: row.sentiment_score,
-    sentimentModel: row.sentiment_model,
-    sentimentConfidence: row.sentiment_confidence,
-    sentimentReason: row.sentiment_reason,
+    sentiment: storedSentiment(row),
     sentimentCorrected: row.sentiment_corrected,
     actionable: row.actionable,
     actionReasons: row.action_reasons,
@@ -107,5 +99,23 @@ function toListItem(row: MentionRow): MentionListItem {
     metrics: row.metrics,
     reply: row.reply,
     details: row.details ?? {},
+  };
+}
+
+/** A stored mention's sentiment as the API shows it, read from `SENTIMENT_COLUMNS` of `mentions as m`. */
+export interface StoredSentiment {
+  label: SentimentLabel;
+  score: number | null;
+  model: string;
+  confidence: number | null;
+  reason: string | null;
+}
+
+export const SENTIMENT_COLUMNS = ['m.sentiment', 'm.sentiment_score', 'm.sentiment_model', 'm.sentiment_confidence', 'm.sentiment_reason'] as const;
+
+export function storedSentiment(row: Pick<Selectable<MentionTable>, 'sentiment' | 'sentiment_score' | 'sentiment_model' | 'sentiment_confidence' | 'sentiment_reason'>): StoredSentiment {
+  return {
+    label: row.sentiment, score: row.sentiment_score, model: row.sentiment_model,
+    confidence: row.sentiment_confidence, reason: row.sentiment_reason,
   };
 }

@@ -1,6 +1,7 @@
 import type { MentionAuthor } from '../crawlers/types.ts';
 import type { Db } from './connect.ts';
-import type { OutboxStatus, SentimentLabel, TicketStatus } from './schema.ts';
+import { SENTIMENT_COLUMNS, storedSentiment, type StoredSentiment } from './mention-list.ts';
+import type { OutboxStatus, TicketStatus } from './schema.ts';
 
 export interface TicketFeedQuery {
   /** Only tickets with a seq above this one ("0" from the start). */
@@ -39,11 +40,7 @@ export interface TicketFeedItem {
     rating: number | null;
     publishedAt: Date | null;
     lang: string;
-    sentiment: SentimentLabel;
-    sentimentScore: number | null;
-    sentimentModel: string;
-    sentimentConfidence: number | null;
-    sentimentReason: string | null;
+    sentiment: StoredSentiment;
     actionable: boolean;
   };
   deliveries: TicketDelivery[];
@@ -64,7 +61,7 @@ export async function listTicketFeed(
     .select([
       't.id', 't.seq', 't.status', 't.priority', 't.team', 't.title', 'b.name as brand', 't.created_at',
       't.updated_at', 'm.id as mention_id', 'm.source', 'm.url', 'm.author', 'm.title as mention_title', 'm.text',
-      'm.rating', 'm.published_at', 'm.lang', 'm.sentiment', 'm.sentiment_score', 'm.sentiment_model', 'm.sentiment_confidence', 'm.sentiment_reason',
+      'm.rating', 'm.published_at', 'm.lang', ...SENTIMENT_COLUMNS,
       'm.actionable',
     ])
     .where('t.seq', '>', query.afterSeq)
@@ -121,11 +118,7 @@ export async function listTicketFeed(
         rating: row.rating,
         publishedAt: row.published_at,
         lang: row.lang,
-        sentiment: row.sentiment,
-        sentimentScore: row.sentiment_score,
-        sentimentModel: row.sentiment_model,
-        sentimentConfidence: row.sentiment_confidence,
-        sentimentReason: row.sentiment_reason,
+        sentiment: storedSentiment(row),
         actionable: row.actionable,
       },
       deliveries: deliveries.get(row.id) ?? [],

@@ -1,19 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../bin/cli.ts';
+import { captureOutput } from './helpers/capture-output.ts';
 
 // `earshot parse` in-process: the same command as the binary, without a process start per file.
-let stdout = '';
-let stderr = '';
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const output = captureOutput();
 
 const fixture = (source: string, name: string) => new URL(`../crawlers/${source}/fixtures/${name}`, import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'earshot-parse-'));
@@ -25,8 +18,8 @@ function scratchFile(name: string, body: string): string {
 
 async function parse(source: string, file: string) {
   const code = await main(['parse', source, file], {});
-  const mentions = stdout.trim() === '' ? [] : stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { code, mentions, stderr };
+  const mentions = output.stdout.trim() === '' ? [] : output.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { code, mentions, stderr: output.stderr };
 }
 
 const REVIEW_SOURCES = new Set(['2gis', 'google-play', 'app-store']);
@@ -62,7 +55,7 @@ describe('earshot parse <source> <file>', () => {
       else expect(m.rating).toBeNull();
     }
     // The same file parsed again gives the same ids: they are what dedupe and the stop rule rely on.
-    stdout = '';
+    output.stdout = '';
     expect((await parse(source, fixture(source, name))).mentions.map((m) => m.externalId)).toEqual(ids);
   });
 

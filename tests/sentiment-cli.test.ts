@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../bin/cli.ts';
+import { captureOutput } from './helpers/capture-output.ts';
 import type { MentionDraft } from '../crawlers/types.ts';
 import { commandTrain } from '../bin/sentiment.ts';
 import { brandSentimentModels } from '../pipeline/brand-models.ts';
@@ -14,18 +15,10 @@ import { correctSentiment } from '../store/corrections.ts';
 import { upsertMentions } from '../store/mentions.ts';
 import { createTestStore } from './helpers/test-store.ts';
 
-// The sentiment commands in-process: the same code as the binary, stdout and stderr captured.
-let stdout = '';
-let stderr = '';
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+// The sentiment commands in-process: the same code as the binary, output.stdout and output.stderr captured.
+const output = captureOutput();
 
-const lines = () => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
+const lines = () => output.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
 const scratch = mkdtempSync(join(tmpdir(), 'earshot-sentiment-'));
 function scratchFile(name: string, body: string): string {
   const file = join(scratch, name);
@@ -57,7 +50,7 @@ describe('earshot sentiment', () => {
     [['sentiment', '--lang', 'de', 'gut'], /--lang: use one of ru, kk, uz, en/],
   ])('rejects %j with exit 2', async (argv, message) => {
     expect(await main(argv, {})).toBe(2);
-    expect(stderr).toMatch(message);
+    expect(output.stderr).toMatch(message);
   });
 });
 
@@ -97,8 +90,8 @@ describe('earshot eval-sentiment', () => {
   it('names the file, line and field of a bad line', async () => {
     const file = scratchFile('bad.jsonl', jsonl([rows[0]!, rows[1]!, { text: 'так себе', label: 'meh' }]));
     expect(await main(['eval-sentiment', file], {})).toBe(2);
-    expect(stderr).toContain(`${file}:3: label:`);
-    expect(stdout).toBe('');
+    expect(output.stderr).toContain(`${file}:3: label:`);
+    expect(output.stdout).toBe('');
   });
 });
 
@@ -193,6 +186,6 @@ describe('earshot train --from-corrections', () => {
 
   it('needs --from-corrections', async () => {
     expect(await main(['train'], {})).toBe(2);
-    expect(stderr).toMatch(/train needs --from-corrections/);
+    expect(output.stderr).toMatch(/train needs --from-corrections/);
   });
 });

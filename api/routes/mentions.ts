@@ -262,9 +262,7 @@ function formatMention(m: MentionListItem): z.output<typeof mentionSchema> {
     first_seen_at: formatTimestamp(m.firstSeenAt),
     updated_at: formatTimestamp(m.updatedAt),
     lang: m.lang,
-    sentiment: formatSentiment({
-      label: m.sentiment, score: m.sentimentScore, model: m.sentimentModel, confidence: m.sentimentConfidence, reason: m.sentimentReason,
-    }),
+    sentiment: formatSentiment(m.sentiment),
     actionable: m.actionable,
     action_reasons: m.actionReasons,
     corrected: { sentiment: m.sentimentCorrected, actionable: m.actionableCorrected },

@@ -109,10 +109,7 @@ function formatTicket(t: TicketFeedItem): z.output<typeof ticketSchema> {
       rating: t.mention.rating,
       published_at: formatTimestamp(t.mention.publishedAt),
       lang: t.mention.lang,
-      sentiment: formatSentiment({
-        label: t.mention.sentiment, score: t.mention.sentimentScore, model: t.mention.sentimentModel,
-        confidence: t.mention.sentimentConfidence, reason: t.mention.sentimentReason,
-      }),
+      sentiment: formatSentiment(t.mention.sentiment),
       actionable: t.mention.actionable,
     },
     deliveries: t.deliveries.map((d) => ({
