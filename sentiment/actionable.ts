@@ -1,4 +1,5 @@
 // Whether a mention needs a reply from the brand, and why: keyword rules per language plus the sentiment label.
+// The sentiment models use the reasons found here as features: after changing a lexicon, npm run train:sentiment.
 import { foldLetters } from './fold.ts';
 import type { Lang } from './language.ts';
 import type { ActionExclusion, ActionReason, Actionability, SentimentResult } from './types.ts';

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Lang } from './language.ts';
+import { findActionReasons } from './actionable.ts';
 import { foldLetters } from './fold.ts';
 import { stemWord } from './stem.ts';
 
@@ -52,7 +53,7 @@ const CHAR_MAX = 5;
 const CHAR_WORD_LIMIT = 24;
 const WORD_CACHE_LIMIT = 200_000;
 
-const SEED = { word: 1, negated: 2, bigram: 3, char: 4, symbol: 5, shape: 6, wink: 7, intensified: 8 } as const;
+const SEED = { word: 1, negated: 2, bigram: 3, char: 4, symbol: 5, shape: 6, wink: 7, intensified: 8, rule: 9 } as const;
 
 function hashString(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
@@ -268,6 +269,8 @@ export function extractFeatures(text: string, lang: Lang, bits: number): Feature
     intensify = intensifiers?.has(token.text) === true;
   }
   add(combine(previousStem, hashString('</s>', SEED.word), SEED.bigram));
+  // The reply rules' domain lexicons (не работает, верните деньги, мошенники, списали...) as features.
+  for (const reason of findActionReasons(text, lang)) add(hashString(reason, SEED.rule));
   if (exclamations > 0) add(hashString(exclamations > 2 ? '!!!' : '!', SEED.shape));
   if (questions > 0) add(hashString('?', SEED.shape));
   add(hashString('<bias>', SEED.shape));
