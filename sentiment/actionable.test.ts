@@ -60,6 +60,9 @@ const rows: Row[] = [
   ['kk', 'Kaspi qosymshasy istemeidi, aqshamdy qaitaryñyz', 'negative', null, true, ['complaint']],
   ['kk', 'Косымша истемейди, акшамды кайтарыныз', 'neutral', null, true, ['complaint']],
   ['kk', 'Бүгін жеткізу бола ма?', 'neutral', null, true, ['question']],
+  // No complaint words, but the model reads it as negative: a negative question is a complaint too.
+  ['kk', 'Дүкенде кезек өте ұзын. Неге кассалар аз?', 'negative', null, true, ['complaint', 'question']],
+  ['kk', 'Дүкенде кезек өте ұзын. Неге кассалар аз?', 'neutral', null, true, ['question']],
   ['kk', 'Картаны онлайн ашуға боладыма?', 'neutral', null, true, ['question']],
   ['kk', 'Тапсырысым қашан келеді?', 'neutral', null, true, ['question']],
   ['kk', 'Айтыңызшы, депозитті қалай жабуға болады', 'neutral', null, true, ['question']],

@@ -24,6 +24,8 @@ const REASON_PRIORITY: readonly ActionReason[] = [
   'safety', 'legal_threat', 'fraud_claim', 'churn_threat', 'complaint', 'question', 'praise',
 ];
 
+const GRIEVANCES: ReadonlySet<ActionReason> = new Set(['safety', 'legal_threat', 'fraud_claim', 'churn_threat', 'complaint']);
+
 /** Below this the sentiment label is too weak to act on without a rule. */
 const CONFIDENT = 0.6;
 
@@ -513,8 +515,11 @@ export function assessActionability(input: ActionabilityInput): Actionability {
   let reasons = reasonsIn(normalized, rules);
   // Thanks are only owed for praise that is meant: sarcasm comes with a negative label.
   if (!positive && reasons.at(-1) === 'praise') reasons.pop();
-  // A clearly negative mention is a complaint until a rule says what else it is.
-  if (negative && reasons.length === 0) reasons = ['complaint'];
+  // A clearly negative mention is a complaint unless a rule found a graver grievance; a negative question
+  // is a complaint too.
+  if (negative && !reasons.some((r) => GRIEVANCES.has(r))) {
+    reasons = REASON_PRIORITY.filter((r) => r === 'complaint' || reasons.includes(r));
+  }
 
   const excludedBy = reasons.length > 0 ? exclusion(input, normalized, rules) : null;
   return { actionable: reasons.length > 0 && excludedBy === null, reasons, excludedBy };
