@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MentionAuthor } from '../crawlers/types.ts';
-import { LOW_CONFIDENCE_BELOW } from '../sentiment/types.ts';
+import { ACTION_REASONS, LOW_CONFIDENCE_BELOW } from '../sentiment/types.ts';
 import type { StoredSentiment } from '../store/mention-list.ts';
 
 /** Schemas named in the OpenAPI components; private, so schemas registered elsewhere never leak in. */
@@ -24,6 +24,10 @@ export const sentimentSchema = z
     reason: z.string().nullable().describe('Why the label is mixed: the star rating and the text disagree'),
   })
   .register(apiSchemaRegistry, { id: 'Sentiment' });
+
+export const actionReasonsSchema = z
+  .array(z.enum(ACTION_REASONS))
+  .describe('Why the mention needs a reply, strongest first');
 
 export const authorSchema = z
   .object({

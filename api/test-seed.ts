@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { MentionAuthor } from '../crawlers/types.ts';
+import type { ActionReason } from '../sentiment/types.ts';
 import { createApiKey, type ApiKeyScope } from '../store/api-keys.ts';
 import type { Db } from '../store/connect.ts';
 import type { OutboxStatus, SentimentLabel, TicketStatus } from '../store/schema.ts';
@@ -47,6 +48,7 @@ export interface MentionSeed {
   text?: string;
   author?: Partial<MentionAuthor>;
   metrics?: Record<string, number>;
+  actionReasons?: ActionReason[];
 }
 
 export async function insertMention(db: Db, seed: MentionSeed): Promise<string> {
@@ -72,6 +74,7 @@ export async function insertMention(db: Db, seed: MentionSeed): Promise<string> 
       sentiment_score: seed.sentiment === 'unscored' ? null : 0.5,
       sentiment_model: 'test-model',
       actionable: seed.sentiment === 'negative',
+      action_reasons: seed.actionReasons ?? [],
       metrics: JSON.stringify(seed.metrics ?? {}),
       reply: JSON.stringify(null),
     })

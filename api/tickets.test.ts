@@ -18,7 +18,8 @@ describe('GET /api/v1/tickets (helpdesk change feed)', () => {
   let brandId: number;
   let mentionCounter = 0;
 
-  const newMention = () => insertMention(store.db, { brandId, externalId: `m${mentionCounter++}`, sentiment: 'negative' });
+  const newMention = () =>
+    insertMention(store.db, { brandId, externalId: `m${mentionCounter++}`, sentiment: 'negative', actionReasons: ['legal_threat', 'complaint'] });
   const poll = async (cursor: string | null, query = '') => {
     const url = `/api/v1/tickets?${cursor ? `cursor=${cursor}&` : ''}${query}`;
     const res = await app.inject({ method: 'GET', url, headers });
@@ -82,8 +83,9 @@ describe('GET /api/v1/tickets (helpdesk change feed)', () => {
         source: 'rss',
         url: expect.stringMatching(/^https:\/\/example\.test\//),
         author: { name: 'Ann', handle: null, id: null, url: null, followers: null },
-        sentiment: { label: 'negative', score: 0.5, model: 'test-model' },
+        sentiment: { label: 'negative', score: 0.5, model: 'test-model', confidence: null, low_confidence: false, reason: null },
         actionable: true,
+        action_reasons: ['legal_threat', 'complaint'],
         lang: 'en',
         published_at: null,
       },

@@ -1,4 +1,5 @@
 import type { MentionAuthor } from '../crawlers/types.ts';
+import type { ActionReason } from '../sentiment/types.ts';
 import type { Db } from './connect.ts';
 import { SENTIMENT_COLUMNS, storedSentiment, type StoredSentiment } from './mention-list.ts';
 import type { OutboxStatus, TicketStatus } from './schema.ts';
@@ -42,6 +43,7 @@ export interface TicketFeedItem {
     lang: string;
     sentiment: StoredSentiment;
     actionable: boolean;
+    actionReasons: ActionReason[];
   };
   deliveries: TicketDelivery[];
 }
@@ -62,7 +64,7 @@ export async function listTicketFeed(
       't.id', 't.seq', 't.status', 't.priority', 't.team', 't.title', 'b.name as brand', 't.created_at',
       't.updated_at', 'm.id as mention_id', 'm.source', 'm.url', 'm.author', 'm.title as mention_title', 'm.text',
       'm.rating', 'm.published_at', 'm.lang', ...SENTIMENT_COLUMNS,
-      'm.actionable',
+      'm.actionable', 'm.action_reasons',
     ])
     .where('t.seq', '>', query.afterSeq)
     .orderBy('t.seq', 'asc')
@@ -120,6 +122,7 @@ export async function listTicketFeed(
         lang: row.lang,
         sentiment: storedSentiment(row),
         actionable: row.actionable,
+        actionReasons: row.action_reasons,
       },
       deliveries: deliveries.get(row.id) ?? [],
     })),

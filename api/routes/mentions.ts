@@ -10,7 +10,7 @@ import { openTicketForMention } from '../../tickets/open.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import {
-  SENTIMENT_LABELS, apiSchemaRegistry, authorSchema, formatAuthor, formatSentiment, formatTimestamp,
+  SENTIMENT_LABELS, actionReasonsSchema, apiSchemaRegistry, authorSchema, formatAuthor, formatSentiment, formatTimestamp,
   nullableTimestampSchema, pageSchema, sentimentSchema, timestampSchema,
 } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
@@ -33,9 +33,7 @@ const mentionSchema = z
     lang: z.string(),
     sentiment: sentimentSchema,
     actionable: z.boolean(),
-    action_reasons: z
-      .array(z.string())
-      .describe('Why the mention needs a reply, strongest first: complaint, question, legal_threat, safety, fraud_claim, churn_threat, praise'),
+    action_reasons: actionReasonsSchema,
     corrected: z
       .object({ sentiment: z.boolean(), actionable: z.boolean() })
       .describe('A person set this value; re-crawls keep it'),

@@ -3,7 +3,7 @@ import { listTicketFeed, type TicketFeedItem } from '../../store/ticket-feed.ts'
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems } from '../errors.ts';
 import {
-  apiSchemaRegistry, authorSchema, formatAuthor, formatSentiment, formatTimestamp, nullableTimestampSchema,
+  actionReasonsSchema, apiSchemaRegistry, authorSchema, formatAuthor, formatSentiment, formatTimestamp, nullableTimestampSchema,
   sentimentSchema, timestampSchema,
 } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
@@ -33,6 +33,7 @@ const ticketSchema = z
       lang: z.string(),
       sentiment: sentimentSchema,
       actionable: z.boolean(),
+      action_reasons: actionReasonsSchema,
     }),
     deliveries: z.array(
       z.object({
@@ -111,6 +112,7 @@ function formatTicket(t: TicketFeedItem): z.output<typeof ticketSchema> {
       lang: t.mention.lang,
       sentiment: formatSentiment(t.mention.sentiment),
       actionable: t.mention.actionable,
+      action_reasons: t.mention.actionReasons,
     },
     deliveries: t.deliveries.map((d) => ({
       destination_kind: d.destinationKind,
