@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { MentionDraft } from '../crawlers/types.ts';
+import { loadBaseModels } from '../sentiment/analyze.ts';
+import { prepareMentions } from './ingest.ts';
+
+const NOW = new Date('2026-11-30T10:00:00Z');
+const COMPLAINT = 'Жетысу Маркет списал деньги дважды, поддержка не отвечает. Верните деньги!';
+
+function draft(over: Partial<MentionDraft> & { externalId: string }): MentionDraft {
+  return {
+    source: 'vk', url: null, author: { name: 'Айгерим', handle: 'aigerim_k', id: '1001' }, text: COMPLAINT, title: null,
+    rating: null, publishedAt: NOW.toISOString(), lang: null, metrics: {}, reply: null, parentExternalId: null, ...over,
+  };
+}
+
+const prepare = (drafts: MentionDraft[], ownAccounts: string[] = []) =>
+  prepareMentions(drafts, { brandId: 1, targetId: null, matcher: null, ownAccounts }, NOW).rows;
+
+describe('prepareMentions: sentiment and whether a mention needs a reply', () => {
+  it('stores the label, confidence and the reasons a reply is needed', () => {
+    const [row] = prepare([draft({ externalId: 'a' })]);
+    expect(row).toMatchObject({ lang: 'ru', sentiment: 'negative', sentiment_model: 'ru-v1', actionable: true, sentiment_reason: null });
+    expect(row!.sentiment_confidence).toBeGreaterThan(0.6);
+    expect(row!.action_reasons).toContain('complaint');
+  });
+
+  it("never asks the brand to answer its own account's posts, matched by handle, id or name", () => {
+    const rows = prepare(
+      [
+        draft({ externalId: 'own-handle', author: { name: 'Жетысу Маркет', handle: '@Zhetysu_Market' } }),
+        draft({ externalId: 'own-id', author: { name: 'Shop', id: '-2002' } }),
+        draft({ externalId: 'customer' }),
+      ],
+      ['zhetysu_market', '-2002'],
+    );
+    expect(rows.map((r) => [r.external_id, r.actionable])).toEqual([['own-handle', false], ['own-id', false], ['customer', true]]);
+    // The reasons stay visible: the post is a complaint, just not one to answer.
+    expect(rows[0]!.action_reasons).toContain('complaint');
+  });
+
+  it('opens nothing for a review the brand already answered, or for an ad', () => {
+    const rows = prepare([
+      draft({ externalId: 'answered', reply: { text: 'Вернули деньги, извините', at: NOW.toISOString() } }),
+      draft({ externalId: 'sponsored', details: { sponsored: true } }),
+    ]);
+    expect(rows.map((r) => r.actionable)).toEqual([false, false]);
+  });
+
+  it('blends stars with the title and text, and keeps the reason for mixed', () => {
+    const [row] = prepare([draft({ externalId: 'r', source: '2gis', rating: 5, title: 'Ужасно', text: 'Ужасный сервис, деньги списали дважды, никогда больше' })]);
+    expect(row).toMatchObject({ sentiment: 'mixed', sentiment_model: 'rating+ru-v1' });
+    expect(row!.sentiment_reason).toMatch(/^5★ but the text reads negative/);
+  });
+
+  it("scores with the brand's models when given", () => {
+    const base = loadBaseModels();
+    const brandRu = { ...base.get('ru')!, name: 'ru-v1+b1.4' };
+    const [row] = prepareMentions([draft({ externalId: 'b' })], { brandId: 1, targetId: null, matcher: null, models: new Map([...base, ['ru', brandRu]]) }, NOW).rows;
+    expect(row!.sentiment_model).toBe('ru-v1+b1.4');
+  });
+});
