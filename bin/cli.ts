@@ -265,7 +265,7 @@ async function commandCrawl(args: string[], env: Env): Promise<number> {
       const brand =
         existing && !keywords
           ? existing
-          : await upsertBrand(db, { name: brandName, keywords: keywords ?? existing?.keywords ?? [brandName] }, now());
+          : await upsertBrand(db, { name: brandName, keywords: keywords ?? existing?.keywords ?? [brandName], ownAccounts: existing?.ownAccounts }, now());
       await upsertTarget(db, { id: targetId, source: crawler.id, brandId: brand.id, params: checked.data as Record<string, unknown>, schedule: crawler.defaultSchedule, enabled: true, expectedQuietDays: crawler.expectedQuietDays }, now());
       return runCrawl({ db, httpFor: () => http, now, log, policy: ticketPolicyOf(config), credentials: config.credentials }, { id: targetId, source: crawler.id, params: checked.data, brand });
     };
