@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { extractFeatures } from './features.ts';
+import { extractFeatures, preloadWink } from './features.ts';
 import { detectLanguage, type Lang } from './language.ts';
 import { deserializeModel, predictProbabilities, type LinearModel } from './model.ts';
 import { LOW_CONFIDENCE_BELOW, type SentimentLabel, type SentimentResult, type TextClass } from './types.ts';
@@ -23,6 +23,8 @@ export function loadBaseModels(): SentimentModels {
       if (!existsSync(path)) throw new Error(`${path} is missing: run npm run train:sentiment`);
       baseModels.set(lang, deserializeModel(readFileSync(path), path));
     }
+    // The English features need wink-nlp's model as well.
+    preloadWink();
   }
   return baseModels;
 }
