@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { foldForMatch, normalizeText } from './normalize.ts';
+
+describe('normalizeText', () => {
+  it('applies NFKC, collapses whitespace and drops invisible characters', () => {
+    expect(normalizeText('  Ｋａｓｐｉ\u00a0 bank\u200b\n\tok ')).toBe('Kaspi bank ok');
+  });
+  it('keeps ё for display; folding maps it to е and lower-cases', () => {
+    expect(normalizeText('Ёлка')).toBe('Ёлка');
+    expect(foldForMatch('ЁЛКА Зелёная')).toBe('елка зеленая');
+  });
+});
