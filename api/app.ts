@@ -10,6 +10,7 @@ import { transformOpenApiDocument, transformRouteSchema } from './openapi.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMentionRoutes } from './routes/mentions.ts';
+import { registerQueryRoutes } from './routes/query.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
 import { registerTicketRoutes } from './routes/tickets.ts';
 import type { TicketPolicy } from '../tickets/open.ts';
@@ -72,6 +73,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       api.addHook('onRequest', createAuthHook(apiDeps));
       const zodApi = api.withTypeProvider<ZodTypeProvider>();
       registerMentionRoutes(zodApi, apiDeps);
+      registerQueryRoutes(zodApi, apiDeps);
       registerTicketRoutes(zodApi, apiDeps);
       registerTargetRoutes(zodApi, apiDeps);
       registerDeliveryRoutes(zodApi, apiDeps);

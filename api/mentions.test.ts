@@ -122,6 +122,7 @@ describe('GET /api/v1/mentions', () => {
       sentiment: { label: 'negative', score: 0.5, model: 'test-model', confidence: null, low_confidence: false, reason: null },
       actionable: true,
       action_reasons: [],
+      cluster: null,
       corrected: { sentiment: false, actionable: false },
       metrics: {},
       reply: null,

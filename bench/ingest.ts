@@ -6,7 +6,7 @@ import { decodeBody } from '../crawlers/http.ts';
 import { parseFeed } from '../crawlers/rss/parse.ts';
 import type { MentionDraft } from '../crawlers/types.ts';
 import { prepareMentions } from '../pipeline/ingest.ts';
-import { createKeywordMatcher } from '../pipeline/match.ts';
+import { brandQuery } from '../pipeline/query.ts';
 import { ingestPage } from '../scheduler/run-crawl.ts';
 import { upsertBrand } from '../store/brands.ts';
 import { migrateToLatest, openStore, type Store } from '../store/connect.ts';
@@ -55,7 +55,7 @@ export function generateMentions(base: readonly MentionDraft[], n: number): Ment
   });
 }
 
-async function openBenchStore(kind: 'pglite' | 'postgres', databaseUrl: string | undefined): Promise<{ store: Store; cleanup: () => Promise<void> }> {
+export async function openBenchStore(kind: 'pglite' | 'postgres', databaseUrl: string | undefined): Promise<{ store: Store; cleanup: () => Promise<void> }> {
   if (kind === 'pglite') {
     const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
     const store = await openStore({ dataDir: dir });
@@ -88,7 +88,7 @@ export async function benchIngest(opts: { n: number; databaseUrl: string | undef
       await migrateToLatest(store.db);
       const now = () => new Date();
       const brand = await upsertBrand(store.db, { name: BRAND, keywords: [BRAND, 'romashka'] }, now());
-      const matcher = createKeywordMatcher(brand.keywords);
+      const matcher = brandQuery(brand);
       const policy = { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [{ id: 'ops', events: ['ticket.created'] }] };
       await ingestPage({ db: store.db, now, policy }, generateMentions(drafts.slice(0, PAGE), PAGE).map((d) => ({ ...d, externalId: `warm-${d.externalId}` })), { brand, targetId: null, matcher });
       let stored = 0;

@@ -1,3 +1,4 @@
+import { benchDedupe } from './dedupe.ts';
 import { benchIngest } from './ingest.ts';
 import { benchSentiment } from './sentiment.ts';
 
@@ -5,6 +6,12 @@ import { benchSentiment } from './sentiment.ts';
 const benches: Record<string, () => Promise<void>> = {
   ingest: () => benchIngest({ n: Number(process.env.BENCH_N ?? 10_000), databaseUrl: process.env.DATABASE_URL }),
   sentiment: () => benchSentiment({ limit: Number(process.env.BENCH_N ?? 20_000) }),
+  dedupe: () =>
+    benchDedupe({
+      sizes: (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number),
+      databaseUrl: process.env.DATABASE_URL,
+      seed: Number(process.env.BENCH_SEED ?? 1),
+    }),
 };
 
 const names = process.argv.slice(2);

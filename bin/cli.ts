@@ -17,6 +17,8 @@ import { listTargetHealth, type TargetHealth } from '../store/target-health.ts';
 import { findBrand, upsertBrand } from '../store/brands.ts';
 import { DataDirLockedError, migrateToLatest, openStore, type Store } from '../store/connect.ts';
 import { upsertTarget } from '../store/targets.ts';
+import { commandCluster } from './cluster.ts';
+import { commandQuery } from './query.ts';
 import { commandEvalSentiment, commandSentiment, commandTrain } from './sentiment.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -41,6 +43,10 @@ const USAGE = `usage: earshot <command> [options]
                                     language, sentiment and whether it needs a reply, as JSON
   eval-sentiment FILE.jsonl [--lang xx]
                                     score the models on lines with text and label; prints one JSON line
+  query test '<query>' FILE.jsonl   try a brand query on JSONL lines with text (optional id, title); prints
+                                    each match with the matching words in [[ ]], then the counts
+  cluster FILE.jsonl                group near-duplicates of lines with id and text; prints {"id","cluster"}
+                                    per line, no database
   train --from-corrections [--brand NAME] [--dry-run]
                                     adapt each brand's sentiment model to people's corrections; prints the
                                     dev-split macro-F1 before and after and refuses a model that is worse
@@ -73,6 +79,10 @@ export async function main(argv: string[], env: Env): Promise<number> {
         return commandSentiment(rest);
       case 'eval-sentiment':
         return commandEvalSentiment(rest);
+      case 'query':
+        return commandQuery(rest);
+      case 'cluster':
+        return commandCluster(rest);
       case 'train':
         return await commandTrain(rest, { openStore: () => openMigratedStore(env), now: () => new Date() });
       case undefined:

@@ -1,5 +1,6 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
+import { compileQuery, QuerySyntaxError } from '../pipeline/query.ts';
 import { validateCron } from './cron.ts';
 import { markSecret } from './secret.ts';
 
@@ -56,9 +57,26 @@ const webhookSecret = markSecret(
   }),
 );
 
+// A query in the brand query language; a syntax error names its column.
+const querySchema = z.string().superRefine((source, ctx) => {
+  try {
+    compileQuery(source);
+  } catch (err) {
+    if (!(err instanceof QuerySyntaxError)) throw err;
+    ctx.addIssue({ code: 'custom', message: `query syntax: ${err.message}` });
+  }
+});
+
 const brandSchema = z.strictObject({
   name: z.string().trim().min(1),
   keywords: z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'needs at least one keyword'),
+  aliases: z
+    .array(z.string().trim().min(1, 'must not be empty'))
+    .default([])
+    .meta({ description: 'other names and transliterations (Kaspi, Каспи): matched like the keywords' }),
+  query: querySchema
+    .optional()
+    .meta({ description: 'the brand query: terms (word forms match), "exact phrases", AND, OR, NOT/-term, ( ), NEAR/n, prefix*; default: keywords and aliases OR-ed' }),
   ownAccounts: z
     .array(z.string().trim().min(1, 'must not be empty'))
     .default([])
@@ -76,6 +94,9 @@ const targetSchema = z.strictObject({
   brand: z.string().trim(),
   schedule: schedule.optional().meta({ description: 'cron, 5 or 6 fields; default: the source\'s own schedule' }),
   enabled: z.boolean().default(true),
+  exclude: querySchema
+    .optional()
+    .meta({ description: "a query whose matches are dropped from this target, even on the brand's own targets that keep every item" }),
   team: slugId.optional().meta({ description: 'team that owns this target\'s tickets (a branch\'s city or franchise); default: routing.defaultTeam' }),
   expectedQuietDays: z
     .number()

@@ -4,16 +4,20 @@ import { assessActionability } from '../sentiment/actionable.ts';
 import { analyzeSentiment, loadBaseModels, type SentimentModels } from '../sentiment/analyze.ts';
 import { detectLanguage } from '../sentiment/language.ts';
 import type { Db } from '../store/connect.ts';
+import { assignClusters, joinTitle } from '../store/clusters.ts';
 import { upsertMentions, type StoredMentionRow } from '../store/mentions.ts';
+import { compareTexts, prepareText, signText } from './dedupe.ts';
 import type { NewMention } from '../store/schema.ts';
-import type { KeywordMatcher } from './match.ts';
+import type { CompiledQuery } from './query.ts';
 import { normalizeText } from './normalize.ts';
 
 export interface IngestScope {
   brandId: number;
   targetId: string | null;
-  /** Null keeps every item (reviews of the brand's own app); otherwise only keyword matches are kept. */
-  matcher: KeywordMatcher | null;
+  /** The brand query; null keeps every item (reviews of the brand's own app). */
+  matcher: CompiledQuery | null;
+  /** The target's exclusion query: what it matches is dropped, even on the brand's own targets. */
+  exclude?: CompiledQuery | null;
   /** The brand's sentiment models (adapted from its corrections); default: the shipped ones. */
   models?: SentimentModels;
   /** The brand's own accounts: what they post needs no reply. */
@@ -37,14 +41,19 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
   for (const draft of drafts) {
     const title = draft.title === null ? null : normalizeText(draft.title) || null;
     const text = normalizeText(draft.text);
-    if (scope.matcher && !draft.onOwnPage && scope.matcher.find(`${title ?? ''}\n${text}`).length === 0) {
+    const matchText = `${title ?? ''}\n${text}`;
+    if (
+      (scope.exclude && scope.exclude.match(matchText) !== null) ||
+      (scope.matcher && !draft.onOwnPage && scope.matcher.match(matchText) === null)
+    ) {
       unmatched++;
       continue;
     }
     const key = `${draft.source}\u0000${draft.externalId}`;
     if (byKey.has(key)) repeated++;
     const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
-    const fullText = title ? `${title}. ${text}` : text;
+    const fullText = joinTitle(title, text);
+    const signature = signText(fullText);
     const lang = detectLanguage(fullText);
     const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, models);
     const action = assessActionability({
@@ -80,6 +89,8 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
       reply: JSON.stringify(draft.reply ? { text: replyText, at: draft.reply.at } : null),
       parent_external_id: draft.parentExternalId,
       details: JSON.stringify(draft.details ?? {}),
+      fingerprint: signature.fingerprint,
+      lsh: signature.bands,
     });
   }
   return { rows: [...byKey.values()], unmatched, repeated };
@@ -94,6 +105,11 @@ function isOwnAccount(author: MentionAuthor, own: ReadonlySet<string>): boolean 
   return [author.handle, author.id, author.name].some((value) => value !== null && value !== undefined && own.has(accountKey(String(value))));
 }
 
+function storySimilarity(text: string): (candidate: string) => number {
+  const prepared = prepareText(text);
+  return (candidate) => compareTexts(prepared, prepareText(candidate)).score;
+}
+
 /** What changes here is what makes a re-crawled item an update: the text, the rating, the brand's reply. */
 export function hashContent(title: string | null, text: string, rating: number | null, reply: string | null): string {
   return createHash('sha256').update(JSON.stringify([title, text, rating, reply])).digest('base64url');
@@ -101,6 +117,8 @@ export function hashContent(title: string | null, text: string, rating: number |
 
 export interface StoreResult {
   stored: StoredMentionRow[];
+  /** Cluster of every mention inserted by this batch. */
+  clusters: Map<string, string>;
   new: number;
   updated: number;
   duplicates: number;
@@ -108,11 +126,23 @@ export interface StoreResult {
 
 export async function storeMentions(db: Db, batch: PreparedBatch): Promise<StoreResult> {
   const stored = await upsertMentions(db, batch.rows);
-  const inserted = stored.filter((r) => r.inserted).length;
+  const inserted = stored.filter((r) => r.inserted);
+  const rows = new Map(batch.rows.map((row) => [`${row.source}\u0000${row.external_id}`, row]));
+  // An edited mention keeps its cluster: the story it started in is still the one people answered.
+  const members = inserted.map((s) => {
+    const row = rows.get(`${s.source}\u0000${s.external_id}`)!;
+    const seenAt = new Date(row.first_seen_at);
+    return {
+      id: s.id, brandId: row.brand_id, source: row.source, text: joinTitle(row.title ?? null, row.text),
+      fingerprint: row.fingerprint ?? null, lsh: row.lsh ?? [], seenAt,
+    };
+  });
+  const clusters = await assignClusters(db, members, storySimilarity);
   return {
     stored,
-    new: inserted,
-    updated: stored.length - inserted,
+    clusters,
+    new: inserted.length,
+    updated: stored.length - inserted.length,
     duplicates: batch.rows.length - stored.length + batch.repeated,
   };
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.ts';
 import { brandSentimentModels } from '../pipeline/brand-models.ts';
 import { prepareMentions, storeMentions } from '../pipeline/ingest.ts';
 import type { SentimentModels } from '../sentiment/analyze.ts';
-import { createKeywordMatcher, type KeywordMatcher } from '../pipeline/match.ts';
+import { brandQuery, compileQuery, type CompiledQuery } from '../pipeline/query.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import {
   finishCrawlRun,
@@ -31,7 +31,16 @@ export interface CrawlTarget {
   id: string;
   source: string;
   params: unknown;
-  brand: { id: number; name: string; keywords: readonly string[]; ownAccounts?: readonly string[] };
+  brand: {
+    id: number;
+    name: string;
+    keywords: readonly string[];
+    ownAccounts?: readonly string[];
+    query?: string | null;
+    aliases?: readonly string[];
+  };
+  /** A query whose matches this target drops. */
+  exclude?: string | null;
   /** The team that owns this target's tickets; absent: the policy's default team. */
   team?: string | null;
 }
@@ -101,7 +110,8 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       credentials,
       cache: cacheFor(deps, crawler),
     };
-    const matcher = crawler.matchKeywords ? createKeywordMatcher(target.brand.keywords) : null;
+    const matcher = crawler.matchKeywords ? brandQuery(target.brand) : null;
+    const exclude = target.exclude ? compileQuery(target.exclude) : null;
     const models = await brandSentimentModels(db, target.brand.id);
     let newestFetched: number | null = null;
     let cursor: string | null = null;
@@ -112,7 +122,7 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       counts.pages++;
       streamPages++;
       counts.fetched += page.mentions.length;
-      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, team: target.team ?? null, matcher, models }, async (trx, pageCounts) => {
+      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, team: target.team ?? null, matcher, exclude, models }, async (trx, pageCounts) => {
         counts.new += pageCounts.new;
         counts.updated += pageCounts.updated;
         counts.duplicates += pageCounts.duplicates;
@@ -221,7 +231,8 @@ export async function ingestPage(
     brand: CrawlTarget['brand'];
     targetId: string | null;
     team?: string | null;
-    matcher: KeywordMatcher | null;
+    matcher: CompiledQuery | null;
+    exclude?: CompiledQuery | null;
     models?: SentimentModels;
   },
   inside?: (trx: Db, counts: PageCounts) => Promise<void>,
@@ -229,7 +240,7 @@ export async function ingestPage(
   const batch = prepareMentions(
     drafts,
     {
-      brandId: scope.brand.id, targetId: scope.targetId, matcher: scope.matcher,
+      brandId: scope.brand.id, targetId: scope.targetId, matcher: scope.matcher, exclude: scope.exclude ?? null,
       ...(scope.models ? { models: scope.models } : {}),
       ...(scope.brand.ownAccounts ? { ownAccounts: scope.brand.ownAccounts } : {}),
     },
@@ -240,7 +251,7 @@ export async function ingestPage(
     const rowsById = new Map(batch.rows.map((row) => [row.external_id, row]));
     const actionable = stored.stored
       .filter((s) => s.actionable)
-      .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)! }));
+      .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)!, clusterId: s.cluster_id ?? stored.clusters.get(s.id) ?? null }));
     const tickets = await openTickets(trx, actionable, { brandName: scope.brand.name, policy: deps.policy, now: deps.now(), team: scope.team ?? null });
     const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: batch.unmatched, tickets };
     await inside?.(trx, counts);

@@ -39,7 +39,7 @@ export async function syncConfig(db: Db, config: EarshotConfig, now: Date): Prom
         synced.waiting.push({ id: target.id, reason });
         continue;
       }
-      synced.scheduled.push({ id: target.id, source: target.source, params: target.params, schedule: target.schedule, brand, team });
+      synced.scheduled.push({ id: target.id, source: target.source, params: target.params, schedule: target.schedule, brand, team, exclude: target.exclude ?? null });
     }
     await disableTargetsExcept(trx, config.targets.map((t) => t.id), now);
     return synced;

@@ -6,17 +6,33 @@ export interface BrandRow {
   keywords: string[];
   /** Handles, ids or names of the brand's own accounts on any source. */
   ownAccounts: string[];
+  /** The brand's query in the query language; null: its keywords and aliases, OR-ed. */
+  query: string | null;
+  /** Other names and transliterations (Kaspi / Каспи). */
+  aliases: string[];
 }
 
-const COLUMNS = ['id', 'name', 'keywords', 'own_accounts as ownAccounts'] as const;
+const COLUMNS = ['id', 'name', 'keywords', 'own_accounts as ownAccounts', 'query', 'aliases'] as const;
 
-/** Creates the brand or updates its keywords and own accounts; config is the source of truth. */
+/** Creates the brand or updates what the config says of it; config is the source of truth. */
 export async function upsertBrand(
   db: Db,
-  brand: { name: string; keywords: readonly string[]; ownAccounts?: readonly string[] | undefined },
+  brand: {
+    name: string;
+    keywords: readonly string[];
+    ownAccounts?: readonly string[] | undefined;
+    query?: string | null | undefined;
+    aliases?: readonly string[] | undefined;
+  },
   now: Date,
 ): Promise<BrandRow> {
-  const values = { keywords: JSON.stringify(brand.keywords), own_accounts: JSON.stringify(brand.ownAccounts ?? []), updated_at: now };
+  const values = {
+    keywords: JSON.stringify(brand.keywords),
+    own_accounts: JSON.stringify(brand.ownAccounts ?? []),
+    query: brand.query ?? null,
+    aliases: JSON.stringify(brand.aliases ?? []),
+    updated_at: now,
+  };
   return db
     .insertInto('brands')
     .values({ name: brand.name, ...values })

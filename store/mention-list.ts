@@ -8,6 +8,8 @@ export interface MentionListFilter {
   brand?: string | undefined;
   source?: string | undefined;
   sentiment?: SentimentLabel | undefined;
+  /** Only the mentions of one story (near-duplicate cluster). */
+  cluster?: string | undefined;
   /** Mentions published (or, when the source gave no date, first seen) at or after this instant. */
   since?: Date | undefined;
   /** Keyset cursor: only mentions with an id below this one. */
@@ -38,6 +40,8 @@ export interface MentionListItem {
   metrics: MentionMetrics;
   reply: MentionReply | null;
   details: MentionDetails;
+  /** The story this mention belongs to: its cluster, how many mentions tell it, and the first of them. */
+  cluster: { id: string; size: number; representativeId: string } | null;
 }
 
 /** Newest first by id; fetches one extra row to tell whether another page exists. */
@@ -46,6 +50,7 @@ export async function listMentions(db: Db, filter: MentionListFilter): Promise<{
   if (filter.brand !== undefined) query = query.where('b.name', '=', filter.brand);
   if (filter.source !== undefined) query = query.where('m.source', '=', filter.source);
   if (filter.sentiment !== undefined) query = query.where('m.sentiment', '=', filter.sentiment);
+  if (filter.cluster !== undefined) query = query.where('m.cluster_id', '=', filter.cluster);
   if (filter.since !== undefined) {
     query = query.where(sql<Date>`coalesce(m.published_at, m.first_seen_at)`, '>=', filter.since);
   }
@@ -61,11 +66,35 @@ export async function getMention(db: Db, id: string): Promise<MentionListItem | 
   return row ? toListItem(row) : null;
 }
 
+/** What a query preview shows of a mention. */
+export interface MentionText {
+  id: string;
+  source: string;
+  url: string | null;
+  publishedAt: Date | null;
+  title: string | null;
+  text: string;
+}
+
+/** The brand's most recent mentions, newest first by id, with only their text and where they are. */
+export async function listRecentMentionTexts(db: Db, brandId: number, limit: number): Promise<MentionText[]> {
+  const rows = await db
+    .selectFrom('mentions')
+    .select(['id', 'source', 'url', 'published_at', 'title', 'text'])
+    .where('brand_id', '=', brandId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, source: r.source, url: r.url, publishedAt: r.published_at, title: r.title, text: r.text }));
+}
+
 function selectMentions(db: Db) {
   return db
     .selectFrom('mentions as m')
     .innerJoin('brands as b', 'b.id', 'm.brand_id')
+    .leftJoin('clusters as c', 'c.id', 'm.cluster_id')
     .select([
+      'c.id as cluster_id', 'c.size as cluster_size', 'c.representative_id as cluster_representative_id',
       'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id', 'm.url', 'm.author', 'm.title',
       'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', ...SENTIMENT_COLUMNS,
       'm.sentiment_corrected',
@@ -99,6 +128,8 @@ function toListItem(row: MentionRow): MentionListItem {
     metrics: row.metrics,
     reply: row.reply,
     details: row.details ?? {},
+    cluster:
+      row.cluster_id === null ? null : { id: row.cluster_id, size: row.cluster_size!, representativeId: row.cluster_representative_id! },
   };
 }
 

@@ -4,7 +4,10 @@ import type { MentionTable, NewMention } from './schema.ts';
 
 export interface StoredMentionRow {
   id: string;
+  source: string;
   external_id: string;
+  /** Null for a mention this call inserted: clusters are assigned after the insert. */
+  cluster_id: string | null;
   inserted: boolean;
   actionable: boolean;
 }
@@ -47,7 +50,7 @@ export async function upsertMentions(db: Db, rows: NewMention[]): Promise<Stored
         .where('mentions.content_hash', 'is distinct from', (eb) => eb.ref('excluded.content_hash')),
     )
     // xmax = 0 only on a freshly inserted row version: it tells an insert from an update.
-    .returning(['id', 'external_id', 'actionable', sql<boolean>`(xmax = 0)`.as('inserted')])
+    .returning(['id', 'source', 'external_id', 'cluster_id', 'actionable', sql<boolean>`(xmax = 0)`.as('inserted')])
     .execute();
 }
 

@@ -24,6 +24,8 @@ export interface BrandTable {
   name: string;
   keywords: Json<string[]>;
   own_accounts: ColumnType<string[], string | undefined, string>;
+  query: ColumnType<string | null, string | null | undefined, string | null>;
+  aliases: ColumnType<string[], string | undefined, string>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -102,6 +104,22 @@ export interface MentionTable {
   sentiment_corrected: ColumnType<boolean, boolean | undefined, boolean>;
   /** A person set `actionable`: re-crawls keep it. */
   actionable_corrected: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The near-duplicate cluster; null until ingestion assigns one. */
+  cluster_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Hash of the content key (URLs, handles, RT/forward prefixes, emoji, punctuation stripped). */
+  fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** MinHash LSH band keys (int8 as decimal strings). */
+  lsh: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+export interface ClusterTable {
+  id: Generated<string>;
+  brand_id: number;
+  representative_id: string;
+  size: number;
+  sources: ColumnType<string[], string[], string[]>;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
 }
 
 export interface MentionCorrectionTable {
@@ -141,6 +159,8 @@ export interface TicketTable {
   title: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** One open ticket per cluster; null for tickets opened before clusters existed. */
+  cluster_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OutboxTable {
@@ -194,6 +214,7 @@ export interface Database {
   api_keys: ApiKeyTable;
   mention_corrections: MentionCorrectionTable;
   sentiment_models: SentimentModelTable;
+  clusters: ClusterTable;
 }
 
 export type Mention = Selectable<MentionTable>;

@@ -21,6 +21,14 @@ export interface TicketDelivery {
   deliveredAt: Date | null;
 }
 
+export interface TicketCluster {
+  id: string;
+  size: number;
+  sources: string[];
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
 export interface TicketFeedItem {
   id: string;
   seq: string;
@@ -45,6 +53,8 @@ export interface TicketFeedItem {
     actionable: boolean;
     actionReasons: ActionReason[];
   };
+  /** The story the ticket stands for: every copy of it attaches here. Null for tickets older than clusters. */
+  cluster: TicketCluster | null;
   deliveries: TicketDelivery[];
 }
 
@@ -60,7 +70,10 @@ export async function listTicketFeed(
     .selectFrom('tickets as t')
     .innerJoin('mentions as m', 'm.id', 't.mention_id')
     .innerJoin('brands as b', 'b.id', 't.brand_id')
+    .leftJoin('clusters as c', 'c.id', 't.cluster_id')
     .select([
+      'c.id as cluster_id', 'c.size as cluster_size', 'c.sources as cluster_sources',
+      'c.first_seen_at as cluster_first_seen_at', 'c.last_seen_at as cluster_last_seen_at',
       't.id', 't.seq', 't.status', 't.priority', 't.team', 't.title', 'b.name as brand', 't.created_at',
       't.updated_at', 'm.id as mention_id', 'm.source', 'm.url', 'm.author', 'm.title as mention_title', 'm.text',
       'm.rating', 'm.published_at', 'm.lang', ...SENTIMENT_COLUMNS,
@@ -124,6 +137,10 @@ export async function listTicketFeed(
         actionable: row.actionable,
         actionReasons: row.action_reasons,
       },
+      cluster:
+        row.cluster_id === null
+          ? null
+          : { id: row.cluster_id, size: row.cluster_size!, sources: row.cluster_sources!, firstSeenAt: row.cluster_first_seen_at!, lastSeenAt: row.cluster_last_seen_at! },
       deliveries: deliveries.get(row.id) ?? [],
     })),
   };

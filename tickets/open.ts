@@ -14,7 +14,11 @@ export interface TicketPolicy {
 export interface ActionableMention {
   id: string;
   row: NewMention;
+  /** The mention's story: one open ticket per cluster. */
+  clusterId?: string | null;
 }
+
+const OPEN_STATUSES = ['new', 'open', 'pending'] as const;
 
 // Held until commit: tickets get their seq in commit order, so the pull API's `seq > cursor` never skips.
 const TICKET_SEQ_LOCK = 7262001;
@@ -30,10 +34,12 @@ export async function openTickets(
 ): Promise<number> {
   if (mentions.length === 0) return 0;
   await sql`SELECT pg_advisory_xact_lock(${TICKET_SEQ_LOCK})`.execute(trx);
+  const opening = await attachToOpenTickets(trx, mentions, ctx.now);
+  if (opening.length === 0) return 0;
   const tickets = await trx
     .insertInto('tickets')
     .values(
-      mentions.map(({ id, row }) => ({
+      opening.map(({ id, row, clusterId }) => ({
         seq: sql<string>`nextval('ticket_seq')`,
         mention_id: id,
         brand_id: row.brand_id,
@@ -43,9 +49,11 @@ export async function openTickets(
         title: ticketTitle(row),
         created_at: ctx.now,
         updated_at: ctx.now,
+        cluster_id: clusterId ?? null,
       })),
     )
-    .onConflict((oc) => oc.column('mention_id').doNothing())
+    // A ticket per mention, and one open ticket per cluster: both unique indexes make a repeat a no-op.
+    .onConflict((oc) => oc.doNothing())
     .returningAll()
     .execute();
   if (tickets.length === 0) return 0;
@@ -94,8 +102,38 @@ export async function openTickets(
 }
 
 /**
+ * The mentions that need a ticket of their own: the first of each story. Copies of a story that already
+ * has an open ticket attach to it (its updated_at moves, the cluster shows the copies); copies within the
+ * batch wait for the first one's ticket.
+ */
+async function attachToOpenTickets(trx: Db, mentions: readonly ActionableMention[], now: Date): Promise<ActionableMention[]> {
+  const clusters = [...new Set(mentions.flatMap((m) => (m.clusterId ? [m.clusterId] : [])))];
+  const open = clusters.length === 0
+    ? []
+    : await trx
+        .selectFrom('tickets')
+        .select(['id', 'cluster_id'])
+        .where('cluster_id', 'in', clusters)
+        .where('status', 'in', OPEN_STATUSES)
+        .execute();
+  const openByCluster = new Map(open.map((t) => [t.cluster_id!, t.id]));
+  const attached = new Set<string>();
+  const opening: ActionableMention[] = [];
+  const seen = new Set<string>();
+  for (const mention of mentions) {
+    const ticket = mention.clusterId ? openByCluster.get(mention.clusterId) : undefined;
+    if (ticket !== undefined) attached.add(ticket);
+    else if (!mention.clusterId || !seen.has(mention.clusterId)) opening.push(mention);
+    if (mention.clusterId) seen.add(mention.clusterId);
+  }
+  if (attached.size > 0) await trx.updateTable('tickets').set({ updated_at: now }).where('id', 'in', [...attached]).execute();
+  return opening;
+}
+
+/**
  * Opens the ticket a person asked for by marking a stored mention actionable: routed to its target's team,
- * with the same outbox and alerts as a crawl's. Returns false when the mention already has a ticket.
+ * with the same outbox and alerts as a crawl's. Returns false when the mention already has a ticket, or its
+ * story has an open one (it attaches to that).
  */
 export async function openTicketForMention(trx: Db, mentionId: string, ctx: { policy: TicketPolicy; now: Date }): Promise<boolean> {
   const found = await trx
@@ -115,7 +153,7 @@ export async function openTicketForMention(trx: Db, mentionId: string, ctx: { po
     reply: JSON.stringify(mention.reply),
     details: JSON.stringify(mention.details),
   };
-  return (await openTickets(trx, [{ id, row }], { brandName: brand_name, policy: ctx.policy, now: ctx.now, team })) > 0;
+  return (await openTickets(trx, [{ id, row, clusterId: mention.cluster_id }], { brandName: brand_name, policy: ctx.policy, now: ctx.now, team })) > 0;
 }
 
 const URGENT_REASONS = new Set(['safety', 'legal_threat', 'fraud_claim']);

@@ -34,6 +34,14 @@ const mentionSchema = z
     sentiment: sentimentSchema,
     actionable: z.boolean(),
     action_reasons: actionReasonsSchema,
+    cluster: z
+      .object({
+        id: z.string(),
+        size: z.number().int().describe('How many mentions tell this story, across sources'),
+        representative_id: z.string().describe('The first mention of the story'),
+      })
+      .nullable()
+      .describe('The story (near-duplicate cluster) of this mention; list it with ?cluster=ID'),
     corrected: z
       .object({ sentiment: z.boolean(), actionable: z.boolean() })
       .describe('A person set this value; re-crawls keep it'),
@@ -61,6 +69,7 @@ const querySchema = z.object({
   brand: z.string().min(1).optional().describe('Brand name'),
   source: z.string().min(1).optional(),
   sentiment: z.enum(SENTIMENT_LABELS).optional(),
+  cluster: bigIdString.optional().describe('Only the mentions of this story'),
   since: z.iso
     .datetime({ offset: true })
     .optional()
@@ -121,6 +130,7 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
         brand: q.brand,
         source: q.source,
         sentiment: q.sentiment,
+        cluster: q.cluster,
         since: q.since === undefined ? undefined : new Date(q.since),
         beforeId: q.cursor?.id,
         limit: q.limit,
@@ -263,6 +273,7 @@ function formatMention(m: MentionListItem): z.output<typeof mentionSchema> {
     sentiment: formatSentiment(m.sentiment),
     actionable: m.actionable,
     action_reasons: m.actionReasons,
+    cluster: m.cluster === null ? null : { id: m.cluster.id, size: m.cluster.size, representative_id: m.cluster.representativeId },
     corrected: { sentiment: m.sentimentCorrected, actionable: m.actionableCorrected },
     metrics: Object.fromEntries(Object.entries(m.metrics ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number')),
     reply: m.reply ?? null,

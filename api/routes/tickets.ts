@@ -35,6 +35,15 @@ const ticketSchema = z
       actionable: z.boolean(),
       action_reasons: actionReasonsSchema,
     }),
+    cluster: z
+      .object({
+        id: z.string(),
+        size: z.number().int().describe('How many mentions tell this story: copies attach to the open ticket'),
+        sources: z.array(z.string()),
+        first_seen_at: timestampSchema,
+        last_seen_at: timestampSchema,
+      })
+      .nullable(),
     deliveries: z.array(
       z.object({
         destination_kind: z.enum(['helpdesk', 'channel']),
@@ -114,6 +123,13 @@ function formatTicket(t: TicketFeedItem): z.output<typeof ticketSchema> {
       actionable: t.mention.actionable,
       action_reasons: t.mention.actionReasons,
     },
+    cluster:
+      t.cluster === null
+        ? null
+        : {
+            id: t.cluster.id, size: t.cluster.size, sources: t.cluster.sources,
+            first_seen_at: formatTimestamp(t.cluster.firstSeenAt)!, last_seen_at: formatTimestamp(t.cluster.lastSeenAt)!,
+          },
     deliveries: t.deliveries.map((d) => ({
       destination_kind: d.destinationKind,
       destination_id: d.destinationId,

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import { init } from './0001-init.ts';
 import { targetHealth } from './0002-target-health.ts';
 import { sentiment } from './0003-sentiment.ts';
+import { clusters } from './0004-clusters.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
   '0001-init': init,
   '0002-target-health': targetHealth,
   '0003-sentiment': sentiment,
+  '0004-clusters': clusters,
 };
