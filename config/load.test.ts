@@ -150,6 +150,34 @@ channels:
     expect(issues[0]?.message).toMatch(/^YAML: /);
   });
 
+  it('reports a brand query or target exclusion with a syntax error at its line, naming the column', () => {
+    const text = `
+brands:
+  - name: Ромашка
+    keywords: [ромашка]
+    aliases: [romashka]
+    query: 'ромашка AND (чай OR'
+teams:
+  - id: support
+    name: Customer support
+routing:
+  defaultTeam: support
+targets:
+  - id: own-app
+    source: rss
+    brand: Ромашка
+    exclude: 'вакансия NEAR/ резюме'
+    params: {url: "https://example.com/feed.xml"}
+`;
+    const issues = issuesOf(text);
+    expect(issues.map(({ path, line }) => ({ path, line }))).toEqual([
+      { path: 'brands[0].query', line: 6 },
+      { path: 'targets[0].exclude', line: 16 },
+    ]);
+    expect(issues[0]!.message).toMatch(/^query syntax: column \d+: /);
+    expect(issues[1]!.message).toMatch(/^query syntax: column 10: NEAR needs a distance/);
+  });
+
   it('refuses duplicate keys with the line', () => {
     const issues = issuesOf(minimal('routing:\n  defaultTeam: support\n'));
     expect(issues).toEqual([{ path: '', line: 10, column: 1, message: 'YAML: Map keys must be unique' }]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MentionDraft } from '../crawlers/types.ts';
 import { loadBaseModels } from '../sentiment/analyze.ts';
 import { prepareMentions } from './ingest.ts';
+import { brandQuery, compileQuery } from './query.ts';
 
 const NOW = new Date('2026-11-30T10:00:00Z');
 const COMPLAINT = 'Жетысу Маркет списал деньги дважды, поддержка не отвечает. Верните деньги!';
@@ -50,6 +51,19 @@ describe('prepareMentions: sentiment and whether a mention needs a reply', () =>
     const [row] = prepare([draft({ externalId: 'r', source: '2gis', rating: 5, title: 'Ужасно', text: 'Ужасный сервис, деньги списали дважды, никогда больше' })]);
     expect(row).toMatchObject({ sentiment: 'mixed', sentiment_model: 'rating+ru-v1' });
     expect(row!.sentiment_reason).toMatch(/^5★ but the text reads negative/);
+  });
+
+  it("drops what the target's exclusion query matches, even where every item is kept, and what the brand query misses", () => {
+    const drafts = [
+      draft({ externalId: 'complaint' }),
+      draft({ externalId: 'job', text: 'Жетысу Маркет ищет кассиров, вакансии на сайте' }),
+      draft({ externalId: 'other', text: 'Совсем другой магазин списал деньги дважды' }),
+    ];
+    const own = prepareMentions(drafts, { brandId: 1, targetId: null, matcher: null, exclude: compileQuery('ваканси*') }, NOW);
+    expect(own.rows.map((r) => r.external_id)).toEqual(['complaint', 'other']);
+    expect(own.unmatched).toBe(1);
+    const keyword = prepareMentions(drafts, { brandId: 1, targetId: null, matcher: brandQuery({ keywords: ['жетысу маркет'] }), exclude: compileQuery('ваканси*') }, NOW);
+    expect(keyword.rows.map((r) => r.external_id)).toEqual(['complaint']);
   });
 
   it("scores with the brand's models when given", () => {

@@ -53,7 +53,8 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
     if (byKey.has(key)) repeated++;
     const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
     const fullText = joinTitle(title, text);
-    const signature = signText(fullText);
+    // Signed before line breaks are collapsed: a comment paragraph on a repost gets bands of its own.
+    const signature = signText(joinTitle(title, draft.text));
     const lang = detectLanguage(fullText);
     const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, models);
     const action = assessActionability({
