@@ -106,6 +106,22 @@ function isOwnAccount(author: MentionAuthor, own: ReadonlySet<string>): boolean 
   return [author.handle, author.id, author.name].some((value) => value !== null && value !== undefined && own.has(accountKey(String(value))));
 }
 
+/**
+ * Puts the mentions a batch inserted into their stories' clusters. An edited mention keeps its cluster:
+ * the story it started in is still the one people answered.
+ */
+export async function clusterNewMentions(db: Db, batch: PreparedBatch, inserted: readonly StoredMentionRow[]): Promise<Map<string, string>> {
+  const rows = new Map(batch.rows.map((row) => [`${row.source}\u0000${row.external_id}`, row]));
+  const members = inserted.map((s) => {
+    const row = rows.get(`${s.source}\u0000${s.external_id}`)!;
+    return {
+      id: s.id, brandId: row.brand_id, source: row.source, text: joinTitle(row.title ?? null, row.text),
+      fingerprint: row.fingerprint ?? null, lsh: row.lsh ?? [], seenAt: new Date(row.first_seen_at),
+    };
+  });
+  return assignClusters(db, members, storySimilarity);
+}
+
 function storySimilarity(text: string): (candidate: string) => number {
   const prepared = prepareText(text);
   return (candidate) => compareTexts(prepared, prepareText(candidate)).score;
@@ -128,17 +144,7 @@ export interface StoreResult {
 export async function storeMentions(db: Db, batch: PreparedBatch): Promise<StoreResult> {
   const stored = await upsertMentions(db, batch.rows);
   const inserted = stored.filter((r) => r.inserted);
-  const rows = new Map(batch.rows.map((row) => [`${row.source}\u0000${row.external_id}`, row]));
-  // An edited mention keeps its cluster: the story it started in is still the one people answered.
-  const members = inserted.map((s) => {
-    const row = rows.get(`${s.source}\u0000${s.external_id}`)!;
-    const seenAt = new Date(row.first_seen_at);
-    return {
-      id: s.id, brandId: row.brand_id, source: row.source, text: joinTitle(row.title ?? null, row.text),
-      fingerprint: row.fingerprint ?? null, lsh: row.lsh ?? [], seenAt,
-    };
-  });
-  const clusters = await assignClusters(db, members, storySimilarity);
+  const clusters = await clusterNewMentions(db, batch, inserted);
   return {
     stored,
     clusters,

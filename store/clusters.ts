@@ -112,6 +112,10 @@ async function lshCandidates(db: Db, brandId: number, members: readonly ClusterM
   const asking = members.filter((m) => m.lsh.length > 0);
   const found = new Map<string, Candidate[]>();
   if (asking.length === 0) return found;
+  // The planner guesses thousands of rows per band lookup (it has no statistics for &&), so on a large store
+  // the query's cost crosses jit_above_cost and PostgreSQL spends ~270 ms compiling it for a 0.4 ms lookup
+  // per mention. LOCAL: only for the ingesting transaction.
+  await sql`SET LOCAL jit = off`.execute(db);
   const ids = asking.map((m) => m.id);
   const bands = asking.map((m) => `{${m.lsh.join(',')}}`);
   const { rows } = await sql<{ member: string; id: string; cluster_id: string; title: string | null; text: string; lsh: string[] }>`
