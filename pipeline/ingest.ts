@@ -6,7 +6,7 @@ import { detectLanguage } from '../sentiment/language.ts';
 import type { Db } from '../store/connect.ts';
 import { assignClusters, joinTitle } from '../store/clusters.ts';
 import { upsertMentions, type StoredMentionRow } from '../store/mentions.ts';
-import { compareTexts, prepareText, signText } from './dedupe.ts';
+import { compareTexts, prepareText, signText, type PreparedText } from './dedupe.ts';
 import type { NewMention } from '../store/schema.ts';
 import type { CompiledQuery } from './query.ts';
 import { normalizeText } from './normalize.ts';
@@ -119,12 +119,17 @@ export async function clusterNewMentions(db: Db, batch: PreparedBatch, inserted:
       fingerprint: row.fingerprint ?? null, lsh: row.lsh ?? [], seenAt: new Date(row.first_seen_at),
     };
   });
-  return assignClusters(db, members, storySimilarity);
-}
-
-function storySimilarity(text: string): (candidate: string) => number {
-  const prepared = prepareText(text);
-  return (candidate) => compareTexts(prepared, prepareText(candidate)).score;
+  // Candidates recur across a page's mentions (a story's copies meet the same members): prepare each once.
+  const prepared = new Map<string, PreparedText>();
+  const prepare = (text: string) => {
+    let p = prepared.get(text);
+    if (p === undefined) prepared.set(text, (p = prepareText(text)));
+    return p;
+  };
+  return assignClusters(db, members, (text) => {
+    const mine = prepare(text);
+    return (candidate) => compareTexts(mine, prepare(candidate)).score;
+  });
 }
 
 /** What changes here is what makes a re-crawled item an update: the text, the rating, the brand's reply. */

@@ -29,6 +29,9 @@ interface Candidate {
 // LSH bands can be shared by chance; a viral story can have thousands of members. Confirming against a
 // few of them, most bands shared first, is enough: they are all the same story.
 const CANDIDATES_PER_MENTION = 20;
+const SURE_COPY = 0.9;
+// How many members of a story keep their band keys in the index: enough variants to meet new copies.
+const INDEXED_MEMBERS = 20;
 
 /**
  * Puts each new mention into a cluster, in the order given: the cluster of an exact copy (same fingerprint),
@@ -67,8 +70,16 @@ export async function assignClusters(db: Db, members: readonly ClusterMember[], 
   }
   const created = await createClusters(db, [...founded.values()]);
   for (const [mentionId, clusterId] of pending) assigned.set(mentionId, created.get(clusterId) ?? clusterId);
-  await growClusters(db, joined);
-  await setMentionClusters(db, assigned);
+  const sizes = await growClusters(db, joined);
+  // A story's first members stand for it in the band index; later copies keep their cluster but leave the
+  // index, so a viral story's band keys do not grow posting lists every new mention must read through.
+  const unindexed = new Set<string>();
+  for (const members of founded.values()) for (const m of members.slice(INDEXED_MEMBERS)) unindexed.add(m.id);
+  for (const [clusterId, members] of joined) {
+    const firstPosition = sizes.get(clusterId)! - members.length + 1;
+    members.forEach((m, i) => firstPosition + i > INDEXED_MEMBERS && unindexed.add(m.id));
+  }
+  await setMentionClusters(db, assigned, unindexed);
   return assigned;
 }
 
@@ -87,6 +98,8 @@ function confirm(member: ClusterMember, candidates: readonly Candidate[], sameSt
   for (const { c } of ranked) {
     const score = similarity(c.text);
     if (score > 0 && (best === undefined || score > best.score)) best = { clusterId: c.clusterId, score };
+    // A near-certain copy settles it: in a viral story every candidate is another copy of the same one.
+    if (score >= SURE_COPY) break;
   }
   return best?.clusterId;
 }
@@ -163,27 +176,33 @@ async function createClusters(db: Db, stories: readonly ClusterMember[][]): Prom
   return new Map(rows.map((r) => [`new:${r.representative_id}`, r.id]));
 }
 
-async function growClusters(db: Db, joined: ReadonlyMap<string, ClusterMember[]>): Promise<void> {
+/** Adds the members to their clusters; returns each cluster's size after. */
+async function growClusters(db: Db, joined: ReadonlyMap<string, ClusterMember[]>): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
   for (const [clusterId, members] of joined) {
     const sources = [...new Set(members.map((m) => m.source))];
     const last = new Date(Math.max(...members.map((m) => m.seenAt.getTime())));
-    await sql`
+    const { rows } = await sql<{ size: number }>`
       UPDATE clusters SET
         size = size + ${members.length},
         sources = ARRAY(SELECT DISTINCT s FROM unnest(sources || ${sources}::text[]) AS s ORDER BY s),
         last_seen_at = GREATEST(last_seen_at, ${last})
       WHERE id = ${clusterId}
+      RETURNING size
     `.execute(db);
+    sizes.set(clusterId, rows[0]!.size);
   }
+  return sizes;
 }
 
-async function setMentionClusters(db: Db, assigned: ReadonlyMap<string, string>): Promise<void> {
+async function setMentionClusters(db: Db, assigned: ReadonlyMap<string, string>, unindexed: ReadonlySet<string>): Promise<void> {
   if (assigned.size === 0) return;
   const ids = [...assigned.keys()];
   const clusters = ids.map((id) => assigned.get(id)!);
+  const keep = ids.map((id) => !unindexed.has(id));
   await sql`
-    UPDATE mentions m SET cluster_id = v.cluster_id
-    FROM unnest(${ids}::bigint[], ${clusters}::bigint[]) AS v(id, cluster_id)
+    UPDATE mentions m SET cluster_id = v.cluster_id, lsh = CASE WHEN v.keep THEN m.lsh ELSE '{}' END
+    FROM unnest(${ids}::bigint[], ${clusters}::bigint[], ${keep}::boolean[]) AS v(id, cluster_id, keep)
     WHERE m.id = v.id
   `.execute(db);
 }

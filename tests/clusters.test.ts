@@ -90,6 +90,19 @@ describe('clusters: each story once, one ticket per story', () => {
     expect(clusters.size).toBe(1);
   });
 
+  it("keeps only a viral story's first 20 members in the band index, and still gathers its later copies", async () => {
+    const viral = 'Жетысу Маркет раздает бесплатные пакеты всем, кто придет в субботу в магазин на Толе би, акция до обеда, очередь уже с утра.';
+    const copies = Array.from({ length: 25 }, (_, i) => draft('vk', `Друзья, номер ${i + 1}: ${viral}`));
+    await ingest(copies.slice(0, 10));
+    await ingest(copies.slice(10));
+    const rows = await store.db.selectFrom('mentions').select(['external_id', 'cluster_id', 'lsh']).where('external_id', 'in', copies.map((c) => c.externalId)).orderBy('id').execute();
+    expect(new Set(rows.map((r) => r.cluster_id)).size).toBe(1);
+    expect(rows.map((r) => r.lsh.length > 0)).toEqual([...Array(20).fill(true), ...Array(5).fill(false)]);
+    const late = draft('telegram', `Переслано: ${viral}`);
+    await ingest([late]);
+    expect(await clusterOf(late.externalId)).toBe(rows[0]!.cluster_id);
+  });
+
   it('opens a new ticket for a story whose ticket was solved', async () => {
     const original = (await store.db.selectFrom('mentions').select('cluster_id').where('text', '=', STORY).executeTakeFirstOrThrow()).cluster_id;
     await store.db.updateTable('tickets').set({ status: 'solved' }).where('cluster_id', '=', original).execute();
