@@ -158,10 +158,12 @@ describe('highlights', () => {
 });
 
 describe('brandQuery', () => {
-  it('ORs keywords and aliases: one word a term, several an exact phrase', () => {
+  it('ORs keywords and aliases: one word a term, several their word forms side by side', () => {
     const query = brandQuery({ keywords: ['Ромашка', 'жетысу маркет'], aliases: ['romashka'] });
-    expect(query.source).toBe('Ромашка OR "жетысу маркет" OR romashka');
+    expect(query.source).toBe('Ромашка OR (жетысу NEAR/0 маркет) OR romashka');
     expect(query.match('Жетысу   Маркет — лучший')).not.toBeNull();
+    expect(query.match('Купила в Жетысу Маркете творог')).not.toBeNull();
+    expect(query.match('Жетысу, а потом в другой маркет')).toBeNull();
     expect(query.match('Только жетысу')).toBeNull();
     expect(query.match('Магазины Ромашки')).not.toBeNull();
     expect(query.match("Romashka's delivery was late")).not.toBeNull();

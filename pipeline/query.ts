@@ -252,10 +252,14 @@ function queryWords(text: string): string[] {
 }
 
 /** A keyword as configured: one word is a term, several an exact phrase; null when it has no word at all. */
-function keywordNode(keyword: string, column: number): TermNode | PhraseNode | null {
+// A keyword of several words matches their word forms side by side ("Жетысу Маркете" for жетысу маркет):
+// a brand name is declined like any noun phrase, which an exact phrase would miss.
+function keywordNode(keyword: string, column: number): Node | null {
   const words = queryWords(keyword);
   if (words.length === 0) return null;
-  return words.length === 1 ? termNode(words[0]!, column) : { kind: 'phrase', column, words };
+  return words
+    .map((word): Node => termNode(word, column))
+    .reduce((left, right) => ({ kind: 'near', column, distance: 0, left, right }));
 }
 
 // ---- Lexer -------------------------------------------------------------------------------------------------
@@ -619,7 +623,7 @@ export function brandQuery(brand: {
     const node = keywordNode(name, 1);
     if (node === null) continue;
     children.push(node);
-    shown.push(node.kind === 'phrase' ? `"${node.words.join(' ')}"` : name.trim());
+    shown.push(node.kind === 'near' ? `(${queryWords(name).join(' NEAR/0 ')})` : name.trim());
   }
   // Without a usable keyword this is an OR of nothing, which matches nothing.
   return compiled(shown.join(' OR '), { kind: 'or', column: 1, children });
