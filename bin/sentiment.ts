@@ -13,6 +13,7 @@ import { sentimentDataDir } from '../sentiment/train/fit.ts';
 import { TEXT_CLASSES, type TextClass } from '../sentiment/types.ts';
 import { findBrand, listBrands, type BrandRow } from '../store/brands.ts';
 import type { Store } from '../store/connect.ts';
+import { joinTitle } from '../store/clusters.ts';
 import { listCorrections, type TrainingCorrection } from '../store/corrections.ts';
 import { latestBrandSentimentModels, saveSentimentModel } from '../store/sentiment-models.ts';
 import { UsageError } from './usage-error.ts';
@@ -134,7 +135,7 @@ function correctionsByLang(corrections: readonly TrainingCorrection[]): Map<Mode
     const label = c.newValue;
     if (!(MODEL_LANGS as readonly string[]).includes(c.lang) || !(TEXT_CLASSES as readonly string[]).includes(label)) continue;
     const lang = c.lang as ModelLang;
-    const text = c.title ? `${c.title}. ${c.text}` : c.text;
+    const text = joinTitle(c.title, c.text);
     if (!byLang.has(lang)) byLang.set(lang, []);
     byLang.get(lang)!.push({ text, label: label as TextClass, line: 0, mentionId: c.mentionId });
   }
