@@ -109,6 +109,7 @@ describe('GET /api/v1/mentions', () => {
       source: 'rss',
       external_id: 'a6',
       brand: 'Acme',
+      brands: ['Acme'],
       target_id: 'acme-rss',
       url: 'https://example.test/a6',
       author: { name: 'Ann', handle: null, id: null, url: null, followers: null },

@@ -66,6 +66,7 @@ describe('GET /api/v1/targets', () => {
       id: 'acme-rss',
       source: 'rss',
       brand: 'Acme',
+      brands: ['Acme'],
       state: 'ok',
       enabled: true,
       schedule: '0 */4 * * *',
@@ -81,6 +82,8 @@ describe('GET /api/v1/targets', () => {
       expected_quiet_days: 14,
       silent: false,
       team: null,
+      skipped_runs: 0,
+      last_skipped_at: null,
       last_run: {
         status: 'ok',
         started_at: '2026-03-10T11:00:00.000Z',

@@ -35,6 +35,7 @@ export async function insertTarget(
       updated_at: new Date(),
     })
     .execute();
+  await db.insertInto('target_brands').values({ target_id: target.id, brand_id: target.brandId, position: 0 }).execute();
 }
 
 export interface MentionSeed {
@@ -80,6 +81,7 @@ export async function insertMention(db: Db, seed: MentionSeed): Promise<string> 
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.insertInto('mention_brands').values({ brand_id: seed.brandId, mention_id: row.id }).execute();
   return row.id;
 }
 

@@ -1,5 +1,5 @@
 import { readRecordedPage } from '../crawlers/record.ts';
-import { findCrawler } from '../crawlers/registry.ts';
+import { crawlers, findCrawler } from '../crawlers/registry.ts';
 import { compareTexts, prepareText, type PreparedText } from '../pipeline/dedupe.ts';
 import { prng, shuffle } from '../sentiment/train/sgd.ts';
 
@@ -64,7 +64,7 @@ const mostlyLetters = (text: string) => (text.match(/\p{L}/gu)?.length ?? 0) >= 
 async function loadFixtureTexts(): Promise<string[]> {
   const paragraphs: string[] = [];
   for (const [source, file] of FIXTURES) {
-    const crawler = findCrawler(source)!;
+    const crawler = findCrawler(crawlers, source)!;
     const path = new URL(`../crawlers/${source}/fixtures/${file}`, import.meta.url).pathname;
     const page = await crawler.parse(readRecordedPage(path), { fetchedAt: new Date(0) });
     for (const m of page.mentions) {

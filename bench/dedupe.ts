@@ -47,7 +47,7 @@ export async function benchDedupe(opts: { sizes: readonly number[]; databaseUrl:
       let clusterMs = 0;
       const clusterOf = new Map<string, string>();
       for (let p = 0; p < drafts.length; p += PAGE) {
-        const batch = prepareMentions(drafts.slice(p, p + PAGE), { brandId: brand.id, targetId: null, matcher: null }, new Date());
+        const batch = prepareMentions(drafts.slice(p, p + PAGE), { brands: [{ id: brand.id, matcher: null }], targetId: null }, new Date());
         await store.db.transaction().execute(async (trx) => {
           const started = performance.now();
           const stored = await upsertMentions(trx, batch.rows);

@@ -90,12 +90,12 @@ export async function benchIngest(opts: { n: number; databaseUrl: string | undef
       const brand = await upsertBrand(store.db, { name: BRAND, keywords: [BRAND, 'romashka'] }, now());
       const matcher = brandQuery(brand);
       const policy = { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [{ id: 'ops', events: ['ticket.created'] }] };
-      await ingestPage({ db: store.db, now, policy }, generateMentions(drafts.slice(0, PAGE), PAGE).map((d) => ({ ...d, externalId: `warm-${d.externalId}` })), { brand, targetId: null, matcher });
+      await ingestPage({ db: store.db, now, policy }, generateMentions(drafts.slice(0, PAGE), PAGE).map((d) => ({ ...d, externalId: `warm-${d.externalId}` })), { brands: [{ brand, matcher }], targetId: null });
       let stored = 0;
       let tickets = 0;
       const started = performance.now();
       for (let i = 0; i < drafts.length; i += PAGE) {
-        const counts = await ingestPage({ db: store.db, now, policy }, drafts.slice(i, i + PAGE), { brand, targetId: null, matcher });
+        const counts = await ingestPage({ db: store.db, now, policy }, drafts.slice(i, i + PAGE), { brands: [{ brand, matcher }], targetId: null });
         stored += counts.new;
         tickets += counts.tickets;
       }
@@ -108,7 +108,7 @@ export async function benchIngest(opts: { n: number; databaseUrl: string | undef
       const { store, cleanup } = await openBenchStore(kind, opts.databaseUrl);
       await migrateToLatest(store.db);
       const brand = await upsertBrand(store.db, { name: BRAND, keywords: [BRAND] }, new Date());
-      const rows = prepareMentions(drafts, { brandId: brand.id, targetId: null, matcher: null }, new Date()).rows;
+      const rows = prepareMentions(drafts, { brands: [{ id: brand.id, matcher: null }], targetId: null }, new Date()).rows;
       await store.db.insertInto('mentions').values(rows.slice(0, 50).map((r) => ({ ...r, external_id: `warm-${r.external_id}` }))).execute();
       const started = performance.now();
       for (let i = 0; i < rows.length; i += 500) {

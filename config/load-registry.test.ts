@@ -21,7 +21,7 @@ ${targets}`;
 
 describe('config with the crawler registry', () => {
   it('loads the example file without any environment variable: every source, nothing sent anywhere', () => {
-    const config = loadConfig(examplePath, { env: {} });
+    const config = loadConfig(examplePath, { env: {}, crawlers });
     expect(config.brands[0]?.name).toBe('Жетысу Маркет');
     expect(config.teams.map((team) => team.id)).toEqual(['support', 'smm', 'almaty']);
     expect(config.targets.map((target) => target.source)).toEqual([
@@ -36,7 +36,7 @@ describe('config with the crawler registry', () => {
     expect(config.helpdesks).toEqual([]);
     expect(config.credentials).toEqual({});
     expect(config.delivery).toEqual({ maxAttempts: 8, initialDelaySeconds: 5, maxDelaySeconds: 36_000, timeoutSeconds: 15 });
-    expect(redactConfig(config)).toEqual(config);
+    expect(redactConfig(config, { crawlers })).toEqual(config);
   });
 
   it('takes an rss feed target and an app-store target', () => {
@@ -50,6 +50,7 @@ describe('config with the crawler registry', () => {
     brand: Ромашка
     params: {appId: "284815942", country: "kz"}
 `),
+      { crawlers },
     );
     expect(config.targets[0]).toMatchObject({ enabled: true, schedule: '*/30 * * * *', params: { url: 'https://example.com/feed.xml' } });
     expect(config.targets[1]?.params).toMatchObject({ appId: '284815942', country: 'kz' });
@@ -71,6 +72,7 @@ describe('config with the crawler registry', () => {
     source: rss
     brand: Ромашка
 `),
+        { crawlers },
       );
     } catch (caught) {
       error = caught;
@@ -88,7 +90,7 @@ describe('config with the crawler registry', () => {
   });
 
   it('gives editors the params of each source, and the credentials of those that take them', () => {
-    const schema = configJsonSchema() as {
+    const schema = configJsonSchema({ crawlers }) as {
       properties: { targets: { items: { allOf: unknown[] } }; credentials: { properties: Record<string, unknown> } };
     };
     expect(schema.properties.targets.items.allOf).toHaveLength(Object.keys(crawlers).length);

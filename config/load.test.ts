@@ -75,7 +75,7 @@ describe('parseConfig', () => {
       { crawlers },
     );
     expect(config.targets).toEqual([
-      { id: 'app', source: 'app-store', brand: 'Ромашка', enabled: true, schedule: '0 */6 * * *', expectedQuietDays: 14, params: { appId: '284815942', country: 'us' } },
+      { id: 'app', source: 'app-store', brands: ['Ромашка'], enabled: true, schedule: '0 */6 * * *', expectedQuietDays: 14, params: { appId: '284815942', country: 'us' } },
     ]);
     expect(config.channels).toEqual([]);
     expect(config.helpdesks).toEqual([]);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parse, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
-import { crawlers as registryCrawlers } from '../crawlers/registry.ts';
 import { createConfigSchema, describeConfigIssue, type ConfigCrawlers, type EarshotConfig } from './schema.ts';
 
 export type ConfigEnv = Readonly<Record<string, string | undefined>>;
@@ -38,12 +37,12 @@ export interface ParseConfigOptions {
   env?: ConfigEnv;
   /** Only used to name the file in messages. */
   file?: string;
-  /** Defaults to the crawler registry; tests pass their own. */
-  crawlers?: ConfigCrawlers;
+  /** The crawlers whose sources and target params the config may use (the registry; tests pass their own). */
+  crawlers: ConfigCrawlers;
 }
 
 /** Reads and validates the config file. The CLI edge calls this; everything else receives the result. */
-export function loadConfig(file: string, opts: Omit<ParseConfigOptions, 'file'> = {}): EarshotConfig {
+export function loadConfig(file: string, opts: Omit<ParseConfigOptions, 'file'>): EarshotConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -55,9 +54,9 @@ export function loadConfig(file: string, opts: Omit<ParseConfigOptions, 'file'> 
 }
 
 /** Parses YAML text into a validated config, or throws a `ConfigError` listing every problem with its line. */
-export function parseConfig(text: string, opts: ParseConfigOptions = {}): EarshotConfig {
+export function parseConfig(text: string, opts: ParseConfigOptions): EarshotConfig {
   const env = opts.env ?? {};
-  const crawlers = opts.crawlers ?? registryCrawlers;
+  const crawlers = opts.crawlers;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
   const locate = (offset: number | undefined) => {
@@ -103,8 +102,8 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Earsho
 }
 
 /** JSON Schema of the config file for editor completion, with per-source `params` from the crawlers. */
-export function configJsonSchema(opts: { crawlers?: ConfigCrawlers } = {}): Record<string, unknown> {
-  const crawlers = opts.crawlers ?? registryCrawlers;
+export function configJsonSchema(opts: { crawlers: ConfigCrawlers }): Record<string, unknown> {
+  const crawlers = opts.crawlers;
   const schema = z.toJSONSchema(createConfigSchema(crawlers), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   const target = readJsonObject(readJsonObject(readJsonObject(schema.properties).targets).items);
   const properties = readJsonObject(target.properties);

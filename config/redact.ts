@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { crawlers as registryCrawlers } from '../crawlers/registry.ts';
 import { createConfigSchema, type ConfigCrawlers, type EarshotConfig } from './schema.ts';
 import { isSecretSchema } from './secret.ts';
 
@@ -9,8 +8,8 @@ export const REDACTED = '***';
  * A copy of the config fit for logs: every value whose schema is marked secret (`markSecret`) becomes "***",
  * including secrets inside a crawler's own target params.
  */
-export function redactConfig(config: EarshotConfig, opts: { crawlers?: ConfigCrawlers } = {}): EarshotConfig {
-  const crawlers = opts.crawlers ?? registryCrawlers;
+export function redactConfig(config: EarshotConfig, opts: { crawlers: ConfigCrawlers }): EarshotConfig {
+  const crawlers = opts.crawlers;
   const redacted = redactValue(createConfigSchema(crawlers), config) as EarshotConfig;
   return {
     ...redacted,

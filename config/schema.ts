@@ -11,6 +11,8 @@ export interface ConfigCrawler {
   expectedQuietDays?: number;
   /** What `credentials.<source>` must look like, for crawlers that take credentials. */
   credentials?: { schema: z.ZodType };
+  /** False for sources whose every item is about the target's own brand (reviews): they need a named brand. */
+  matchKeywords?: boolean;
 }
 
 export type ConfigCrawlers = Readonly<Record<string, ConfigCrawler>>;
@@ -91,7 +93,12 @@ const teamSchema = z.strictObject({
 const targetSchema = z.strictObject({
   id: targetId,
   source: z.string().min(1),
-  brand: z.string().trim(),
+  brand: z.string().trim().optional().meta({ description: 'the brand this target listens for; or `brands`; neither: every brand' }),
+  brands: z
+    .array(z.string().trim())
+    .min(1, 'needs at least one brand (or leave it out for every brand)')
+    .optional()
+    .meta({ description: 'several brands: each item is kept for every brand whose query it matches; the first owns reviews and its own page' }),
   schedule: schedule.optional().meta({ description: 'cron, 5 or 6 fields; default: the source\'s own schedule' }),
   enabled: z.boolean().default(true),
   exclude: querySchema
@@ -180,8 +187,11 @@ function applyCrawlerDefaults(config: BaseConfig, crawlers: ConfigCrawlers) {
   const targets = config.targets.map((target) => {
     const crawler = findOwn(crawlers, target.source);
     if (!crawler) throw new Error(`unreachable: source ${target.source} was checked`);
+    const { brand, brands, ...rest } = target;
     return {
-      ...target,
+      ...rest,
+      // A shared source (a news feed, a city channel) names no brand and listens for all of them.
+      brands: brands ?? (brand === undefined ? config.brands.map((b) => b.name) : [brand]),
       schedule: target.schedule ?? crawler.defaultSchedule,
       expectedQuietDays: target.expectedQuietDays ?? crawler.expectedQuietDays ?? 14,
       params: crawler.target.parse(target.params) as Record<string, unknown>,
@@ -229,14 +239,15 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: Config
     if (typeof target.team === 'string' && teams.length > 0 && !teamIds.includes(target.team)) {
       report(['targets', index, 'team'], `unknown team ${JSON.stringify(target.team)} (teams: ${teamIds.join(', ')})`);
     }
-    if (typeof target.brand === 'string' && brands.length > 0 && !brandNames.includes(target.brand.trim())) {
-      report(['targets', index, 'brand'], `unknown brand ${JSON.stringify(target.brand)} (brands: ${brandNames.join(', ')})`);
-    }
+    checkTargetBrands(target, index, brandNames, brands.length > 0, report);
     if (typeof target.source !== 'string' || target.source === '') return;
     const crawler = findOwn(crawlers, target.source);
     if (!crawler) {
       report(['targets', index, 'source'], `unknown source ${JSON.stringify(target.source)} (sources: ${sources.join(', ')})`);
       return;
+    }
+    if (crawler.matchKeywords === false && target.brand === undefined && target.brands === undefined) {
+      report(['targets', index], `source ${target.source} keeps every item of the target for one brand: name it with \`brand\``);
     }
     if (target.schedule === undefined) {
       const reason = checkSchedule(crawler.defaultSchedule);
@@ -270,6 +281,29 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: Config
   const { initialDelaySeconds, maxDelaySeconds } = delivery;
   if (typeof initialDelaySeconds === 'number' && typeof maxDelaySeconds === 'number' && maxDelaySeconds < initialDelaySeconds) {
     report(['delivery', 'maxDelaySeconds'], `must be at least initialDelaySeconds (${initialDelaySeconds})`);
+  }
+}
+
+function checkTargetBrands(
+  target: Record<string, unknown>,
+  index: number,
+  brandNames: unknown[],
+  haveBrands: boolean,
+  report: (path: Path, message: string) => void,
+): void {
+  if (target.brand !== undefined && target.brands !== undefined) {
+    report(['targets', index, 'brands'], 'give `brand` or `brands`, not both');
+  }
+  const named: [Path, unknown][] = [[['targets', index, 'brand'], target.brand]];
+  if (Array.isArray(target.brands)) target.brands.forEach((name, i) => named.push([['targets', index, 'brands', i], name]));
+  const seen = new Set<string>();
+  for (const [path, name] of named) {
+    if (typeof name !== 'string') continue;
+    if (haveBrands && !brandNames.includes(name.trim())) {
+      report(path, `unknown brand ${JSON.stringify(name)} (brands: ${brandNames.join(', ')})`);
+    }
+    if (seen.has(name.trim())) report(path, `brand ${JSON.stringify(name)} is listed twice`);
+    seen.add(name.trim());
   }
 }
 

@@ -54,11 +54,15 @@ export interface PoliteHttpClient extends HttpClient {
   setHostRate(host: string, perSecond: number): void;
   /**
    * A view that spaces its requests at `perSecond` per host (a crawler's declared rate) on the same slots,
-   * so two crawlers that reach one host still queue behind each other.
+   * so two crawlers that reach one host still queue behind each other. With `reserveSlot`, the slots are
+   * taken there instead (shared by every process: a limit a source sets per account).
    */
-  withRate(perSecond: number): HttpClient;
+  withRate(perSecond: number, opts?: { reserveSlot?: SlotReserver }): HttpClient;
   close(): Promise<void>;
 }
+
+/** Reserves the next request slot of `host`, `intervalMs` after the previous one; resolves to the ms to wait. */
+export type SlotReserver = (host: string, intervalMs: number) => Promise<number>;
 
 export interface HttpClientOptions {
   userAgent?: string;
@@ -140,10 +144,15 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
   }
 
   // The slot is reserved before awaiting, so concurrent callers queue up one interval apart.
-  async function waitForHostSlot(url: URL, requested: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+  async function waitForHostSlot(url: URL, requested: number | undefined, signal: AbortSignal | undefined, reserve: SlotReserver | undefined): Promise<void> {
     const rate = rateFor(url, requested);
     const interval = rate > 0 && Number.isFinite(rate) ? 1000 / rate : 0;
     if (interval === 0) return;
+    if (reserve) {
+      const wait = await reserve(url.host, interval);
+      if (wait > 0) await sleep(wait, signal);
+      return;
+    }
     const t = now();
     const slot = Math.max(t, nextSlotAt.get(url.host) ?? t);
     nextSlotAt.set(url.host, slot + interval);
@@ -206,6 +215,7 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
     startUrl: string,
     opts: HttpRequestOptions,
     rate: number | undefined,
+    reserve: SlotReserver | undefined,
   ): Promise<ReceivedResponse> {
     let url = parseUrl(startUrl);
     let method = opts.method ?? 'GET';
@@ -217,7 +227,7 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
       ...lowerCaseKeys(opts.headers ?? {}),
     };
     for (let hop = 0; ; hop++) {
-      await waitForHostSlot(url, rate, opts.signal);
+      await waitForHostSlot(url, rate, opts.signal, reserve);
       const res = await sendOnce(url, method, headers, body, opts.signal);
       const location = res.headers['location'];
       if (!REDIRECT_STATUSES.has(res.status) || location === undefined) {
@@ -238,7 +248,7 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
     }
   }
 
-  async function send(url: string, opts: HttpRequestOptions, rate: number | undefined): Promise<HttpResponse> {
+  async function send(url: string, opts: HttpRequestOptions, rate: number | undefined, reserve?: SlotReserver): Promise<HttpResponse> {
     const { signal } = opts;
     const shown = redactUrl(url);
     for (let attempt = 0; ; attempt++) {
@@ -246,7 +256,7 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
       let res: ReceivedResponse | null = null;
       let failure: NetworkFailure | null = null;
       try {
-        res = await sendFollowingRedirects(url, opts, rate);
+        res = await sendFollowingRedirects(url, opts, rate, reserve);
       } catch (err) {
         if (!(err instanceof NetworkFailure)) throw err;
         failure = err;
@@ -294,14 +304,14 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
     }
   }
 
-  const viewAt = (rate: number | undefined): HttpClient => ({
-    get: (url, opts = {}) => send(url, { ...opts, method: 'GET' }, rate),
-    request: (url, opts = {}) => send(url, opts, rate),
+  const viewAt = (rate: number | undefined, reserve?: SlotReserver): HttpClient => ({
+    get: (url, opts = {}) => send(url, { ...opts, method: 'GET' }, rate, reserve),
+    request: (url, opts = {}) => send(url, opts, rate, reserve),
   });
 
   return {
     ...viewAt(undefined),
-    withRate: (perSecond: number) => viewAt(perSecond),
+    withRate: (perSecond, opts = {}) => viewAt(perSecond, opts.reserveSlot),
     setHostRate(host: string, perSecond: number) {
       hostRates.set(host, perSecond);
     },

@@ -129,8 +129,12 @@ export interface Crawler<T extends z.ZodType = z.ZodType, C extends z.ZodType = 
   /** zod schema of the target parameters in config (`targets[].params`). */
   target: T;
   defaultSchedule: string;
-  /** Requests per second to each host this crawler reaches; `http.ts` spaces them, shared across crawlers. */
-  rateLimit: { perHostPerSecond: number };
+  /**
+   * Requests per second to each host this crawler reaches; `http.ts` spaces them, shared across crawlers.
+   * `perAccount`: the source limits the account (every target shares one token), so the slots are shared by
+   * every process through the database, not only within one.
+   */
+  rateLimit: { perHostPerSecond: number; perAccount?: boolean };
   /** A target with no new mention for longer than this raises a `target.silent` alert (config may override). */
   expectedQuietDays: number;
   credentials?: CrawlerCredentials<C>;

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -17,11 +17,14 @@ const REDACT = [
   '*.token',
 ];
 
-/** Logs go to stderr as JSON lines, so a command's stdout stays machine-readable. */
-export function createLogger(opts: { level?: string; destination?: number } = {}): Logger {
+/**
+ * Logs go to stderr as JSON lines, so a command's stdout stays machine-readable; or to `stream` (the stderr
+ * of a CLI whose command the running product executes).
+ */
+export function createLogger(opts: { level?: string; destination?: number; stream?: DestinationStream } = {}): Logger {
   return pino(
     { level: opts.level ?? 'info', redact: { paths: REDACT, censor: '***' } },
-    pino.destination({ fd: opts.destination ?? 2, sync: true }),
+    opts.stream ?? pino.destination({ fd: opts.destination ?? 2, sync: true }),
   );
 }
 

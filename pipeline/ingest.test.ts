@@ -15,7 +15,7 @@ function draft(over: Partial<MentionDraft> & { externalId: string }): MentionDra
 }
 
 const prepare = (drafts: MentionDraft[], ownAccounts: string[] = []) =>
-  prepareMentions(drafts, { brandId: 1, targetId: null, matcher: null, ownAccounts }, NOW).rows;
+  prepareMentions(drafts, { brands: [{ id: 1, matcher: null, ownAccounts }], targetId: null }, NOW).rows;
 
 describe('prepareMentions: sentiment and whether a mention needs a reply', () => {
   it('stores the label, confidence and the reasons a reply is needed', () => {
@@ -59,17 +59,17 @@ describe('prepareMentions: sentiment and whether a mention needs a reply', () =>
       draft({ externalId: 'job', text: 'Жетысу Маркет ищет кассиров, вакансии на сайте' }),
       draft({ externalId: 'other', text: 'Совсем другой магазин списал деньги дважды' }),
     ];
-    const own = prepareMentions(drafts, { brandId: 1, targetId: null, matcher: null, exclude: compileQuery('ваканси*') }, NOW);
+    const own = prepareMentions(drafts, { brands: [{ id: 1, matcher: null }], targetId: null, exclude: compileQuery('ваканси*') }, NOW);
     expect(own.rows.map((r) => r.external_id)).toEqual(['complaint', 'other']);
     expect(own.unmatched).toBe(1);
-    const keyword = prepareMentions(drafts, { brandId: 1, targetId: null, matcher: brandQuery({ keywords: ['жетысу маркет'] }), exclude: compileQuery('ваканси*') }, NOW);
+    const keyword = prepareMentions(drafts, { brands: [{ id: 1, matcher: brandQuery({ keywords: ['жетысу маркет'] }) }], targetId: null, exclude: compileQuery('ваканси*') }, NOW);
     expect(keyword.rows.map((r) => r.external_id)).toEqual(['complaint']);
   });
 
   it("scores with the brand's models when given", () => {
     const base = loadBaseModels();
     const brandRu = { ...base.get('ru')!, name: 'ru-v1+b1.4' };
-    const [row] = prepareMentions([draft({ externalId: 'b' })], { brandId: 1, targetId: null, matcher: null, models: new Map([...base, ['ru', brandRu]]) }, NOW).rows;
+    const [row] = prepareMentions([draft({ externalId: 'b' })], { brands: [{ id: 1, matcher: null, models: new Map([...base, ['ru', brandRu]]) }], targetId: null }, NOW).rows;
     expect(row!.sentiment_model).toBe('ru-v1+b1.4');
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SourceUnavailableError } from '../crawlers/errors.ts';
 import { createHttpClient } from '../crawlers/http.ts';
@@ -9,6 +9,7 @@ import type { Store } from '../store/connect.ts';
 import { upsertTarget } from '../store/targets.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { runCrawl, type CrawlDeps, type CrawlTarget } from './run-crawl.ts';
+import { testCrawlDeps } from '../tests/helpers/crawl-deps.ts';
 
 /**
  * A scripted source: the paging rules of runCrawl (watermark, recheck window, streams, credentials) are
@@ -50,10 +51,6 @@ const scripted = {
   },
 } satisfies Crawler;
 
-vi.mock('../crawlers/registry.ts', () => ({
-  crawlers: {},
-  findCrawler: (source: string) => (source === 'scripted' ? scripted : undefined),
-}));
 
 const DAY = 24 * 3_600_000;
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -99,20 +96,20 @@ describe('runCrawl paging rules', () => {
   });
   beforeEach(() => {
     now = NOW;
-    deps = {
-      db: store.db,
+    deps = testCrawlDeps(store.db, {
+      crawlers: { scripted },
       httpFor: () => http,
       now: () => now,
       log: silentLogger,
       policy: { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels },
       credentials: { scripted: { token: 't' } },
-    };
+    });
   });
 
   async function target(id: string, extra: { team?: string; expectedQuietDays?: number } = {}): Promise<CrawlTarget> {
     const brand = await upsertBrand(store.db, { name: 'Acme', keywords: ['acme'] }, NOW);
-    await upsertTarget(store.db, { id, source: 'scripted', brandId: brand.id, params: {}, schedule: '0 * * * *', enabled: true, ...extra }, new Date(NOW.getTime() - 30 * DAY));
-    return { id, source: 'scripted', params: {}, brand, team: extra.team ?? null };
+    await upsertTarget(store.db, { id, source: 'scripted', brandIds: [brand.id], params: {}, schedule: '0 * * * *', enabled: true, ...extra }, new Date(NOW.getTime() - 30 * DAY));
+    return { id, source: 'scripted', params: {}, brands: [brand], team: extra.team ?? null };
   }
 
   it('stops at the watermark of a completed crawl even when the known items never matched the brand', async () => {

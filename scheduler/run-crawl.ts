@@ -8,10 +8,10 @@ import {
 } from '../crawlers/errors.ts';
 import { alertFailingTarget, alertSilentTarget, type AlertTarget } from '../alerts/target-health.ts';
 import type { HttpClient } from '../crawlers/http.ts';
-import { findCrawler } from '../crawlers/registry.ts';
+import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
 import type { Crawler, MentionDraft } from '../crawlers/types.ts';
 import type { Logger } from '../log/logger.ts';
-import { brandSentimentModels } from '../pipeline/brand-models.ts';
+import type { BrandModels } from '../pipeline/brand-models.ts';
 import { prepareMentions, storeMentions } from '../pipeline/ingest.ts';
 import type { SentimentModels } from '../sentiment/analyze.ts';
 import { brandQuery, compileQuery, type CompiledQuery } from '../pipeline/query.ts';
@@ -27,54 +27,70 @@ import type { Target, TargetState } from '../store/schema.ts';
 import { findTarget, latestMentionAt, recordTargetFailure, recordTargetSuccess } from '../store/targets.ts';
 import { openTickets, type TicketPolicy } from '../tickets/open.ts';
 
+/** A brand as a crawl matches it. */
+export interface CrawlBrand {
+  id: number;
+  name: string;
+  keywords: readonly string[];
+  ownAccounts?: readonly string[];
+  query?: string | null;
+  aliases?: readonly string[];
+}
+
 export interface CrawlTarget {
   id: string;
   source: string;
   params: unknown;
-  brand: {
-    id: number;
-    name: string;
-    keywords: readonly string[];
-    ownAccounts?: readonly string[];
-    query?: string | null;
-    aliases?: readonly string[];
-  };
+  /**
+   * The brands the target listens for, in config order: an item is kept for each brand whose query it
+   * matches. The first owns what the target keeps without a match (its branch's reviews, its own page).
+   */
+  brands: readonly CrawlBrand[];
   /** A query whose matches this target drops. */
   exclude?: string | null;
   /** The team that owns this target's tickets; absent: the policy's default team. */
   team?: string | null;
 }
 
+/** Discovered keys and tokens, per crawler id, kept across the runs of one process. */
+export type CrawlCaches = Map<string, Map<string, unknown>>;
+
 export interface CrawlDeps {
   db: Db;
+  crawlers: CrawlerRegistry;
   /** The polite client for a crawler, spaced by its declared per-host rate. */
   httpFor(crawler: Crawler): HttpClient;
   now: () => Date;
   policy: TicketPolicy;
   log: Logger;
+  caches: CrawlCaches;
+  models: BrandModels;
   signal?: AbortSignal;
   /** `credentials` of the config, by source. */
   credentials?: Readonly<Record<string, unknown>>;
+  /** The registered process running the crawl: if it dies mid-crawl, its run is closed as interrupted. */
+  processId?: string | null;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
 // A guard against a crawler whose streams never end; real crawls stay far below (maxPages per stream).
 const MAX_PAGES_PER_CRAWL = 1000;
 
-// Discovered keys and tokens live as long as the deps a scheduler or CLI run keeps, per crawler.
-const caches = new WeakMap<CrawlDeps, Map<string, Map<string, unknown>>>();
-
 function cacheFor(deps: CrawlDeps, crawler: Crawler): Map<string, unknown> {
-  let byCrawler = caches.get(deps);
-  if (!byCrawler) caches.set(deps, (byCrawler = new Map()));
-  let cache = byCrawler.get(crawler.id);
-  if (!cache) byCrawler.set(crawler.id, (cache = new Map()));
+  let cache = deps.caches.get(crawler.id);
+  if (!cache) deps.caches.set(crawler.id, (cache = new Map()));
   return cache;
+}
+
+/** The reason a worker that is stopping aborts its crawls with: the run is interrupted, not failed. */
+export class CrawlInterruptedError extends Error {
+  override name = 'CrawlInterruptedError';
 }
 
 export interface CrawlSummary extends CrawlCounts {
   target: string;
-  status: 'ok' | 'failed';
+  /** interrupted: the process stopped mid-crawl; the target's health is left as it was. */
+  status: 'ok' | 'failed' | 'interrupted';
   errorKind?: string;
   error?: string;
   /** Set when the source asked us to slow down: when to try again, rather than at the next cron tick. */
@@ -88,9 +104,9 @@ export interface CrawlSummary extends CrawlCounts {
 export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<CrawlSummary> {
   const { db, now } = deps;
   const counts: CrawlCounts = { pages: 0, fetched: 0, new: 0, updated: 0, duplicates: 0, unmatched: 0, tickets: 0 };
-  const runId = await startCrawlRun(db, target.id, now());
+  const runId = await startCrawlRun(db, target.id, now(), deps.processId ?? null);
   try {
-    const crawler = findCrawler(target.source);
+    const crawler = findCrawler(deps.crawlers, target.source);
     if (!crawler) throw new SourceChangedError(`unknown source "${target.source}"`);
     const params = crawler.target.parse(target.params);
     const credentials = deps.credentials?.[crawler.id];
@@ -110,9 +126,15 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       credentials,
       cache: cacheFor(deps, crawler),
     };
-    const matcher = crawler.matchKeywords ? brandQuery(target.brand) : null;
+    // The first brand owns a target whose items are all about it (reviews): it keeps them without a match.
+    const brands = await Promise.all(
+      target.brands.map(async (brand, i) => ({
+        brand,
+        matcher: !crawler.matchKeywords && i === 0 ? null : brandQuery(brand),
+        models: await deps.models.forBrand(db, brand.id),
+      })),
+    );
     const exclude = target.exclude ? compileQuery(target.exclude) : null;
-    const models = await brandSentimentModels(db, target.brand.id);
     let newestFetched: number | null = null;
     let cursor: string | null = null;
     let streamPages = 0;
@@ -122,7 +144,7 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       counts.pages++;
       streamPages++;
       counts.fetched += page.mentions.length;
-      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brand: target.brand, targetId: target.id, team: target.team ?? null, matcher, exclude, models }, async (trx, pageCounts) => {
+      const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brands, targetId: target.id, team: target.team ?? null, exclude }, async (trx, pageCounts) => {
         counts.new += pageCounts.new;
         counts.updated += pageCounts.updated;
         counts.duplicates += pageCounts.duplicates;
@@ -152,6 +174,11 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
     return { target: target.id, status: 'ok', ...counts };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
+    if (deps.signal?.aborted && deps.signal.reason instanceof CrawlInterruptedError) {
+      await finishCrawlRun(db, runId, { status: 'interrupted', errorKind: 'Interrupted', error: deps.signal.reason.message }, now());
+      deps.log.info({ target: target.id, ...counts }, 'crawl interrupted');
+      return { target: target.id, status: 'interrupted', ...counts };
+    }
     const failure = classifyFailure(error);
     await finishCrawlRun(db, runId, { status: 'failed', errorKind: error.name, error: error.message }, now());
     const health = await recordTargetFailure(db, target.id, { ...failure, error: `${error.name}: ${error.message}` }, now());
@@ -180,7 +207,7 @@ function alertTargetOf(health: Target, target: CrawlTarget): AlertTarget {
   return {
     id: target.id,
     source: target.source,
-    brand: target.brand,
+    brand: target.brands[0]!,
     state: health.state,
     lastSuccessAt: health.last_success_at,
     lastError: health.last_error,
@@ -228,31 +255,35 @@ export async function ingestPage(
   deps: { db: Db; now: () => Date; policy: TicketPolicy },
   drafts: readonly MentionDraft[],
   scope: {
-    brand: CrawlTarget['brand'];
+    /** In the target's order; see `CrawlTarget.brands`. A null matcher keeps every item for that brand. */
+    brands: readonly { brand: CrawlBrand; matcher: CompiledQuery | null; models?: SentimentModels }[];
     targetId: string | null;
     team?: string | null;
-    matcher: CompiledQuery | null;
     exclude?: CompiledQuery | null;
-    models?: SentimentModels;
   },
   inside?: (trx: Db, counts: PageCounts) => Promise<void>,
 ): Promise<PageCounts> {
   const batch = prepareMentions(
     drafts,
     {
-      brandId: scope.brand.id, targetId: scope.targetId, matcher: scope.matcher, exclude: scope.exclude ?? null,
-      ...(scope.models ? { models: scope.models } : {}),
-      ...(scope.brand.ownAccounts ? { ownAccounts: scope.brand.ownAccounts } : {}),
+      brands: scope.brands.map(({ brand, matcher, models }) => ({
+        id: brand.id, matcher,
+        ...(models ? { models } : {}),
+        ...(brand.ownAccounts ? { ownAccounts: brand.ownAccounts } : {}),
+      })),
+      targetId: scope.targetId,
+      exclude: scope.exclude ?? null,
     },
     deps.now(),
   );
+  const brandNames = new Map(scope.brands.map(({ brand }) => [brand.id, brand.name]));
   return inTransaction(deps.db, async (trx) => {
     const stored = await storeMentions(trx, batch);
     const rowsById = new Map(batch.rows.map((row) => [row.external_id, row]));
     const actionable = stored.stored
       .filter((s) => s.actionable)
       .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)!, clusterId: s.cluster_id ?? stored.clusters.get(s.id) ?? null }));
-    const tickets = await openTickets(trx, actionable, { brandName: scope.brand.name, policy: deps.policy, now: deps.now(), team: scope.team ?? null });
+    const tickets = await openTickets(trx, actionable, { brandNames, policy: deps.policy, now: deps.now(), team: scope.team ?? null });
     const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: batch.unmatched, tickets };
     await inside?.(trx, counts);
     return counts;

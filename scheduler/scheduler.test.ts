@@ -1,18 +1,59 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
+import type { EarshotConfig } from '../config/schema.ts';
 import { createHttpClient } from '../crawlers/http.ts';
+import { crawlers } from '../crawlers/registry.ts';
 import { silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/connect.ts';
+import { testCrawlDeps } from '../tests/helpers/crawl-deps.ts';
 import { startFixtureServer, type FixtureServer } from '../tests/helpers/fixture-server.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { startWebhookReceiver } from '../tests/helpers/webhook-receiver.ts';
-import { startScheduler, type Scheduler } from './scheduler.ts';
-import { destinationsOf, syncConfig, ticketPolicyOf } from './sync-config.ts';
+import { describeThisProcess, startHeartbeat } from './processes.ts';
+import { startCrawlQueue, type CrawlQueue } from './queue.ts';
+import { startScheduler } from './scheduler.ts';
+import { destinationsOf, loadScheduledTarget, syncConfig, ticketPolicyOf, type ScheduledTarget } from './sync-config.ts';
+import { startWorker } from './worker.ts';
 
 const rss = readFileSync(new URL('../crawlers/rss/fixtures/guardian-trimmed.rss', import.meta.url));
 
-/** Resolves once `check` holds; the worker runs on pg-boss's own polling clock, so we wait for its effect. */
+/**
+ * The scheduler with a worker in the same process, as `earshot run` starts them: the queue, a registered
+ * process crawling two jobs at once, the cron tasks.
+ */
+async function startProduct(store: Store, config: EarshotConfig, targets: readonly ScheduledTarget[], opts: { crawlAtStart?: boolean } = {}) {
+  const now = () => new Date();
+  const queue = await startCrawlQueue(store, silentLogger);
+  const self = describeThisProcess('run', 2);
+  const heartbeat = await startHeartbeat(store.db, self, silentLogger);
+  // No retries inside the client: the 429 surfaces at once as a RateLimitedError.
+  const http = createHttpClient({ perHostPerSecond: 100, retries: 0 });
+  const worker = startWorker({
+    db: store.db,
+    queue,
+    log: silentLogger,
+    processId: self.id,
+    concurrency: 2,
+    pollMs: 200,
+    crawl: testCrawlDeps(store.db, { now, policy: ticketPolicyOf(config), httpFor: () => http, processId: self.id }),
+    delivery: { db: store.db, now, log: silentLogger, policy: config.delivery, destinationOf: destinationsOf(config) },
+    targetOf: (id) => loadScheduledTarget(store.db, config, id),
+  });
+  const scheduler = await startScheduler({ db: store.db, queue, log: silentLogger, now, onQueued: worker.wake }, targets, opts);
+  return {
+    queue,
+    async stop() {
+      await scheduler.stop();
+      await worker.stop();
+      await heartbeat.stop();
+      await queue.stop();
+      await http.close();
+    },
+  };
+}
+
+/** Resolves once `check` holds; the worker runs on its own polling clock, so we wait for its effect. */
 async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -27,7 +68,8 @@ describe('scheduler', () => {
   let store: Store;
   let upstream: FixtureServer;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  let scheduler: Scheduler;
+  let product: Awaited<ReturnType<typeof startProduct>>;
+  let queue: CrawlQueue;
 
   beforeAll(async () => {
     store = await createTestStore();
@@ -49,28 +91,17 @@ targets:
 helpdesks:
   - { id: desk, type: webhook, url: "${receiver.url}/desk", secret: "a-secret-of-16-chars" }
 `,
-      { env: {} },
+      { env: {}, crawlers },
     );
     const now = () => new Date();
-    const { scheduled: targets } = await syncConfig(store.db, config, now());
+    const { scheduled: targets } = await syncConfig(store.db, config, crawlers, now());
     expect(targets.map((t) => t.id)).toEqual(['news', 'limited']);
-    // No retries inside the client: the 429 surfaces at once as a RateLimitedError.
-    const http = createHttpClient({ perHostPerSecond: 100, retries: 0 });
-    scheduler = await startScheduler(
-      {
-        store,
-        log: silentLogger,
-        pollingIntervalSeconds: 0.5,
-        // These tests queue crawls themselves; the first-crawl-at-start rule has its own test below.
-        crawlNewTargetsAtStart: false,
-        crawl: { db: store.db, now, log: silentLogger, policy: ticketPolicyOf(config), httpFor: () => http },
-        delivery: { db: store.db, now, log: silentLogger, policy: config.delivery, destinationOf: destinationsOf(config) },
-      },
-      targets,
-    );
+    // These tests queue crawls themselves; the first-crawl-at-start rule has its own test below.
+    product = await startProduct(store, config, targets, { crawlAtStart: false });
+    queue = product.queue;
   });
   afterAll(async () => {
-    await scheduler?.stop();
+    await product?.stop();
     await store?.close();
     await upstream?.close();
     await receiver?.close();
@@ -85,8 +116,8 @@ helpdesks:
   });
 
   it('queues a target once however often it is asked, then a worker crawls it and pushes its tickets', async () => {
-    const first = await scheduler.enqueueCrawl('news');
-    const second = await scheduler.enqueueCrawl('news');
+    const first = await queue.enqueue('news');
+    const second = await queue.enqueue('news');
     expect(first).toEqual(expect.any(String));
     expect(second).toBeNull();
 
@@ -110,7 +141,7 @@ helpdesks:
 
   it('a source that says 429 gets its crawl queued again after Retry-After, not at the next cron tick', async () => {
     const queuedAt = Date.now();
-    expect(await scheduler.enqueueCrawl('limited')).toEqual(expect.any(String));
+    expect(await queue.enqueue('limited')).toEqual(expect.any(String));
     await eventually(async () =>
       store.db.selectFrom('crawl_runs').select('id').where('target_id', '=', 'limited').where('status', '=', 'failed').executeTakeFirst(),
     );
@@ -132,13 +163,13 @@ helpdesks:
 describe('scheduler start', () => {
   let store: Store;
   let upstream: FixtureServer;
-  let scheduler: Scheduler | undefined;
+  let product: Awaited<ReturnType<typeof startProduct>> | undefined;
   beforeAll(async () => {
     store = await createTestStore();
     upstream = await startFixtureServer({ '/feed.xml': { body: rss } });
   });
   afterAll(async () => {
-    await scheduler?.stop();
+    await product?.stop();
     await store?.close();
     await upstream?.close();
   });
@@ -152,22 +183,12 @@ targets:
   - { id: fresh, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml" } }
   - { id: known, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml?known" } }
 `,
-      { env: {} },
+      { env: {}, crawlers },
     );
     const now = () => new Date();
-    const { scheduled } = await syncConfig(store.db, config, now());
+    const { scheduled } = await syncConfig(store.db, config, crawlers, now());
     await store.db.updateTable('targets').set({ last_run_at: new Date('2026-11-01T00:00:00Z') }).where('id', '=', 'known').execute();
-    const http = createHttpClient({ perHostPerSecond: 100, retries: 0 });
-    scheduler = await startScheduler(
-      {
-        store,
-        log: silentLogger,
-        pollingIntervalSeconds: 0.5,
-        crawl: { db: store.db, now, log: silentLogger, policy: ticketPolicyOf(config), httpFor: () => http },
-        delivery: { db: store.db, now, log: silentLogger, policy: config.delivery, destinationOf: destinationsOf(config) },
-      },
-      scheduled,
-    );
+    product = await startProduct(store, config, scheduled);
     const run = await eventually(async () =>
       store.db.selectFrom('crawl_runs').selectAll().where('target_id', '=', 'fresh').where('status', '=', 'ok').executeTakeFirst(),
     );

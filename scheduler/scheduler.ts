@@ -1,101 +1,81 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import PgBoss from 'pg-boss';
 import type { Logger } from '../log/logger.ts';
-import type { Store } from '../store/connect.ts';
-import { setTargetNextRun } from '../store/targets.ts';
-import { deliverDueOutbox, type DeliveryDeps } from '../tickets/outbox.ts';
-import { runCrawl, type CrawlDeps } from './run-crawl.ts';
+import type { Db } from '../store/connect.ts';
+import { claimCronFire, recordSkippedRun, setTargetNextRun } from '../store/targets.ts';
+import { targetsToCrawlAtStart } from '../store/target-health.ts';
+import type { CrawlQueue } from './queue.ts';
 import type { ScheduledTarget } from './sync-config.ts';
 
-export const CRAWL_QUEUE = 'crawl';
-export const OUTBOX_QUEUE = 'outbox';
-
 export interface SchedulerDeps {
-  store: Store;
-  crawl: CrawlDeps;
-  delivery: DeliveryDeps;
+  db: Db;
+  queue: CrawlQueue;
   log: Logger;
-  /** How often idle workers look for jobs; pg-boss polls. */
-  pollingIntervalSeconds?: number;
-  /**
-   * Queue a crawl at start for every target that has never run (default true): a target just added to the
-   * config is crawled now and shows its health, instead of waiting for its first cron tick.
-   */
-  crawlNewTargetsAtStart?: boolean;
+  now: () => Date;
+  /** Told when a crawl was queued: a worker in the same process takes it at once instead of at its next poll. */
+  onQueued?: () => void;
+}
+
+export type FireOutcome = 'queued' | 'skipped' | 'taken';
+
+/**
+ * One cron fire of a target: claimed in the store, so of several schedulers only one acts on it ('taken' for
+ * the others, and for a target that may not be crawled); then a crawl is queued, or, when the target is still
+ * queued or running, the fire is counted as skipped, so a schedule the workers do not keep shows.
+ */
+export async function fireTarget(deps: SchedulerDeps, targetId: string, firedAt: Date, nextRunAt: Date | null): Promise<FireOutcome> {
+  // The slot's own time, to the second: every scheduler claims the same value for the same fire.
+  const slot = new Date(Math.floor(firedAt.getTime() / 1000) * 1000);
+  if (!(await claimCronFire(deps.db, targetId, slot, nextRunAt))) return 'taken';
+  if ((await deps.queue.enqueue(targetId)) !== null) {
+    deps.onQueued?.();
+    return 'queued';
+  }
+  await recordSkippedRun(deps.db, targetId, deps.now());
+  deps.log.warn({ target: targetId }, 'cron fire skipped: the previous crawl is still queued or running (see skipped_runs in earshot targets)');
+  return 'skipped';
 }
 
 export interface Scheduler {
-  boss: PgBoss;
-  /** Enqueues a crawl of the target now; null when one is already queued (singleton per target). */
-  enqueueCrawl(targetId: string): Promise<string | null>;
   stop(): Promise<void>;
 }
 
 /**
- * Cron only enqueues: each target's expression sends a `crawl` job whose singleton key is the target,
- * on a stately queue, so two schedulers (or a slow run) never queue the same target twice. Workers run
- * `runCrawl`; deliveries run on their own queue, kicked after a crawl that opened tickets and every minute.
+ * Cron only enqueues: each target's expression fires `fireTarget`. At start, targets that have never run, whose
+ * last crawl was interrupted, or that were waiting for credentials until now (`resumed`) are queued at once.
  */
-export async function startScheduler(deps: SchedulerDeps, targets: readonly ScheduledTarget[]): Promise<Scheduler> {
-  const { store, log } = deps;
-  // pg-boss shares the app's pool: on PGlite a second pool would be a second session that loses jobs.
-  const boss = new PgBoss({ db: { executeSql: (text, values) => store.pool.query(text, values) } });
-  boss.on('error', (err) => log.error({ err }, 'job queue error'));
-  await boss.start();
-  await boss.createQueue(CRAWL_QUEUE, { name: CRAWL_QUEUE, policy: 'stately', retryLimit: 0 });
-  await boss.createQueue(OUTBOX_QUEUE, { name: OUTBOX_QUEUE, policy: 'singleton', retryLimit: 0 });
-
-  const byId = new Map(targets.map((t) => [t.id, t]));
-  const enqueueCrawl = (targetId: string) => boss.send(CRAWL_QUEUE, { targetId }, { singletonKey: targetId });
-  const kickOutbox = () => boss.send(OUTBOX_QUEUE, {}, { singletonKey: 'outbox' });
-
-  await boss.work<{ targetId: string }>(CRAWL_QUEUE, { batchSize: 1, pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 2 }, async ([job]) => {
-    const target = job && byId.get(job.data.targetId);
-    if (!target) return;
-    const summary = await runCrawl(deps.crawl, target);
-    if (summary.tickets > 0) await kickOutbox();
-    if (summary.retryAfterMs !== undefined) {
-      const startAfter = Math.max(1, Math.ceil(summary.retryAfterMs / 1000));
-      await boss.send(CRAWL_QUEUE, { targetId: target.id }, { singletonKey: target.id, startAfter });
-      log.info({ target: target.id, startAfter }, 'rate limited: crawl queued again after Retry-After');
-    }
-  });
-  await boss.work(OUTBOX_QUEUE, { batchSize: 1, pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 5 }, async () => {
-    for (;;) {
-      const report = await deliverDueOutbox(deps.delivery);
-      if (report.delivered + report.retrying + report.dead === 0) break;
-    }
-  });
-
+export async function startScheduler(
+  deps: SchedulerDeps,
+  targets: readonly ScheduledTarget[],
+  opts: { resumed?: readonly string[]; crawlAtStart?: boolean } = {},
+): Promise<Scheduler> {
   const tasks: ScheduledTask[] = [];
   for (const target of targets) {
-    const task = cron.schedule(target.schedule, async () => {
-      const id = await enqueueCrawl(target.id);
-      log.info({ target: target.id, queued: id !== null }, 'crawl scheduled');
-      await setTargetNextRun(store.db, target.id, task.getNextRun());
-    }, { name: target.id, noOverlap: true });
+    const task = cron.createTask(
+      target.schedule,
+      async (context) => {
+        try {
+          await fireTarget(deps, target.id, context.date, task.getNextRun());
+        } catch (err) {
+          deps.log.error({ err, target: target.id }, 'cron fire failed');
+        }
+      },
+      { name: target.id, noOverlap: true },
+    );
     tasks.push(task);
-    await setTargetNextRun(store.db, target.id, task.getNextRun());
+    await setTargetNextRun(deps.db, target.id, task.getNextRuns(1)[0] ?? null);
   }
-  const outboxTick = cron.schedule('* * * * *', () => void kickOutbox(), { name: 'outbox', noOverlap: true });
-  await kickOutbox();
-  if ((deps.crawlNewTargetsAtStart ?? true) && targets.length > 0) {
-    const neverRun = await store.db
-      .selectFrom('targets')
-      .select('id')
-      .where('id', 'in', targets.map((t) => t.id))
-      .where('last_run_at', 'is', null)
-      .execute();
-    for (const { id } of neverRun) await enqueueCrawl(id);
-    if (neverRun.length > 0) log.info({ targets: neverRun.map((t) => t.id) }, 'new targets queued for a first crawl');
+  for (const task of tasks) await task.start();
+  const ids = targets.map((t) => t.id);
+  const first = opts.crawlAtStart === false ? [] : new Set([...(await targetsToCrawlAtStart(deps.db, ids)), ...(opts.resumed ?? [])]);
+  const queued: string[] = [];
+  for (const id of first) if ((await deps.queue.enqueue(id)) !== null) queued.push(id);
+  if (queued.length > 0) {
+    deps.log.info({ targets: queued }, 'queued at start: new targets, interrupted crawls and targets whose credentials came');
+    deps.onQueued?.();
   }
-
   return {
-    boss,
-    enqueueCrawl,
     async stop() {
-      for (const task of [...tasks, outboxTick]) await task.destroy();
-      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      for (const task of tasks) await task.destroy();
     },
   };
 }

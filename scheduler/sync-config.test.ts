@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
+import { crawlers } from '../crawlers/registry.ts';
 import type { Store } from '../store/connect.ts';
 import { listTargetHealth } from '../store/target-health.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
@@ -16,7 +17,7 @@ targets:
   - { id: branch-almaty, source: 2gis, brand: Acme, team: almaty, expectedQuietDays: 60, params: { branchId: "70000001033566614", city: almaty } }
   - { id: reddit, source: reddit, brand: Acme, params: { query: acme } }
 ${credentials}`,
-    { env: { VK_TOKEN: 'vk1.a.token' } },
+    { env: { VK_TOKEN: 'vk1.a.token' }, crawlers },
   );
 
 describe('syncConfig', () => {
@@ -29,7 +30,7 @@ describe('syncConfig', () => {
   });
 
   it('stores each target with its team and quiet period, and holds back one whose source lacks required credentials', async () => {
-    const synced = await syncConfig(store.db, config(''), NOW);
+    const synced = await syncConfig(store.db, config(''), crawlers, NOW);
     // Reddit's credentials are optional (it falls back to the public RSS search); VK's are not.
     expect(synced.scheduled.map((t) => [t.id, t.team])).toEqual([
       ['branch-almaty', 'almaty'],
@@ -46,7 +47,7 @@ describe('syncConfig', () => {
   });
 
   it('schedules the held-back target once its credentials are configured', async () => {
-    const synced = await syncConfig(store.db, config('credentials: { vk: { accessToken: "${VK_TOKEN}" } }'), NOW);
+    const synced = await syncConfig(store.db, config('credentials: { vk: { accessToken: "${VK_TOKEN}" } }'), crawlers, NOW);
     expect(synced.waiting).toEqual([]);
     expect(synced.scheduled.map((t) => t.id)).toContain('vk-search');
     const [vk] = (await listTargetHealth(store.db, { now: NOW })).filter((t) => t.id === 'vk-search');

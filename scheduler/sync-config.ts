@@ -1,6 +1,6 @@
-import type { EarshotConfig } from '../config/schema.ts';
-import { findCrawler } from '../crawlers/registry.ts';
-import { upsertBrand, type BrandRow } from '../store/brands.ts';
+import type { EarshotConfig, TargetConfig } from '../config/schema.ts';
+import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
+import { findBrand, upsertBrand, type BrandRow } from '../store/brands.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import { disableTargetsExcept, recordTargetFailure, upsertTarget } from '../store/targets.ts';
 import type { WebhookDestination } from '../tickets/connectors/webhook.ts';
@@ -16,34 +16,58 @@ export interface SyncedTargets {
   scheduled: ScheduledTarget[];
   /** Enabled in config but unable to run (their source's required credentials are missing), with the reason. */
   waiting: { id: string; reason: string }[];
+  /** Scheduled targets that were waiting for credentials until this sync: crawled at once, not at their next tick. */
+  resumed: string[];
 }
 
 /**
  * Makes the store match the config: brands and targets upserted, targets gone from config disabled. A target
  * whose source needs credentials the config lacks is stored disabled with the one line that says what to set.
  */
-export async function syncConfig(db: Db, config: EarshotConfig, now: Date): Promise<SyncedTargets> {
+export async function syncConfig(db: Db, config: EarshotConfig, crawlers: CrawlerRegistry, now: Date): Promise<SyncedTargets> {
   return inTransaction(db, async (trx) => {
     const brands = new Map<string, BrandRow>();
     for (const brand of config.brands) brands.set(brand.name, await upsertBrand(trx, brand, now));
-    const synced: SyncedTargets = { scheduled: [], waiting: [] };
+    const before = new Map((await trx.selectFrom('targets').select(['id', 'state']).execute()).map((t) => [t.id, t.state]));
+    const synced: SyncedTargets = { scheduled: [], waiting: [], resumed: [] };
     for (const target of config.targets) {
-      const brand = brands.get(target.brand)!;
-      const team = target.team ?? null;
-      await upsertTarget(trx, { id: target.id, source: target.source, brandId: brand.id, params: target.params, schedule: target.schedule, enabled: target.enabled, team, expectedQuietDays: target.expectedQuietDays }, now);
+      const targetBrands = target.brands.map((name) => brands.get(name)!);
+      await upsertTarget(trx, { id: target.id, source: target.source, brandIds: targetBrands.map((b) => b.id), params: target.params, schedule: target.schedule, enabled: target.enabled, team: target.team ?? null, expectedQuietDays: target.expectedQuietDays }, now);
       if (!target.enabled) continue;
-      const needs = findCrawler(target.source)?.credentials;
-      if (needs?.required && config.credentials[target.source] === undefined) {
-        const reason = `MissingCredentialsError: ${needs.hint}`;
+      const reason = missingCredentials(config, crawlers, target);
+      if (reason !== null) {
         await recordTargetFailure(trx, target.id, { state: 'disabled', error: reason, countsAsError: false }, now);
         synced.waiting.push({ id: target.id, reason });
         continue;
       }
-      synced.scheduled.push({ id: target.id, source: target.source, params: target.params, schedule: target.schedule, brand, team, exclude: target.exclude ?? null });
+      synced.scheduled.push(scheduledTarget(target, targetBrands));
+      if (before.get(target.id) === 'disabled') synced.resumed.push(target.id);
     }
     await disableTargetsExcept(trx, config.targets.map((t) => t.id), now);
     return synced;
   });
+}
+
+/**
+ * The config's target as a crawl needs it, with its brands as the store has them: for a worker that did not
+ * sync the config itself (the scheduler did). Undefined when the config has no such target, or its brands
+ * are not stored yet.
+ */
+export async function loadScheduledTarget(db: Db, config: EarshotConfig, id: string): Promise<ScheduledTarget | undefined> {
+  const target = config.targets.find((t) => t.id === id);
+  if (!target) return undefined;
+  const brands = await Promise.all(target.brands.map((name) => findBrand(db, name)));
+  if (brands.some((b) => b === undefined)) return undefined;
+  return scheduledTarget(target, brands as BrandRow[]);
+}
+
+function scheduledTarget(target: TargetConfig, brands: readonly BrandRow[]): ScheduledTarget {
+  return { id: target.id, source: target.source, params: target.params, schedule: target.schedule, brands, team: target.team ?? null, exclude: target.exclude ?? null };
+}
+
+function missingCredentials(config: EarshotConfig, crawlers: CrawlerRegistry, target: TargetConfig): string | null {
+  const needs = findCrawler(crawlers, target.source)?.credentials;
+  return needs?.required && config.credentials[target.source] === undefined ? `MissingCredentialsError: ${needs.hint}` : null;
 }
 
 export function ticketPolicyOf(config: EarshotConfig): TicketPolicy {

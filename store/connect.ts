@@ -1,9 +1,10 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
@@ -14,6 +15,8 @@ export interface Store {
   /** The one pool; pg-boss shares it so its jobs join the same PGlite session. */
   pool: pg.Pool;
   kind: 'pglite' | 'postgres';
+  /** The embedded data directory's lock, held while the store is open; absent on PostgreSQL and in tests. */
+  lock?: DataDirLock;
   close(): Promise<void>;
 }
 
@@ -24,24 +27,24 @@ export interface OpenStoreOptions {
   pglite?: PGlite;
   /** Told when the server drops an idle connection (restart, failover); the pool reconnects by itself. */
   onConnectionLost?: (err: Error) => void;
+  /** What the opener runs (run, targets, ...), told to another process that finds the data directory held. */
+  role?: string;
 }
 
-export class DataDirLockedError extends Error {
-  override name = 'DataDirLockedError';
-}
+export { DataDirLockedError } from './data-dir-lock.ts';
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.onConnectionLost ?? (() => {}));
   if (opts.pglite) return wrapPglite(opts.pglite, () => {});
   const dataDir = resolve(opts.dataDir ?? './data');
   mkdirSync(dataDir, { recursive: true });
-  const release = acquireLock(dataDir);
+  const lock = await acquireDataDirLock(dataDir, { role: opts.role ?? 'earshot' });
   try {
     const pglite = new PGlite({ dataDir: join(dataDir, 'pg') });
     await pglite.waitReady;
-    return wrapPglite(pglite, release);
+    return { ...wrapPglite(pglite, () => lock.release()), lock };
   } catch (err) {
-    release();
+    await lock.release();
     throw err;
   }
 }
@@ -55,7 +58,7 @@ function openPostgres(connectionString: string, onConnectionLost: (err: Error) =
   return { db, pool, kind: 'postgres', close: () => db.destroy() };
 }
 
-function wrapPglite(pglite: PGlite, release: () => void): Store {
+function wrapPglite(pglite: PGlite, release: () => Promise<void> | void): Store {
   const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
@@ -68,45 +71,9 @@ function wrapPglite(pglite: PGlite, release: () => void): Store {
       closed = true;
       await db.destroy();
       await pglite.close();
-      release();
+      await release();
     },
   };
-}
-
-/**
- * PGlite has no lock across processes: two processes on one data directory silently lose rows.
- * A lock file with our pid makes the second one fail clearly; a lock left by a dead process is taken over.
- */
-function acquireLock(dataDir: string): () => void {
-  const lockPath = join(dataDir, 'earshot.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(holder) && isAlive(holder)) {
-        throw new DataDirLockedError(
-          `data directory ${dataDir} is in use by another earshot process (pid ${holder}); ` +
-            `stop it, or point EARSHOT_DATA_DIR elsewhere, or set DATABASE_URL to share a PostgreSQL server`,
-        );
-      }
-      rmSync(lockPath, { force: true });
-    }
-  }
-  throw new DataDirLockedError(`could not take the lock ${lockPath}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
@@ -126,4 +93,23 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 export async function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
   if (db.isTransaction) return fn(db);
   return db.transaction().execute(fn);
+}
+
+// Held while schema is set up: two processes migrating, or installing pg-boss, at the same moment deadlock.
+const STARTUP_LOCK = 7262003;
+
+/**
+ * Runs `fn` while no other process sets up the same database. On PostgreSQL a session advisory lock on a
+ * connection of its own; PGlite has one process by construction.
+ */
+export async function withStartupLock<T>(store: Store, fn: () => Promise<T>): Promise<T> {
+  if (store.kind !== 'postgres') return fn();
+  const client = await store.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => undefined);
+    client.release();
+  }
 }

@@ -21,7 +21,10 @@ export interface MentionListItem {
   id: string;
   source: string;
   externalId: string;
+  /** The brand it was first stored for (its story, ticket and sentiment model). */
   brand: string;
+  /** Every brand it names. */
+  brands: string[];
   targetId: string | null;
   url: string | null;
   author: MentionAuthor;
@@ -47,7 +50,13 @@ export interface MentionListItem {
 /** Newest first by id; fetches one extra row to tell whether another page exists. */
 export async function listMentions(db: Db, filter: MentionListFilter): Promise<{ mentions: MentionListItem[]; hasMore: boolean }> {
   let query = selectMentions(db).orderBy('m.id', 'desc').limit(filter.limit + 1);
-  if (filter.brand !== undefined) query = query.where('b.name', '=', filter.brand);
+  if (filter.brand !== undefined) {
+    const name = filter.brand;
+    // Driven by the links' (brand_id, mention_id) key, newest first, like the unfiltered list by id.
+    query = query.innerJoin('mention_brands as mb', (join) =>
+      join.onRef('mb.mention_id', '=', 'm.id').on('mb.brand_id', '=', (eb) => eb.selectFrom('brands as fb').select('fb.id').where('fb.name', '=', name)),
+    );
+  }
   if (filter.source !== undefined) query = query.where('m.source', '=', filter.source);
   if (filter.sentiment !== undefined) query = query.where('m.sentiment', '=', filter.sentiment);
   if (filter.cluster !== undefined) query = query.where('m.cluster_id', '=', filter.cluster);
@@ -76,13 +85,14 @@ export interface MentionText {
   text: string;
 }
 
-/** The brand's most recent mentions, newest first by id, with only their text and where they are. */
+/** The most recent mentions naming the brand, newest first by id, with only their text and where they are. */
 export async function listRecentMentionTexts(db: Db, brandId: number, limit: number): Promise<MentionText[]> {
   const rows = await db
-    .selectFrom('mentions')
-    .select(['id', 'source', 'url', 'published_at', 'title', 'text'])
-    .where('brand_id', '=', brandId)
-    .orderBy('id', 'desc')
+    .selectFrom('mention_brands as mb')
+    .innerJoin('mentions as m', 'm.id', 'mb.mention_id')
+    .select(['m.id', 'm.source', 'm.url', 'm.published_at', 'm.title', 'm.text'])
+    .where('mb.brand_id', '=', brandId)
+    .orderBy('mb.mention_id', 'desc')
     .limit(limit)
     .execute();
   return rows.map((r) => ({ id: r.id, source: r.source, url: r.url, publishedAt: r.published_at, title: r.title, text: r.text }));
@@ -95,7 +105,8 @@ function selectMentions(db: Db) {
     .leftJoin('clusters as c', 'c.id', 'm.cluster_id')
     .select([
       'c.id as cluster_id', 'c.size as cluster_size', 'c.representative_id as cluster_representative_id',
-      'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id', 'm.url', 'm.author', 'm.title',
+      'm.id', 'm.source', 'm.external_id', 'b.name as brand', 'm.target_id',
+      sql<string[]>`array(SELECT lb.name FROM mention_brands l JOIN brands lb ON lb.id = l.brand_id WHERE l.mention_id = m.id ORDER BY lb.id)`.as('brands'), 'm.url', 'm.author', 'm.title',
       'm.text', 'm.rating', 'm.published_at', 'm.first_seen_at', 'm.updated_at', 'm.lang', ...SENTIMENT_COLUMNS,
       'm.sentiment_corrected',
       'm.actionable', 'm.action_reasons', 'm.actionable_corrected', 'm.metrics', 'm.reply', 'm.details',
@@ -110,6 +121,7 @@ function toListItem(row: MentionRow): MentionListItem {
     source: row.source,
     externalId: row.external_id,
     brand: row.brand,
+    brands: row.brands,
     targetId: row.target_id,
     url: row.url,
     author: row.author,

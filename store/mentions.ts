@@ -60,3 +60,16 @@ type Corrected = 'sentiment_corrected' | 'actionable_corrected';
 function unlessCorrected<C extends keyof MentionTable & string>(flag: Corrected, column: C): RawBuilder<Selectable<MentionTable>[C]> {
   return sql<Selectable<MentionTable>[C]>`CASE WHEN ${sql.ref(`mentions.${flag}`)} THEN ${sql.ref(`mentions.${column}`)} ELSE ${sql.ref(`excluded.${column}`)} END`;
 }
+
+/** Links stored mentions, by (source, external id), to the brands they name; a link already there is kept. */
+export async function linkMentionBrands(db: Db, links: readonly { source: string; externalId: string; brandId: number }[]): Promise<void> {
+  if (links.length === 0) return;
+  await sql`
+    INSERT INTO mention_brands (brand_id, mention_id)
+    SELECT v.brand_id, m.id
+    FROM unnest(${links.map((l) => l.source)}::text[], ${links.map((l) => l.externalId)}::text[], ${links.map((l) => l.brandId)}::int[])
+      AS v(source, external_id, brand_id)
+    JOIN mentions m ON m.source = v.source AND m.external_id = v.external_id
+    ON CONFLICT DO NOTHING
+  `.execute(db);
+}

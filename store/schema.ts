@@ -14,7 +14,7 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
 
 export type TargetState = 'ok' | 'degraded' | 'blocked' | 'needs_action' | 'disabled';
-export type CrawlRunStatus = 'running' | 'ok' | 'failed';
+export type CrawlRunStatus = 'running' | 'ok' | 'failed' | 'interrupted';
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';
 export type TicketStatus = 'new' | 'open' | 'pending' | 'solved' | 'closed';
 export type CorrectionField = 'sentiment' | 'actionable';
@@ -51,6 +51,50 @@ export interface TargetTable {
   expected_quiet_days: ColumnType<number, number | undefined, number>;
   /** Newest `publishedAt` a completed crawl fetched, matched or not: paging stops once it reaches back here. */
   watermark_at: NullableTimestamp;
+  /** The last cron fire a scheduler claimed: a second scheduler's copy of the same fire finds it taken. */
+  last_fired_at: NullableTimestamp;
+  /** Cron fires that found the target still queued or running: the workers are not keeping up. */
+  skipped_runs: ColumnType<number, number | undefined, number>;
+  last_skipped_at: NullableTimestamp;
+}
+
+/** A target's brands in config order; the first owns what the target keeps without a match. */
+export interface TargetBrandTable {
+  target_id: string;
+  brand_id: number;
+  position: number;
+}
+
+/** Every brand a mention names; `mentions.brand_id` is the one it was first stored for. */
+export interface MentionBrandTable {
+  brand_id: number;
+  mention_id: string;
+}
+
+/** A running earshot process that crawls: it beats, and its death hands its jobs back. */
+export interface ProcessTable {
+  id: string;
+  role: string;
+  host: string;
+  pid: number;
+  concurrency: ColumnType<number, number | undefined, number>;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+}
+
+/** A pg-boss crawl job and the process that took it. */
+export interface JobLeaseTable {
+  job_id: string;
+  queue: string;
+  target_id: string;
+  process_id: string;
+  leased_at: Timestamp;
+}
+
+/** The next free request slot of a rate-limited account or host, shared by all processes. */
+export interface HostSlotTable {
+  key: string;
+  next_at: Timestamp;
 }
 
 export interface CrawlRunTable {
@@ -68,6 +112,8 @@ export interface CrawlRunTable {
   tickets: number;
   error_kind: string | null;
   error: string | null;
+  /** The process that ran it; when that process dies mid-crawl, the run is closed as interrupted. */
+  process_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MentionTable {
@@ -215,6 +261,11 @@ export interface Database {
   mention_corrections: MentionCorrectionTable;
   sentiment_models: SentimentModelTable;
   clusters: ClusterTable;
+  target_brands: TargetBrandTable;
+  mention_brands: MentionBrandTable;
+  processes: ProcessTable;
+  job_leases: JobLeaseTable;
+  host_slots: HostSlotTable;
 }
 
 export type Mention = Selectable<MentionTable>;

@@ -17,7 +17,10 @@ export interface TargetLastRun {
 export interface TargetHealth {
   id: string;
   source: string;
+  /** The first of its brands: the one that owns its reviews or page. */
   brand: string;
+  /** Every brand the target listens for, in config order. */
+  brands: string[];
   state: TargetState;
   enabled: boolean;
   schedule: string;
@@ -36,6 +39,9 @@ export interface TargetHealth {
   silent: boolean;
   team: string | null;
   lastRun: TargetLastRun | null;
+  /** Cron fires that found the target still queued or running: the workers did not keep up with its schedule. */
+  skippedRuns: number;
+  lastSkippedAt: Date | null;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -58,7 +64,8 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
       .select([
         't.id', 't.source', 'b.name as brand', 't.state', 't.enabled', 't.schedule', 't.last_run_at',
         't.last_success_at', 't.last_error_at', 't.last_error', 't.consecutive_errors', 't.next_run_at',
-        't.team', 't.expected_quiet_days', 't.created_at',
+        't.team', 't.expected_quiet_days', 't.created_at', 't.skipped_runs', 't.last_skipped_at',
+        sql<string[]>`array(SELECT b2.name FROM target_brands tb JOIN brands b2 ON b2.id = tb.brand_id WHERE tb.target_id = t.id ORDER BY tb.position)`.as('brands'),
       ])
       .orderBy('t.id')
       .execute(),
@@ -97,6 +104,7 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
       id: target.id,
       source: target.source,
       brand: target.brand,
+      brands: target.brands,
       state: target.state,
       enabled: target.enabled,
       schedule: target.schedule,
@@ -111,6 +119,8 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
       expectedQuietDays: target.expected_quiet_days,
       silent: target.enabled && silence !== null,
       team: target.team,
+      skippedRuns: target.skipped_runs,
+      lastSkippedAt: target.last_skipped_at,
       lastRun: run
         ? {
             status: run.status,
@@ -126,4 +136,26 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
         : null,
     };
   });
+}
+
+/** Of the given targets, those that have never run or whose latest crawl was interrupted. */
+export async function targetsToCrawlAtStart(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('targets as t')
+    .select('t.id')
+    .where('t.id', 'in', ids)
+    .where((eb) =>
+      eb.or([
+        eb('t.last_run_at', 'is', null),
+        eb(
+          (eb) => eb.selectFrom('crawl_runs as r').select('r.status').whereRef('r.target_id', '=', 't.id').orderBy('r.id', 'desc').limit(1),
+          '=',
+          'interrupted',
+        ),
+      ]),
+    )
+    .orderBy('t.id')
+    .execute();
+  return rows.map((r) => r.id);
 }

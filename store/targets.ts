@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
-import type { Db } from './connect.ts';
+import { inTransaction, type Db } from './connect.ts';
 import type { Target, TargetState } from './schema.ts';
 
 export interface TargetInput {
   id: string;
   source: string;
-  brandId: number;
+  /** The target's brands in config order; the first owns what it keeps without a match. */
+  brandIds: readonly number[];
   params: Record<string, unknown>;
   schedule: string;
   enabled: boolean;
@@ -17,9 +18,11 @@ export interface TargetInput {
 
 /** Creates or updates a target from config, keeping its health history. */
 export async function upsertTarget(db: Db, target: TargetInput, now: Date): Promise<void> {
+  const [owner] = target.brandIds;
+  if (owner === undefined) throw new Error(`target ${target.id}: no brand`);
   const values = {
     source: target.source,
-    brand_id: target.brandId,
+    brand_id: owner,
     params: JSON.stringify(target.params),
     schedule: target.schedule,
     enabled: target.enabled,
@@ -27,19 +30,26 @@ export async function upsertTarget(db: Db, target: TargetInput, now: Date): Prom
     ...(target.expectedQuietDays === undefined ? {} : { expected_quiet_days: target.expectedQuietDays }),
     updated_at: now,
   };
-  await db
-    .insertInto('targets')
-    .values({ id: target.id, ...values, state: target.enabled ? 'ok' : 'disabled', consecutive_errors: 0 })
-    .onConflict((oc) =>
-      oc.column('id').doUpdateSet({
-        ...values,
-        // Enabling a disabled target starts it fresh; disabling shows as such in the health view.
-        state: target.enabled
-          ? sql<TargetState>`CASE WHEN targets.state = 'disabled' THEN 'ok' ELSE targets.state END`
-          : 'disabled',
-      }),
-    )
-    .execute();
+  await inTransaction(db, async (trx) => {
+    await trx
+      .insertInto('targets')
+      .values({ id: target.id, ...values, state: target.enabled ? 'ok' : 'disabled', consecutive_errors: 0 })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          ...values,
+          // Enabling a disabled target starts it fresh; disabling shows as such in the health view.
+          state: target.enabled
+            ? sql<TargetState>`CASE WHEN targets.state = 'disabled' THEN 'ok' ELSE targets.state END`
+            : 'disabled',
+        }),
+      )
+      .execute();
+    await trx.deleteFrom('target_brands').where('target_id', '=', target.id).execute();
+    await trx
+      .insertInto('target_brands')
+      .values(target.brandIds.map((brandId, position) => ({ target_id: target.id, brand_id: brandId, position })))
+      .execute();
+  });
 }
 
 /** Targets that are in the store but no longer in config stay visible, disabled. */
@@ -109,4 +119,37 @@ export async function recordTargetFailure(
 
 export async function setTargetNextRun(db: Db, id: string, at: Date | null): Promise<void> {
   await db.updateTable('targets').set({ next_run_at: at }).where('id', '=', id).execute();
+}
+
+/**
+ * Claims one cron fire of an enabled target for the scheduler that calls first: any other scheduler's copy of
+ * the same fire finds it taken. Moves the target's next run on. False: taken, or the target is not to be
+ * crawled (disabled in config, or waiting for credentials).
+ */
+export async function claimCronFire(db: Db, id: string, firedAt: Date, nextRunAt: Date | null): Promise<boolean> {
+  const row = await db
+    .updateTable('targets')
+    .set({ last_fired_at: firedAt, next_run_at: nextRunAt })
+    .where('id', '=', id)
+    .where('enabled', '=', true)
+    .where('state', '!=', 'disabled')
+    .where((eb) => eb.or([eb('last_fired_at', 'is', null), eb('last_fired_at', '<', firedAt)]))
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** A cron fire found the target still queued or running: counted, so a schedule that is not kept shows. */
+export async function recordSkippedRun(db: Db, id: string, at: Date): Promise<void> {
+  await db
+    .updateTable('targets')
+    .set((eb) => ({ skipped_runs: eb('skipped_runs', '+', 1), last_skipped_at: at }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Whether a worker may crawl the target now: enabled in config and not waiting for credentials. */
+export async function isTargetCrawlable(db: Db, id: string): Promise<boolean> {
+  const row = await db.selectFrom('targets').select(['enabled', 'state']).where('id', '=', id).executeTakeFirst();
+  return row !== undefined && row.enabled && row.state !== 'disabled';
 }

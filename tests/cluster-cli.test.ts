@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandCluster } from '../bin/cluster.ts';
+import { commandCluster } from '../bin/commands/cluster.ts';
 import { UsageError } from '../bin/usage-error.ts';
 import { catchError } from './helpers/catch-error.ts';
 import { captureOutput } from './helpers/capture-output.ts';
+import { testCommandContext } from './helpers/command-context.ts';
 
 // `earshot cluster` in-process: the command itself, output.stdout and output.stderr captured.
 const output = captureOutput();
@@ -37,7 +38,7 @@ describe('earshot cluster FILE.jsonl', () => {
         { id: 'vk-2', text: `Ужас, у меня так же.\n\n${COMPLAINT}` },
       ]),
     );
-    expect(commandCluster([file])).toBe(0);
+    expect(commandCluster([file], testCommandContext())).toBe(0);
     expect(lines()).toEqual([
       { id: 'vk-1', cluster: 'vk-1' },
       { id: 'tg-7', cluster: 'tg-7' },
@@ -52,10 +53,10 @@ describe('earshot cluster FILE.jsonl', () => {
   });
 
   it('skips blank lines and prints nothing for an empty file', () => {
-    expect(commandCluster([scratchFile('blank.jsonl', `\n${JSON.stringify({ id: 'a', text: REVIEW })}\n\n`)])).toBe(0);
+    expect(commandCluster([scratchFile('blank.jsonl', `\n${JSON.stringify({ id: 'a', text: REVIEW })}\n\n`)], testCommandContext())).toBe(0);
     expect(lines()).toEqual([{ id: 'a', cluster: 'a' }]);
     output.stdout = '';
-    expect(commandCluster([scratchFile('empty.jsonl', '')])).toBe(0);
+    expect(commandCluster([scratchFile('empty.jsonl', '')], testCommandContext())).toBe(0);
     expect(output.stdout).toBe('');
   });
 
@@ -71,14 +72,14 @@ describe('earshot cluster FILE.jsonl', () => {
 
   // A UsageError is what main turns into exit code 2 with the message and the usage on stderr.
   it.each(bad)('rejects %s, naming file:line: field, and prints nothing', (_what, name, body, message) => {
-    const err = catchError(() => commandCluster([scratchFile(`${name}.jsonl`, body)]));
+    const err = catchError(() => commandCluster([scratchFile(`${name}.jsonl`, body)], testCommandContext()));
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(message);
     expect(output.stdout).toBe('');
   });
 
   it('needs an existing file', () => {
-    expect((catchError(() => commandCluster([])) as Error).message).toMatch(/cluster needs a file/);
-    expect((catchError(() => commandCluster([join(scratch, 'nope.jsonl')])) as Error).message).toMatch(/nope\.jsonl: no such file/);
+    expect((catchError(() => commandCluster([], testCommandContext())) as Error).message).toMatch(/cluster needs a file/);
+    expect((catchError(() => commandCluster([join(scratch, 'nope.jsonl')], testCommandContext())) as Error).message).toMatch(/nope\.jsonl: no such file/);
   });
 });

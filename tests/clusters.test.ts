@@ -36,7 +36,7 @@ describe('clusters: each story once, one ticket per story', () => {
   });
   const ingest = (drafts: MentionDraft[]) => {
     clock = new Date(clock.getTime() + 60_000);
-    return ingestPage({ db: store.db, now: () => clock, policy }, drafts, { brand, targetId: null, matcher: brandQuery(brand) });
+    return ingestPage({ db: store.db, now: () => clock, policy }, drafts, { brands: [{ brand, matcher: brandQuery(brand) }], targetId: null });
   };
   const clusterOf = async (externalId: string) =>
     (await store.db.selectFrom('mentions').select('cluster_id').where('external_id', '=', externalId).executeTakeFirstOrThrow()).cluster_id;

@@ -13,6 +13,7 @@ import { deliverDueOutbox } from '../tickets/outbox.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 import { createTestStore } from './helpers/test-store.ts';
 import { startWebhookReceiver } from './helpers/webhook-receiver.ts';
+import { testCrawlDeps } from './helpers/crawl-deps.ts';
 
 const SECRET = 'whsec_' + Buffer.from('a test secret of enough length!!').toString('base64');
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -48,11 +49,11 @@ function reviewRoutes(onPage?: (page: number) => void) {
 async function setUpTargets(store: Store, upstream: string) {
   const brand = await upsertBrand(store.db, { name: 'Acme', keywords: ['Trump', 'acme'] }, NOW);
   const targets: Record<'rss' | 'appStore', CrawlTarget> = {
-    rss: { id: 'news', source: 'rss', params: { url: `${upstream}/feed.xml` }, brand },
-    appStore: { id: 'app', source: 'app-store', params: { appId: APP_ID, country: 'kz', baseUrl: upstream }, brand },
+    rss: { id: 'news', source: 'rss', params: { url: `${upstream}/feed.xml` }, brands: [brand] },
+    appStore: { id: 'app', source: 'app-store', params: { appId: APP_ID, country: 'kz', baseUrl: upstream }, brands: [brand] },
   };
   for (const t of Object.values(targets)) {
-    await upsertTarget(store.db, { id: t.id, source: t.source, brandId: brand.id, params: t.params as Record<string, unknown>, schedule: '0 * * * *', enabled: true }, NOW);
+    await upsertTarget(store.db, { id: t.id, source: t.source, brandIds: [brand.id], params: t.params as Record<string, unknown>, schedule: '0 * * * *', enabled: true }, NOW);
   }
   return targets;
 }
@@ -71,13 +72,12 @@ describe('crawl → mention → ticket → signed webhook', () => {
       ...reviewRoutes(),
     });
     receiver = await startWebhookReceiver();
-    deps = {
-      db: store.db,
+    deps = testCrawlDeps(store.db, {
       httpFor: () => createHttpClient({ perHostPerSecond: 1000 }),
       now: () => NOW,
       log: silentLogger,
       policy: { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [{ id: 'ops', events: ['ticket.created'] }] },
-    };
+    });
     targets = await setUpTargets(store, upstream.url);
   });
   afterAll(async () => {
@@ -157,9 +157,9 @@ describe('target health', () => {
 
   it('a source that blocks us marks the target blocked, visibly in the API, and stores nothing', async () => {
     const brand = await upsertBrand(store.db, { name: 'Acme', keywords: ['acme'] }, NOW);
-    const target = { id: 'blocked', source: 'rss', params: { url: `${upstream.url}/blocked.xml` }, brand };
-    await upsertTarget(store.db, { id: target.id, source: 'rss', brandId: brand.id, params: target.params, schedule: '0 * * * *', enabled: true }, NOW);
-    const deps = { db: store.db, httpFor: () => createHttpClient({ perHostPerSecond: 1000 }), now: () => NOW, log: silentLogger, policy: { defaultTeam: 'support', helpdesks: [], channels: [] } };
+    const target = { id: 'blocked', source: 'rss', params: { url: `${upstream.url}/blocked.xml` }, brands: [brand] };
+    await upsertTarget(store.db, { id: target.id, source: 'rss', brandIds: [brand.id], params: target.params, schedule: '0 * * * *', enabled: true }, NOW);
+    const deps = testCrawlDeps(store.db, { httpFor: () => createHttpClient({ perHostPerSecond: 1000 }), now: () => NOW });
     for (const attempt of [1, 2]) {
       const summary = await runCrawl(deps, target);
       expect(summary).toMatchObject({ status: 'failed', errorKind: 'BlockedError', new: 0 });
@@ -177,9 +177,9 @@ describe('target health', () => {
 
   it('a target whose params no longer fit its crawler needs action', async () => {
     const brand = await upsertBrand(store.db, { name: 'Acme', keywords: ['acme'] }, NOW);
-    await upsertTarget(store.db, { id: 'broken', source: 'app-store', brandId: brand.id, params: { appId: 'not-digits' }, schedule: '0 * * * *', enabled: true }, NOW);
-    const deps = { db: store.db, httpFor: () => createHttpClient(), now: () => NOW, log: silentLogger, policy: { defaultTeam: 'support', helpdesks: [], channels: [] } };
-    const summary = await runCrawl(deps, { id: 'broken', source: 'app-store', params: { appId: 'not-digits' }, brand });
+    await upsertTarget(store.db, { id: 'broken', source: 'app-store', brandIds: [brand.id], params: { appId: 'not-digits' }, schedule: '0 * * * *', enabled: true }, NOW);
+    const deps = testCrawlDeps(store.db, { httpFor: () => createHttpClient(), now: () => NOW });
+    const summary = await runCrawl(deps, { id: 'broken', source: 'app-store', params: { appId: 'not-digits' }, brands: [brand] });
     expect(summary).toMatchObject({ status: 'failed', errorKind: 'ZodError', pages: 0 });
     const health = await store.db.selectFrom('targets').select(['state', 'last_error']).where('id', '=', 'broken').executeTakeFirstOrThrow();
     expect(health.state).toBe('needs_action');
@@ -214,15 +214,15 @@ describe('a crawl killed half-way and run again', () => {
     const base = { httpFor: () => http, now: () => NOW, log: silentLogger, policy };
 
     const targets = await setUpTargets(store, upstream.url);
-    const killed = await runCrawl({ ...base, db: store.db, signal: controller.signal }, targets.appStore);
+    const killed = await runCrawl(testCrawlDeps(store.db, { ...base, signal: controller.signal }), targets.appStore);
     expect(killed.status).toBe('failed');
     expect(killed.new).toBe(34);
 
     killAtPage = null;
-    const rerun = await runCrawl({ ...base, db: store.db }, targets.appStore);
+    const rerun = await runCrawl(testCrawlDeps(store.db, base), targets.appStore);
     expect(rerun).toMatchObject({ status: 'ok', new: 16, duplicates: 34 });
 
-    const reference = await runCrawl({ ...base, db: clean.db }, (await setUpTargets(clean, upstream.url)).appStore);
+    const reference = await runCrawl(testCrawlDeps(clean.db, base), (await setUpTargets(clean, upstream.url)).appStore);
     expect(reference.new).toBe(50);
 
     const snapshot = async (s: Store) => ({

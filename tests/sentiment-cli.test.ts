@@ -5,14 +5,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../bin/cli.ts';
 import { captureOutput } from './helpers/capture-output.ts';
 import type { MentionDraft } from '../crawlers/types.ts';
-import { commandTrain } from '../bin/sentiment.ts';
-import { brandSentimentModels } from '../pipeline/brand-models.ts';
+import { commandTrain } from '../bin/commands/sentiment.ts';
+import { createBrandModels } from '../pipeline/brand-models.ts';
 import { prepareMentions } from '../pipeline/ingest.ts';
 import { predictText } from '../sentiment/analyze.ts';
 import { upsertBrand } from '../store/brands.ts';
 import type { Store } from '../store/connect.ts';
 import { correctSentiment } from '../store/corrections.ts';
 import { upsertMentions } from '../store/mentions.ts';
+import { testCommandContext } from './helpers/command-context.ts';
 import { createTestStore } from './helpers/test-store.ts';
 
 // The sentiment commands in-process: the same code as the binary, output.stdout and output.stderr captured.
@@ -121,9 +122,9 @@ describe('earshot train --from-corrections', () => {
   });
   afterAll(() => store.close());
 
-  // The command closes the store it opens; the test keeps using its own.
-  const train = (args: string[]) =>
-    commandTrain(['--from-corrections', ...args], { openStore: async () => ({ ...store, close: async () => {} }), now: () => now });
+  // The command uses the test's store and leaves it open.
+  const train = (args: string[]) => commandTrain(['--from-corrections', ...args], testCommandContext({ store, now: () => now }));
+  const brandSentimentModels = (db: Store['db'], brandId: number) => createBrandModels().forBrand(db, brandId);
 
   const draft = (externalId: string, text: string): MentionDraft => ({
     source: 'rss', externalId, url: null, author: { name: 'someone' }, text, title: null, rating: null,
@@ -132,7 +133,7 @@ describe('earshot train --from-corrections', () => {
 
   async function correctAll(brand: string, texts: string[], label: 'negative' | 'positive') {
     const { id: brandId } = await upsertBrand(store.db, { name: brand, keywords: [brand] }, now);
-    const rows = prepareMentions(texts.map((text, i) => draft(`${brand}-${i}`, text)), { brandId, targetId: null, matcher: null }, now).rows;
+    const rows = prepareMentions(texts.map((text, i) => draft(`${brand}-${i}`, text)), { brands: [{ id: brandId, matcher: null }], targetId: null }, now).rows;
     for (const stored of await upsertMentions(store.db, rows)) {
       await correctSentiment(store.db, { mentionId: stored.id, label, actor: 'olga', now });
     }
@@ -160,7 +161,7 @@ describe('earshot train --from-corrections', () => {
     // Other languages keep the shipped model.
     expect((await brandSentimentModels(store.db, brandId)).get('kk')!.name).toBe('kk-v1');
     const models = await brandSentimentModels(store.db, brandId);
-    const [row] = prepareMentions([draft('new', probe)], { brandId, targetId: null, matcher: null, models }, now).rows;
+    const [row] = prepareMentions([draft('new', probe)], { brands: [{ id: brandId, matcher: null, models }], targetId: null }, now).rows;
     expect(row).toMatchObject({ sentiment: 'negative', sentiment_model: `ru-v1+b${brandId}.1`, actionable: true });
   });
 

@@ -30,7 +30,7 @@ const TICKET_SEQ_LOCK = 7262001;
 export async function openTickets(
   trx: Db,
   mentions: readonly ActionableMention[],
-  ctx: { brandName: string; policy: TicketPolicy; now: Date; team?: string | null },
+  ctx: { brandNames: ReadonlyMap<number, string>; policy: TicketPolicy; now: Date; team?: string | null },
 ): Promise<number> {
   if (mentions.length === 0) return 0;
   await sql`SELECT pg_advisory_xact_lock(${TICKET_SEQ_LOCK})`.execute(trx);
@@ -65,15 +65,16 @@ export async function openTickets(
     outbox.push({ messageId, destinationKind: kind, destinationId: destination, eventType: 'ticket.created', ticketId, payload });
   for (const ticket of tickets) {
     const mention = byMention.get(ticket.mention_id)!;
+    const brandName = ctx.brandNames.get(ticket.brand_id)!;
     const payload = {
       type: 'ticket.created',
       timestamp: ctx.now.toISOString(),
-      data: { ticket: ticketJson(ticket, ctx.brandName), mention: mentionJson(mention) },
+      data: { ticket: ticketJson(ticket, brandName), mention: mentionJson(mention) },
     };
     for (const helpdesk of ctx.policy.helpdesks) {
       message('helpdesk', helpdesk.id, `msg_ticket_${ticket.id}_helpdesk_${helpdesk.id}`, ticket.id, payload);
     }
-    for (const alert of planTicketAlerts({ ticket, brandName: ctx.brandName, payload, channels: ctx.policy.channels })) {
+    for (const alert of planTicketAlerts({ ticket, brandName, payload, channels: ctx.policy.channels })) {
       message('channel', alert.channelId, alert.messageId, ticket.id, alert.payload);
       alerts.push({ ticketId: ticket.id, brandId: ticket.brand_id, channelId: alert.channelId, messageId: alert.messageId });
     }
@@ -153,7 +154,7 @@ export async function openTicketForMention(trx: Db, mentionId: string, ctx: { po
     reply: JSON.stringify(mention.reply),
     details: JSON.stringify(mention.details),
   };
-  return (await openTickets(trx, [{ id, row, clusterId: mention.cluster_id }], { brandName: brand_name, policy: ctx.policy, now: ctx.now, team })) > 0;
+  return (await openTickets(trx, [{ id, row, clusterId: mention.cluster_id }], { brandNames: new Map([[mention.brand_id, brand_name]]), policy: ctx.policy, now: ctx.now, team })) > 0;
 }
 
 const URGENT_REASONS = new Set(['safety', 'legal_threat', 'fraud_claim']);

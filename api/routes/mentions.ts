@@ -20,7 +20,8 @@ const mentionSchema = z
     id: z.string(),
     source: z.string(),
     external_id: z.string(),
-    brand: z.string(),
+    brand: z.string().describe('The brand it was first stored for: its story, ticket and sentiment model are that brand\'s'),
+    brands: z.array(z.string()).describe('Every brand it names; ?brand= finds it under each'),
     target_id: z.string().nullable(),
     url: z.string().nullable(),
     author: authorSchema,
@@ -66,7 +67,7 @@ const mentionSchema = z
   .register(apiSchemaRegistry, { id: 'Mention' });
 
 const querySchema = z.object({
-  brand: z.string().min(1).optional().describe('Brand name'),
+  brand: z.string().min(1).optional().describe('Brand name: the mentions that name it'),
   source: z.string().min(1).optional(),
   sentiment: z.enum(SENTIMENT_LABELS).optional(),
   cluster: bigIdString.optional().describe('Only the mentions of this story'),
@@ -260,6 +261,7 @@ function formatMention(m: MentionListItem): z.output<typeof mentionSchema> {
     source: m.source,
     external_id: m.externalId,
     brand: m.brand,
+    brands: m.brands,
     target_id: m.targetId,
     url: m.url,
     author: formatAuthor(m.author),

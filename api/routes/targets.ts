@@ -8,7 +8,8 @@ const targetSchema = z
   .object({
     id: z.string(),
     source: z.string(),
-    brand: z.string(),
+    brand: z.string().describe('The first of its brands: the one that owns its reviews or page'),
+    brands: z.array(z.string()).describe('Every brand the target listens for'),
     state: z.enum(['ok', 'degraded', 'blocked', 'needs_action', 'disabled']),
     enabled: z.boolean(),
     schedule: z.string(),
@@ -23,9 +24,14 @@ const targetSchema = z
     expected_quiet_days: z.number().describe('Days without a new mention after which the target counts as silent'),
     silent: z.boolean().describe('Enabled and nothing new for longer than expected_quiet_days: check the target'),
     team: z.string().nullable().describe("Team that owns this target's tickets; null: the default team"),
+    skipped_runs: z
+      .number()
+      .int()
+      .describe('Cron fires that found the target still queued or running: the workers did not keep up with its schedule'),
+    last_skipped_at: nullableTimestampSchema,
     last_run: z
       .object({
-        status: z.enum(['running', 'ok', 'failed']),
+        status: z.enum(['running', 'ok', 'failed', 'interrupted']),
         started_at: timestampSchema,
         finished_at: nullableTimestampSchema,
         fetched: z.number().int(),
@@ -62,6 +68,7 @@ function formatTarget(t: TargetHealth): z.output<typeof targetSchema> {
     id: t.id,
     source: t.source,
     brand: t.brand,
+    brands: t.brands,
     state: t.state,
     enabled: t.enabled,
     schedule: t.schedule,
@@ -76,6 +83,8 @@ function formatTarget(t: TargetHealth): z.output<typeof targetSchema> {
     expected_quiet_days: t.expectedQuietDays,
     silent: t.silent,
     team: t.team,
+    skipped_runs: t.skippedRuns,
+    last_skipped_at: formatTimestamp(t.lastSkippedAt),
     last_run: t.lastRun
       ? {
           status: t.lastRun.status,

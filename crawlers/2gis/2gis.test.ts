@@ -29,6 +29,7 @@ import { extractReviewApiConfig, parseReviews } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
+import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 
 const BRANCH = '70000001000000042';
 const REAL_KEY = '6e7e1929-4ea9-4a5d-8c05-d601860389bd';
@@ -444,15 +445,14 @@ describe('2gis crawls end to end', () => {
   async function setUp(id: string, server: FixtureServer, clock: { now: Date }, http = createHttpClient({ perHostPerSecond: 0, retries: 0 })) {
     clients.push(http);
     const brand = await upsertBrand(store.db, { name: 'Acme Coffee', keywords: ['acme'] }, clock.now);
-    const target: CrawlTarget = { id, source: '2gis', params: paramsFor(server), brand, team: 'almaty' };
-    await upsertTarget(store.db, { id, source: '2gis', brandId: brand.id, params: target.params as Record<string, unknown>, schedule: '20 */4 * * *', enabled: true }, clock.now);
-    const deps: CrawlDeps = {
-      db: store.db,
+    const target: CrawlTarget = { id, source: '2gis', params: paramsFor(server), brands: [brand], team: 'almaty' };
+    await upsertTarget(store.db, { id, source: '2gis', brandIds: [brand.id], params: target.params as Record<string, unknown>, schedule: '20 */4 * * *', enabled: true }, clock.now);
+    const deps = testCrawlDeps(store.db, {
       httpFor: () => http,
       now: () => clock.now,
       log: silentLogger,
       policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
-    };
+    });
     return { crawl: () => runCrawl(deps, target) };
   }
 

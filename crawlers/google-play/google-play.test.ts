@@ -17,7 +17,7 @@ import { upsertTarget } from '../../store/targets.ts';
 import { BlockedError, RateLimitedError, SourceChangedError, SourceUnavailableError } from '../errors.ts';
 import { createHttpClient } from '../http.ts';
 import type { HttpClient, PoliteHttpClient } from '../http.ts';
-import { findCrawler } from '../registry.ts';
+import { crawlers, findCrawler } from '../registry.ts';
 import type { MentionDraft, RawPage } from '../types.ts';
 import { buildReviewsBody, buildReviewsUrl, fetchReviewsPage, readStreamCursor } from './fetch.ts';
 import { googlePlay } from './index.ts';
@@ -25,6 +25,7 @@ import { parseReviews } from './parse.ts';
 import { encodeStreamCursor, targetSchema } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
+import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 
 const ctx = { fetchedAt: new Date('2026-11-22T10:00:00Z') };
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -99,7 +100,7 @@ function requestedToken(form: string): string | null {
 
 describe('google-play crawler metadata and target', () => {
   it('is registered with honest metadata', () => {
-    expect(findCrawler('google-play')).toBe(googlePlay);
+    expect(findCrawler(crawlers, 'google-play')).toBe(googlePlay);
     expect(googlePlay).toMatchObject({
       id: 'google-play',
       matchKeywords: false,
@@ -455,13 +456,13 @@ describe('a crawl through runCrawl against the local Play', () => {
 
   async function setUp(id: string, params: Record<string, unknown>) {
     const brand = await upsertBrand(store.db, { name: 'Acme', keywords: ['acme'] }, NOW);
-    const target: CrawlTarget = { id, source: 'google-play', params, brand };
-    await upsertTarget(store.db, { id, source: target.source, brandId: brand.id, params, schedule: '0 */4 * * *', enabled: true }, NOW);
+    const target: CrawlTarget = { id, source: 'google-play', params, brands: [brand] };
+    await upsertTarget(store.db, { id, source: target.source, brandIds: [brand.id], params, schedule: '0 */4 * * *', enabled: true }, NOW);
     return target;
   }
 
   function deps(client: HttpClient): CrawlDeps {
-    return { db: store.db, httpFor: () => client, now: () => NOW, log: silentLogger, policy: { defaultTeam: 'support', helpdesks: [], channels: [] } };
+    return testCrawlDeps(store.db, { httpFor: () => client, now: () => NOW });
   }
 
   async function targetHealth(id: string) {

@@ -29,6 +29,7 @@ import { credentialsSchema, targetSchema } from './schema.ts';
 import type { RedditCredentials } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
+import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 
 const ctx = { fetchedAt: new Date('2026-11-22T10:00:00Z') };
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -673,19 +674,18 @@ describe('runCrawl end to end', () => {
 
   async function setUpTarget(id: string, params: Record<string, unknown>, keywords: string[]): Promise<CrawlTarget> {
     const brand = await upsertBrand(store.db, { name: `Brand ${id}`, keywords }, NOW);
-    await upsertTarget(store.db, { id, source: 'reddit', brandId: brand.id, params, schedule: '0 * * * *', enabled: true }, NOW);
-    return { id, source: 'reddit', params, brand };
+    await upsertTarget(store.db, { id, source: 'reddit', brandIds: [brand.id], params, schedule: '0 * * * *', enabled: true }, NOW);
+    return { id, source: 'reddit', params, brands: [brand] };
   }
 
   function depsWith(credentials: unknown): CrawlDeps {
-    return {
-      db: store.db,
+    return testCrawlDeps(store.db, {
       httpFor: () => http,
       now: () => NOW,
       log: silentLogger,
       policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
       credentials: credentials === undefined ? {} : { reddit: credentials },
-    };
+    });
   }
 
   async function healthOf(id: string) {

@@ -26,6 +26,7 @@ import { targetSchema } from './schema.ts';
 import type { TelegramCursor } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
+import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -490,15 +491,14 @@ describe('telegram crawls end to end', () => {
 
   async function crawl(targetId: string, params: Record<string, unknown>, keywords: string[]) {
     const brand = await upsertBrand(store.db, { name: `Acme ${targetId}`, keywords }, NOW);
-    await upsertTarget(store.db, { id: targetId, source: 'telegram', brandId: brand.id, params, schedule: '*/30 * * * *', enabled: true }, NOW);
-    const deps: CrawlDeps = {
-      db: store.db,
+    await upsertTarget(store.db, { id: targetId, source: 'telegram', brandIds: [brand.id], params, schedule: '*/30 * * * *', enabled: true }, NOW);
+    const deps = testCrawlDeps(store.db, {
       httpFor: () => http,
       now: () => NOW,
       log: silentLogger,
       policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
-    };
-    return runCrawl(deps, { id: targetId, source: 'telegram', params, brand });
+    });
+    return runCrawl(deps, { id: targetId, source: 'telegram', params, brands: [brand] });
   }
 
   const served = (server: FixtureServer) => server.requests.map((r) => r.query['before'] ?? '-');

@@ -8,8 +8,8 @@ export const vk = {
   name: 'VK: newsfeed search and comments in the brand\'s communities',
   target: targetSchema,
   defaultSchedule: '0 * * * *',
-  // VK allows 3 requests per second per user token; every VK target shares the token and the host.
-  rateLimit: { perHostPerSecond: 3 },
+  // VK allows 3 requests per second per user token; every VK target, in every process, shares the token.
+  rateLimit: { perHostPerSecond: 3, perAccount: true },
   expectedQuietDays: 7,
   credentials: { schema: credentialsSchema, required: true, hint: CREDENTIALS_HINT },
   matchKeywords: true,

@@ -33,6 +33,7 @@ import { credentialsSchema, targetSchema } from './schema.ts';
 import type { VkCursor } from './schema.ts';
 import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
+import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
 const ctx = { fetchedAt: NOW };
@@ -585,16 +586,15 @@ describe('runCrawl end to end', () => {
     http = client;
     const brand = await upsertBrand(store.db, { name: 'Acme', keywords: KEYWORDS }, NOW);
     targets += 1;
-    const target: CrawlTarget = { id: `vk-acme-${targets}`, source: 'vk', params: { query: 'Acme', baseUrl: server.url, ...params }, brand };
-    await upsertTarget(store.db, { id: target.id, source: 'vk', brandId: brand.id, params: target.params as Record<string, unknown>, schedule: '0 * * * *', enabled: true }, NOW);
-    const deps: CrawlDeps = {
-      db: store.db,
+    const target: CrawlTarget = { id: `vk-acme-${targets}`, source: 'vk', params: { query: 'Acme', baseUrl: server.url, ...params }, brands: [brand] };
+    await upsertTarget(store.db, { id: target.id, source: 'vk', brandIds: [brand.id], params: target.params as Record<string, unknown>, schedule: '0 * * * *', enabled: true }, NOW);
+    const deps = testCrawlDeps(store.db, {
       httpFor: (crawler) => client.withRate(crawler.rateLimit.perHostPerSecond),
       now: () => NOW,
       log: silentLogger,
       policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
       credentials: { vk: { accessToken: TOKEN } },
-    };
+    });
     return { deps, target, db: store.db, server };
   }
 

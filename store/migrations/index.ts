@@ -3,6 +3,7 @@ import { init } from './0001-init.ts';
 import { targetHealth } from './0002-target-health.ts';
 import { sentiment } from './0003-sentiment.ts';
 import { clusters } from './0004-clusters.ts';
+import { runtime } from './0005-runtime.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-target-health': targetHealth,
   '0003-sentiment': sentiment,
   '0004-clusters': clusters,
+  '0005-runtime': runtime,
 };

@@ -1,11 +1,11 @@
 import { expect } from 'vitest';
 import { createHttpClient } from '../../crawlers/http.ts';
-import { silentLogger } from '../../log/logger.ts';
 import { runCrawl, type CrawlDeps, type CrawlSummary, type CrawlTarget } from '../../scheduler/run-crawl.ts';
 import { upsertBrand } from '../../store/brands.ts';
 import type { Store } from '../../store/connect.ts';
 import { upsertTarget } from '../../store/targets.ts';
 import type { FixtureServer } from './fixture-server.ts';
+import { testCrawlDeps } from './crawl-deps.ts';
 import { createTestStore } from './test-store.ts';
 
 export interface ResumableCrawlCase {
@@ -26,7 +26,7 @@ export interface ResumableCrawlCase {
 
 /** Back to a freshly migrated store without loading a new one: every row a crawl writes, children first. */
 async function emptyStore(store: Store): Promise<void> {
-  for (const table of ['alerts', 'outbox', 'tickets', 'mentions', 'crawl_runs', 'targets'] as const) {
+  for (const table of ['alerts', 'outbox', 'tickets', 'mention_brands', 'mentions', 'crawl_runs', 'target_brands', 'targets'] as const) {
     await store.db.deleteFrom(table).execute();
   }
 }
@@ -54,19 +54,16 @@ export async function expectResumableCrawl(c: ResumableCrawlCase): Promise<Resum
   try {
     const crawl = async (store: Store, deps: Partial<CrawlDeps> = {}) => {
       const brand = await upsertBrand(store.db, { name: 'Acme', keywords: c.keywords ?? ['acme'] }, new Date());
-      const target: CrawlTarget = { id: `conformance-${c.source}`, source: c.source, params: c.params(server), brand };
-      await upsertTarget(store.db, { id: target.id, source: c.source, brandId: brand.id, params: target.params as Record<string, unknown>, schedule: '0 * * * *', enabled: true }, new Date());
+      const target: CrawlTarget = { id: `conformance-${c.source}`, source: c.source, params: c.params(server), brands: [brand] };
+      await upsertTarget(store.db, { id: target.id, source: c.source, brandIds: [brand.id], params: target.params as Record<string, unknown>, schedule: '0 * * * *', enabled: true }, new Date());
       pageRequests = 0;
       return runCrawl(
-        {
-          db: store.db,
+        testCrawlDeps(store.db, {
           httpFor: () => http,
           now: c.now ?? (() => new Date()),
-          log: silentLogger,
-          policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
           credentials: c.credentials === undefined ? {} : { [c.source]: c.credentials },
           ...deps,
-        },
+        }),
         target,
       );
     };

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CrawlerError } from '../../crawlers/errors.ts';
 import { createHttpClient } from '../../crawlers/http.ts';
 import { createRecorder } from '../../crawlers/record.ts';
-import { crawlers } from '../../crawlers/registry.ts';
+import { crawlers, findCrawler } from '../../crawlers/registry.ts';
 
 /**
  * `npm run check:live [-- --record DIR] [source...]`: the real endpoints, on request only (never in `npm test`).
@@ -37,7 +37,7 @@ const http = createHttpClient(recorder ? { onExchange: recorder.onExchange, retr
 let failures = 0;
 
 for (const source of chosen) {
-  const crawler = crawlers[source];
+  const crawler = findCrawler(crawlers, source);
   const sample = samples[source];
   if (!crawler || !sample) {
     process.stdout.write(`${JSON.stringify({ source, ok: false, error: crawler ? 'no live sample target' : 'unknown source' })}\n`);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createClusterIndex } from '../pipeline/cluster.ts';
-import { UsageError } from './usage-error.ts';
+import { createClusterIndex } from '../../pipeline/cluster.ts';
+import type { CommandContext } from '../context.ts';
+import { UsageError } from '../usage-error.ts';
 
 interface Line {
   id: string | number;
@@ -12,7 +13,7 @@ interface Line {
  * `earshot cluster FILE.jsonl`: reads lines with `id` and `text` and prints `{"id", "cluster"}` for each, in
  * input order, the cluster being the id of its first member. The same rule as ingestion's, without a database.
  */
-export function commandCluster(args: string[]): number {
+export function commandCluster(args: string[], ctx: CommandContext): number {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   const [file] = positionals;
   if (file === undefined) throw new UsageError('cluster needs a file: earshot cluster FILE.jsonl');
@@ -23,7 +24,7 @@ export function commandCluster(args: string[]): number {
   // The cluster is printed as its first member's id was given: a number stays a number.
   const given = new Map(lines.map((line) => [String(line.id), line.id]));
   const out = lines.map(({ id, text }) => JSON.stringify({ id, cluster: given.get(index.add(String(id), text)) }));
-  process.stdout.write(out.length === 0 ? '' : `${out.join('\n')}\n`);
+  ctx.io.out(out.length === 0 ? '' : `${out.join('\n')}\n`);
   return 0;
 }
 

@@ -1,22 +1,21 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { brandSentimentModels } from '../pipeline/brand-models.ts';
-import { assessActionability } from '../sentiment/actionable.ts';
-import { analyzeSentiment, loadBaseModels, MODEL_LANGS, predictText, type ModelLang } from '../sentiment/analyze.ts';
-import { evaluateRows, scoreLabels } from '../sentiment/eval.ts';
-import { readLabelledJsonl, type LabelledText } from '../sentiment/labelled.ts';
-import type { Lang } from '../sentiment/language.ts';
-import { deserializeModel, serializeModel, type LinearModel } from '../sentiment/model.ts';
-import { adaptModel } from '../sentiment/train/adapt.ts';
-import { sentimentDataDir } from '../sentiment/train/fit.ts';
-import { TEXT_CLASSES, type TextClass } from '../sentiment/types.ts';
-import { findBrand, listBrands, type BrandRow } from '../store/brands.ts';
-import type { Store } from '../store/connect.ts';
-import { joinTitle } from '../store/clusters.ts';
-import { listCorrections, type TrainingCorrection } from '../store/corrections.ts';
-import { latestBrandSentimentModels, saveSentimentModel } from '../store/sentiment-models.ts';
-import { UsageError } from './usage-error.ts';
+import { assessActionability } from '../../sentiment/actionable.ts';
+import { analyzeSentiment, loadBaseModels, MODEL_LANGS, predictText, type ModelLang } from '../../sentiment/analyze.ts';
+import { evaluateRows, scoreLabels } from '../../sentiment/eval.ts';
+import { readLabelledJsonl, type LabelledText } from '../../sentiment/labelled.ts';
+import type { Lang } from '../../sentiment/language.ts';
+import { deserializeModel, serializeModel, type LinearModel } from '../../sentiment/model.ts';
+import { adaptModel } from '../../sentiment/train/adapt.ts';
+import { sentimentDataDir } from '../../sentiment/train/fit.ts';
+import { TEXT_CLASSES, type TextClass } from '../../sentiment/types.ts';
+import { findBrand, listBrands, type BrandRow } from '../../store/brands.ts';
+import { joinTitle } from '../../store/clusters.ts';
+import { listCorrections, type TrainingCorrection } from '../../store/corrections.ts';
+import { latestBrandSentimentModels, saveSentimentModel } from '../../store/sentiment-models.ts';
+import { callerPath, type CommandContext } from '../context.ts';
+import { UsageError } from '../usage-error.ts';
 
 function langOption(value: string | undefined): Lang | undefined {
   if (value === undefined) return undefined;
@@ -27,7 +26,7 @@ function langOption(value: string | undefined): Lang | undefined {
 }
 
 /** `earshot sentiment "text" [--lang xx] [--rating N]`: one JSON object with the sentiment and whether it needs a reply. */
-export function commandSentiment(args: string[]): number {
+export function commandSentiment(args: string[], ctx: CommandContext): number {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, options: { lang: { type: 'string' }, rating: { type: 'string' } },
   });
@@ -41,7 +40,7 @@ export function commandSentiment(args: string[]): number {
   const lang = langOption(values.lang);
   const result = analyzeSentiment({ text, rating, ...(lang ? { lang } : {}) });
   const action = assessActionability({ text, lang: result.lang, sentiment: result, rating, ownPost: false, answered: false });
-  process.stdout.write(`${JSON.stringify({ ...result, actionable: action.actionable, action_reasons: action.reasons, excluded_by: action.excludedBy })}\n`);
+  ctx.io.out(`${JSON.stringify({ ...result, actionable: action.actionable, action_reasons: action.reasons, excluded_by: action.excludedBy })}\n`);
   return 0;
 }
 
@@ -49,7 +48,7 @@ export function commandSentiment(args: string[]): number {
  * `earshot eval-sentiment FILE.jsonl [--lang xx]`: one JSON line with n, macro_f1 (over the classes in the
  * gold labels), accuracy, per_class and texts_per_s. Without --lang each text's language is detected.
  */
-export function commandEvalSentiment(args: string[]): number {
+export function commandEvalSentiment(args: string[], ctx: CommandContext): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { lang: { type: 'string' } } });
   const [file] = positionals;
   if (file === undefined) throw new UsageError('eval-sentiment needs a file: earshot eval-sentiment FILE.jsonl [--lang xx]');
@@ -65,7 +64,7 @@ export function commandEvalSentiment(args: string[]): number {
   // Models load before the clock starts: texts_per_s is the classification alone.
   loadBaseModels();
   const score = evaluateRows(rows, (text) => analyzeSentiment({ text, ...(lang ? { lang } : {}) }).label);
-  process.stdout.write(`${JSON.stringify(score)}\n`);
+  ctx.io.out(`${JSON.stringify(score)}\n`);
   return 0;
 }
 
@@ -74,17 +73,12 @@ const MIN_CORRECTIONS = 5;
 // With this many, every fifth (by mention id) is held out to check the brand's own gain.
 const HOLD_OUT_FROM = 10;
 
-interface TrainDeps {
-  openStore: () => Promise<Store>;
-  now: () => Date;
-}
-
 /**
  * `earshot train --from-corrections [--brand NAME] [--dry-run]`: adapts each brand's model per language to
  * the labels people set, prints the dev-split macro-F1 before (the model in use) and after, and keeps the
  * new model only when neither the dev split nor the brand's held-out corrections get worse.
  */
-export async function commandTrain(args: string[], deps: TrainDeps): Promise<number> {
+export async function commandTrain(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
     options: { 'from-corrections': { type: 'boolean', default: false }, brand: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
@@ -92,34 +86,31 @@ export async function commandTrain(args: string[], deps: TrainDeps): Promise<num
   if (!values['from-corrections']) {
     throw new UsageError('train needs --from-corrections (the shipped models are trained with npm run train:sentiment)');
   }
-  const devDir = sentimentDataDir();
-  const store = await deps.openStore();
-  try {
-    const brands = values.brand === undefined ? await listBrands(store.db) : [await findBrand(store.db, values.brand)];
-    if (brands[0] === undefined) throw new UsageError(`unknown brand "${values.brand}"`);
-    for (const brand of brands as BrandRow[]) {
-      const byLang = correctionsByLang(await listCorrections(store.db, { brandId: brand.id, field: 'sentiment' }));
-      const inUse = await brandSentimentModels(store.db, brand.id);
-      const versions = new Map((await latestBrandSentimentModels(store.db, brand.id)).map((m) => [m.lang, m.version]));
-      for (const [lang, rows] of byLang) {
-        const line = await trainBrandLang({ brand, lang, rows, inUse: inUse.get(lang)!, devDir, version: (versions.get(lang) ?? 0) + 1 });
-        if (line.decision === 'accepted' && !values['dry-run']) {
-          const { weights, ...rest } = line;
-          const saved = await saveSentimentModel(store.db, {
-            brandId: brand.id, lang, weights, corrections: rest.corrections, devBefore: rest.dev.before, devAfter: rest.dev.after, createdAt: deps.now(),
-          });
-          process.stdout.write(`${JSON.stringify({ ...rest, decision: 'saved', version: saved.version })}\n`);
-        } else {
-          const { weights: _weights, ...rest } = line;
-          process.stdout.write(`${JSON.stringify({ ...rest, ...(line.decision === 'accepted' ? { decision: 'dry-run' } : {}) })}\n`);
-        }
+  const dataDir = ctx.env.EARSHOT_SENTIMENT_DATA;
+  const devDir = sentimentDataDir(dataDir === undefined ? {} : { EARSHOT_SENTIMENT_DATA: callerPath(ctx, dataDir) });
+  const store = await ctx.runtime.store();
+  const brands = values.brand === undefined ? await listBrands(store.db) : [await findBrand(store.db, values.brand)];
+  if (brands[0] === undefined) throw new UsageError(`unknown brand "${values.brand}"`);
+  for (const brand of brands as BrandRow[]) {
+    const byLang = correctionsByLang(await listCorrections(store.db, { brandId: brand.id, field: 'sentiment' }));
+    const inUse = await ctx.runtime.models.forBrand(store.db, brand.id);
+    const versions = new Map((await latestBrandSentimentModels(store.db, brand.id)).map((m) => [m.lang, m.version]));
+    for (const [lang, rows] of byLang) {
+      const line = await trainBrandLang({ brand, lang, rows, inUse: inUse.get(lang)!, devDir, version: (versions.get(lang) ?? 0) + 1 });
+      if (line.decision === 'accepted' && !values['dry-run']) {
+        const { weights, ...rest } = line;
+        const saved = await saveSentimentModel(store.db, {
+          brandId: brand.id, lang, weights, corrections: rest.corrections, devBefore: rest.dev.before, devAfter: rest.dev.after, createdAt: ctx.now(),
+        });
+        ctx.io.out(`${JSON.stringify({ ...rest, decision: 'saved', version: saved.version })}\n`);
+      } else {
+        const { weights: _weights, ...rest } = line;
+        ctx.io.out(`${JSON.stringify({ ...rest, ...(line.decision === 'accepted' ? { decision: 'dry-run' } : {}) })}\n`);
       }
-      if (byLang.size === 0) process.stdout.write(`${JSON.stringify({ brand: brand.name, decision: 'skipped', reason: 'no sentiment corrections' })}\n`);
     }
-    return 0;
-  } finally {
-    await store.close();
+    if (byLang.size === 0) ctx.io.out(`${JSON.stringify({ brand: brand.name, decision: 'skipped', reason: 'no sentiment corrections' })}\n`);
   }
+  return 0;
 }
 
 interface CorrectedText extends LabelledText {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { compileQuery, highlight, matchTitleAndText, QuerySyntaxError, type CompiledQuery } from '../pipeline/query.ts';
-import { UsageError } from './usage-error.ts';
+import { compileQuery, highlight, matchTitleAndText, QuerySyntaxError, type CompiledQuery } from '../../pipeline/query.ts';
+import type { CommandContext } from '../context.ts';
+import { UsageError } from '../usage-error.ts';
 
 const HOW = `query needs "test '<query>' FILE.jsonl", e.g. earshot query test 'kaspi NOT casino' sample.jsonl`;
 
@@ -26,7 +27,7 @@ class InputError extends Error {}
  * id and the text with the matching words in [[brackets]]), then a summary line with the counts. Matches
  * title and text together, as ingestion does.
  */
-export function commandQuery(args: string[]): number {
+export function commandQuery(args: string[], ctx: CommandContext): number {
   const [sub, source, file, ...extra] = args;
   if (sub !== 'test' || source === undefined || file === undefined || extra.length > 0) throw new UsageError(HOW);
   try {
@@ -39,13 +40,13 @@ export function commandQuery(args: string[]): number {
       if (found === null) continue;
       matched++;
       const title = item.title === null ? {} : { highlighted_title: highlight(item.title, found.title) };
-      process.stdout.write(`${JSON.stringify({ line: item.line, id: item.id, highlighted: highlight(item.text, found.text), ...title })}\n`);
+      ctx.io.out(`${JSON.stringify({ line: item.line, id: item.id, highlighted: highlight(item.text, found.text), ...title })}\n`);
     }
-    process.stdout.write(`${JSON.stringify({ query: source, lines: items.length, matched })}\n`);
+    ctx.io.out(`${JSON.stringify({ query: source, lines: items.length, matched })}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
-    process.stderr.write(`earshot: query: ${err.message}\n`);
+    ctx.io.err(`earshot: query: ${err.message}\n`);
     return 2;
   }
 }

@@ -1,0 +1,193 @@
+import type { Logger } from '../log/logger.ts';
+import type { Db } from '../store/connect.ts';
+import { isTargetCrawlable } from '../store/targets.ts';
+import { deliverDueOutbox, type DeliveryDeps, type DeliveryReport } from '../tickets/outbox.ts';
+import type { ClaimedCrawl, CrawlQueue } from './queue.ts';
+import { CrawlInterruptedError, runCrawl, type CrawlDeps, type CrawlSummary } from './run-crawl.ts';
+import type { ScheduledTarget } from './sync-config.ts';
+
+export interface CrawlJobDeps {
+  db: Db;
+  crawl: CrawlDeps;
+  log: Logger;
+  /** The target as this process's config describes it; undefined when its config has no such target. */
+  targetOf(id: string): Promise<ScheduledTarget | undefined>;
+}
+
+/**
+ * The crawl job: crawls the target, unless it may not be crawled now (disabled in config, or waiting for
+ * credentials since it was queued). Null when it was not crawled.
+ */
+export async function handleCrawlJob(deps: CrawlJobDeps, job: { targetId: string }, signal?: AbortSignal): Promise<CrawlSummary | null> {
+  if (!(await isTargetCrawlable(deps.db, job.targetId))) {
+    deps.log.info({ target: job.targetId }, 'crawl dropped: the target is disabled or waits for credentials');
+    return null;
+  }
+  const target = await deps.targetOf(job.targetId);
+  if (!target) {
+    deps.log.warn({ target: job.targetId }, "crawl dropped: this process's config has no such target (is every process on the same config?)");
+    return null;
+  }
+  return runCrawl(signal ? { ...deps.crawl, signal } : deps.crawl, target);
+}
+
+/** The delivery job: delivers due outbox rows until none is left. Rows are leased, so workers never clash. */
+export async function handleDueDeliveries(deps: DeliveryDeps): Promise<DeliveryReport> {
+  const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0 };
+  for (;;) {
+    const report = await deliverDueOutbox(deps);
+    total.delivered += report.delivered;
+    total.retrying += report.retrying;
+    total.dead += report.dead;
+    if (report.delivered + report.retrying + report.dead === 0) return total;
+  }
+}
+
+export interface WorkerDeps extends CrawlJobDeps {
+  queue: CrawlQueue;
+  delivery: DeliveryDeps;
+  processId: string;
+  /** Crawls at once; per-host politeness still spaces requests to one host. */
+  concurrency: number;
+  /** How often an idle worker asks the queue for jobs (a local scheduler wakes it at once). */
+  pollMs?: number;
+  /** How often it looks for due deliveries (a crawl that opened tickets wakes it at once). */
+  deliveryPollMs?: number;
+  /** How long stopping waits for running crawls before interrupting them. */
+  stopGraceMs?: number;
+  /** Runs every `recoverEveryMs`: takes back the jobs of processes that died (on PostgreSQL). */
+  recover?: () => Promise<unknown>;
+  recoverEveryMs?: number;
+}
+
+export interface Worker {
+  /** Look for jobs now (a job was just queued). */
+  wake(): void;
+  /** Crawls running now. */
+  running(): number;
+  /** Stops taking jobs; running crawls get `stopGraceMs` to finish, then are interrupted and queued again. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs up to `concurrency` crawl jobs at once, taking more as soon as a slot frees, and delivers the outbox
+ * between crawls. Any number of workers on any hosts share the queue.
+ */
+export function startWorker(deps: WorkerDeps): Worker {
+  const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  let stopping = false;
+  let pumping: Promise<void> | null = null;
+  let pumpAgain = false;
+
+  async function runJob(job: ClaimedCrawl, abort: AbortController): Promise<void> {
+    let retryAfterSeconds: number | undefined;
+    try {
+      const summary = await handleCrawlJob(deps, job, abort.signal);
+      if (summary && summary.tickets > 0) deliver();
+      if (summary?.retryAfterMs !== undefined) retryAfterSeconds = Math.max(1, Math.ceil(summary.retryAfterMs / 1000));
+      if (summary?.status === 'interrupted') retryAfterSeconds = 0;
+    } catch (err) {
+      deps.log.error({ err, target: job.targetId }, 'crawl job failed');
+    }
+    try {
+      await deps.queue.finish(job.jobId);
+      // A source that asked us to slow down is crawled again after its Retry-After, not at the next cron
+      // tick; an interrupted crawl at once, by whichever worker is free.
+      if (retryAfterSeconds !== undefined) {
+        await deps.queue.enqueue(job.targetId, retryAfterSeconds > 0 ? { startAfterSeconds: retryAfterSeconds } : {});
+        if (retryAfterSeconds > 0) deps.log.info({ target: job.targetId, startAfter: retryAfterSeconds }, 'rate limited: crawl queued again after Retry-After');
+      }
+    } catch (err) {
+      deps.log.error({ err, target: job.targetId }, 'could not finish the crawl job; it comes back when this process is found dead');
+    }
+  }
+
+  async function pumpOnce(): Promise<void> {
+    while (!stopping) {
+      const free = deps.concurrency - running.size;
+      if (free <= 0) return;
+      const jobs = await deps.queue.claim(deps.processId, free);
+      for (const job of jobs) {
+        const abort = new AbortController();
+        const entry = { abort, done: Promise.resolve() };
+        running.set(job.jobId, entry);
+        entry.done = runJob(job, abort).finally(() => {
+          running.delete(job.jobId);
+          pump();
+        });
+      }
+      if (jobs.length < free) return;
+    }
+  }
+
+  function pump(): void {
+    if (stopping) return;
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = pumpOnce()
+      .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'could not take crawl jobs; trying again'))
+      .finally(() => {
+        pumping = null;
+        if (pumpAgain) {
+          pumpAgain = false;
+          pump();
+        }
+      });
+  }
+
+  let delivering: Promise<void> | null = null;
+  let deliverAgain = false;
+  function deliver(): void {
+    if (stopping) return;
+    if (delivering) {
+      deliverAgain = true;
+      return;
+    }
+    delivering = handleDueDeliveries(deps.delivery)
+      .then(() => undefined)
+      .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'delivery round failed; trying again'))
+      .finally(() => {
+        delivering = null;
+        if (deliverAgain) {
+          deliverAgain = false;
+          deliver();
+        }
+      });
+  }
+
+  let recovering: Promise<unknown> | null = null;
+  const recover = () => {
+    if (stopping || recovering || !deps.recover) return;
+    recovering = deps.recover()
+      .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'recovery sweep failed; trying again'))
+      .finally(() => (recovering = null));
+  };
+
+  const timers = [
+    setInterval(pump, deps.pollMs ?? 1_000),
+    setInterval(deliver, deps.deliveryPollMs ?? 2_000),
+    ...(deps.recover ? [setInterval(recover, deps.recoverEveryMs ?? 10_000)] : []),
+  ];
+  pump();
+  deliver();
+
+  return {
+    wake: pump,
+    running: () => running.size,
+    async stop() {
+      stopping = true;
+      for (const timer of timers) clearInterval(timer);
+      await pumping;
+      const all = () => Promise.all([...running.values()].map((r) => r.done));
+      const grace = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), deps.stopGraceMs ?? 10_000).unref());
+      if ((await Promise.race([all(), grace])) === 'late') {
+        for (const r of running.values()) r.abort.abort(new CrawlInterruptedError('the worker stopped before the crawl finished'));
+        await all();
+      }
+      await delivering;
+      await recovering;
+    },
+  };
+}
