@@ -89,6 +89,44 @@ describe('config with the crawler registry', () => {
     );
   });
 
+  it('takes one brand, several, or every brand for a shared source, and keeps reviews to a named brand', () => {
+    const twoBrands = (targets: string) => withTargets(targets).replace(
+      'brands:\n  - name: Ромашка\n    keywords: [ромашка, romashka]',
+      'brands:\n  - name: Ромашка\n    keywords: [ромашка, romashka]\n  - name: Лютик\n    keywords: [лютик]',
+    );
+    const config = parseConfig(
+      twoBrands(`  - { id: one, source: rss, brand: Ромашка, params: { url: "https://example.com/a.xml" } }
+  - { id: both, source: telegram, brands: [Лютик, Ромашка], params: { channel: city_news } }
+  - { id: every, source: rss, params: { url: "https://example.com/b.xml" } }
+`),
+      { crawlers },
+    );
+    expect(config.targets.map((t) => [t.id, t.brands])).toEqual([
+      ['one', ['Ромашка']],
+      ['both', ['Лютик', 'Ромашка']],
+      ['every', ['Ромашка', 'Лютик']],
+    ]);
+    let error: unknown;
+    try {
+      parseConfig(
+        twoBrands(`  - { id: twice, source: rss, brand: Ромашка, brands: [Лютик], params: { url: "https://example.com/a.xml" } }
+  - { id: stranger, source: telegram, brands: [Лютик, Василёк, Лютик], params: { channel: city_news } }
+  - { id: reviews, source: app-store, params: { appId: "284815942" } }
+`),
+        { crawlers },
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map(({ path, message }) => `${path}: ${message}`)).toEqual([
+      'targets[0].brands: give `brand` or `brands`, not both',
+      'targets[1].brands[1]: unknown brand "Василёк" (brands: Ромашка, Лютик)',
+      'targets[1].brands[2]: brand "Лютик" is listed twice',
+      'targets[2]: source app-store keeps every item of the target for one brand: name it with `brand`',
+    ]);
+  });
+
   it('gives editors the params of each source, and the credentials of those that take them', () => {
     const schema = configJsonSchema({ crawlers }) as {
       properties: { targets: { items: { allOf: unknown[] } }; credentials: { properties: Record<string, unknown> } };

@@ -300,6 +300,20 @@ describe('createHttpClient, beyond GET', () => {
     expect(clock.sleeps).toEqual([2_000, 250]);
   });
 
+  it('takes a rate-limited account\'s slots from the given reserver, which all processes share', async () => {
+    const server = await serve({ '/': { body: 'ok' } });
+    const clock = createFakeClock(START);
+    const asked: [string, number][] = [];
+    // Another process took the next slot: this one is told to wait 600 ms, then none.
+    const waits = [600, 0];
+    const vk = makeClient(clock).withRate(3, { reserveSlot: async (host, intervalMs) => (asked.push([host, intervalMs]), waits.shift()!) });
+    await vk.get(`${server.url}/`);
+    await vk.get(`${server.url}/`);
+    const host = new URL(server.url).host;
+    expect(asked).toEqual([[host, 1000 / 3], [host, 1000 / 3]]);
+    expect(clock.sleeps).toEqual([600]);
+  });
+
   it('treats a captcha served with 503 as a block, at once, not as an outage to retry', async () => {
     const sorry = '<html><body>Our systems have detected unusual traffic from your computer network.</body></html>';
     const server = await serve({

@@ -72,4 +72,28 @@ describe('prepareMentions: sentiment and whether a mention needs a reply', () =>
     const [row] = prepareMentions([draft({ externalId: 'b' })], { brands: [{ id: 1, matcher: null, models: new Map([...base, ['ru', brandRu]]) }], targetId: null }, NOW).rows;
     expect(row!.sentiment_model).toBe('ru-v1+b1.4');
   });
+
+  it('keeps an item for every brand that names it, stored for the first of them; the first brand owns its page', () => {
+    const market = { id: 1, matcher: brandQuery({ keywords: ['жетысу маркет'] }), ownAccounts: ['zhetysu_market'] };
+    const rival = { id: 2, matcher: brandQuery({ keywords: ['ромашка'] }) };
+    const batch = prepareMentions(
+      [
+        draft({ externalId: 'both', text: 'В Ромашке дешевле, чем в Жетысу Маркет, но очередь длиннее' }),
+        draft({ externalId: 'rival', text: 'Ромашка списала деньги дважды, верните деньги!' }),
+        draft({ externalId: 'neither', text: 'Погода в Алматы' }),
+        draft({ externalId: 'own-page', text: 'Когда откроете магазин на Абая?', onOwnPage: true }),
+      ],
+      { brands: [market, rival], targetId: 't' },
+      NOW,
+    );
+    expect(batch.rows.map((r, i) => [r.external_id, r.brand_id, batch.brandIds[i]])).toEqual([
+      ['both', 1, [1, 2]],
+      ['rival', 2, [2]],
+      ['own-page', 1, [1]],
+    ]);
+    expect(batch.unmatched).toBe(1);
+    // Scored and decided once, with the models and own accounts of the brand it is stored for.
+    expect(batch.rows[1]).toMatchObject({ sentiment: 'negative', actionable: true });
+  });
 });
+

@@ -55,7 +55,9 @@ export function estimateScheduleLoad(input: {
     const pages = stats?.pages ?? 1;
     firesPerSecond += fires;
     busySlots += fires * (stats ? stats.durationMs / 1000 : pages / rate);
-    const host = hostOf(target.params) ?? target.source;
+    // With the crawler's defaults: a Telegram target names no host, its default baseUrl does.
+    const parsed = crawler.target.safeParse(target.params);
+    const host = hostOf(parsed.success ? parsed.data : target.params) ?? target.source;
     const load = hosts.get(host) ?? { host, source: target.source, targets: 0, requestsPerSecond: 0, politeRate: rate, overloaded: false };
     load.targets += 1;
     load.requestsPerSecond += fires * pages;

@@ -34,6 +34,24 @@ export async function createTestStore(): Promise<Store> {
   return openStore({ pglite });
 }
 
+/** An empty database, no migration applied: for tests of a migration on the data of earlier ones. */
+export async function createEmptyTestStore(): Promise<Store> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) return openStore({ pglite: new PGlite() });
+  const name = `earshot_e_${randomBytes(6).toString('hex')}`;
+  await withAdmin(databaseUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(databaseUrl);
+  url.pathname = `/${name}`;
+  const store = await openStore({ databaseUrl: url.toString() });
+  return {
+    ...store,
+    async close() {
+      await store.close();
+      await withAdmin(databaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
 async function withAdmin<T>(databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
