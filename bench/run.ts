@@ -1,5 +1,6 @@
 import { benchDedupe } from './dedupe.ts';
 import { benchIngest } from './ingest.ts';
+import { benchRecovery, benchSchedule } from './runtime.ts';
 import { benchSentiment } from './sentiment.ts';
 
 // `npm run bench -- <name>`: every benchmark prints JSON lines on stdout.
@@ -12,6 +13,12 @@ const benches: Record<string, () => Promise<void>> = {
       databaseUrl: process.env.DATABASE_URL,
       seed: Number(process.env.BENCH_SEED ?? 1),
     }),
+  // 40 feeds every 20 s for BENCH_MINUTES: earshot run on PGlite; scheduler + 2 workers on PostgreSQL.
+  schedule: () =>
+    benchSchedule({
+      targets: Number(process.env.BENCH_N ?? 40), minutes: Number(process.env.BENCH_MINUTES ?? 5), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB,
+    }),
+  recovery: () => benchRecovery({ databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB }),
 };
 
 const names = process.argv.slice(2);

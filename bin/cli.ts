@@ -1,7 +1,6 @@
 import { ConfigError } from '../config/load.ts';
 import { CrawlerError } from '../crawlers/errors.ts';
 import { crawlers } from '../crawlers/registry.ts';
-import { createLogger } from '../log/logger.ts';
 import { DataDirLockedError } from '../store/connect.ts';
 import { envOf, runInDataDirOwner } from './command-channel.ts';
 import { commandApiKey } from './commands/apikey.ts';
@@ -13,7 +12,7 @@ import { commandQuery } from './commands/query.ts';
 import { roleCommand } from './commands/run.ts';
 import { commandEvalSentiment, commandSentiment, commandTrain } from './commands/sentiment.ts';
 import { commandTargets } from './commands/targets.ts';
-import { dataDirOf, stdio, type CommandContext, type CommandIo, type Env } from './context.ts';
+import { commandLogger, dataDirOf, stdio, type CommandContext, type CommandIo, type Env } from './context.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -107,8 +106,8 @@ export async function main(argv: string[], env: Env, opts: MainOptions = {}): Pr
     const runtime =
       opts.runtime ??
       createRuntime({
-        env, dataDir, role: name, migrateOnOpen: name !== 'migrate',
-        log: createLogger({ level: env.LOG_LEVEL ?? 'warn', ...(io === stdio ? {} : { stream: { write: (line: string) => io.err(line) } }) }),
+        env, dataDir, role: name, migrateOnOpen: name !== 'migrate', servesCommands: name === 'run',
+        log: commandLogger({ env, io }, 'warn'),
       });
     try {
       return await command.run(rest, { env, cwd, io, now: runtime.now, runtime, ...(opts.signal ? { signal: opts.signal } : {}) });

@@ -56,7 +56,7 @@ export function dataDirOf(ctx: Pick<CommandContext, 'env' | 'cwd'>): string {
 }
 
 /** A command's logger: JSON lines on the caller's stderr, at LOG_LEVEL or the command's default. */
-export function commandLogger(ctx: CommandContext, defaultLevel: string): Logger {
+export function commandLogger(ctx: Pick<CommandContext, 'env' | 'io'>, defaultLevel: string): Logger {
   const level = ctx.env.LOG_LEVEL ?? defaultLevel;
   if (ctx.io === stdio) return createLogger({ level });
   return createLogger({ level, stream: { write: (line: string) => ctx.io.err(line) } });

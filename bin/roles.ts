@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EarshotConfig } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
 import { estimateScheduleLoad, describeScheduleLoad } from '../scheduler/capacity.ts';
-import { describeThisProcess, recoverDeadProcesses, startHeartbeat } from '../scheduler/processes.ts';
+import { describeThisProcess, recoverDeadProcesses, STALE_AFTER_MS, startHeartbeat } from '../scheduler/processes.ts';
 import { startCrawlQueue, type CrawlQueue } from '../scheduler/queue.ts';
 import { startScheduler, type Scheduler } from '../scheduler/scheduler.ts';
 import { loadScheduledTarget, syncConfig, ticketPolicyOf } from '../scheduler/sync-config.ts';
@@ -89,7 +89,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       waiting = synced.waiting;
       const slots = roles.worker
         ? roles.worker.concurrency
-        : (await listProcesses(db, { staleAfterMs: 60_000 })).filter((p) => !p.stale).reduce((n, p) => n + p.concurrency, 0);
+        : (await listProcesses(db, { staleAfterMs: STALE_AFTER_MS })).filter((p) => !p.stale).reduce((n, p) => n + p.concurrency, 0);
       const estimate = estimateScheduleLoad({
         targets: synced.scheduled,
         crawlers: runtime.crawlers,

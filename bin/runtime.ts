@@ -48,6 +48,8 @@ export interface RuntimeOptions {
   migrateOnOpen?: boolean;
   /** An open store to use instead (a test's); the runtime leaves closing it to its owner. */
   store?: Store;
+  /** The process will run the commands of CLIs beside it on its store (earshot run). */
+  servesCommands?: boolean;
 }
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
@@ -97,7 +99,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
 
 async function openMigratedStore(opts: RuntimeOptions): Promise<Store> {
   const onConnectionLost = (err: Error) => opts.log.warn({ err: err.message }, 'database connection lost; reconnecting on next use');
-  const store = await openStore({ databaseUrl: opts.env.DATABASE_URL, dataDir: opts.dataDir, onConnectionLost, role: opts.role });
+  const store = await openStore({
+    databaseUrl: opts.env.DATABASE_URL, dataDir: opts.dataDir, onConnectionLost, role: opts.role, servesCommands: opts.servesCommands ?? false,
+  });
   try {
     if (opts.migrateOnOpen ?? true) await withStartupLock(store, () => migrateToLatest(store.db));
     return store;

@@ -1,8 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log/logger.ts';
 import type { Db } from '../store/connect.ts';
-import { claimCronFire, recordSkippedRun, setTargetNextRun } from '../store/targets.ts';
-import { targetsToCrawlAtStart } from '../store/target-health.ts';
+import { claimCronFire, recordSkippedRun, setTargetNextRun, targetsToCrawlAtStart } from '../store/targets.ts';
 import type { CrawlQueue } from './queue.ts';
 import type { ScheduledTarget } from './sync-config.ts';
 

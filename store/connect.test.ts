@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,26 @@ describe('embedded data directory lock', () => {
     writeFileSync(join(dir, 'earshot.lock'), '999999999');
     const second = await openStore({ dataDir: dir });
     await second.close();
+  });
+
+  it('is not held by a live process that is not earshot on this directory, and is freed by its owner\'s death', async () => {
+    // A lock file naming a live pid (this test runner; in a container, often pid 1) does not hold the directory.
+    writeFileSync(join(dir, 'earshot.lock'), String(process.pid));
+    const store = await openStore({ dataDir: dir });
+    await store.close();
+    // The owner's kill -9 frees it: a child takes the directory, dies, and the directory opens again.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { openStore } = await import(${JSON.stringify(new URL('./connect.ts', import.meta.url).href)});
+      await openStore({ dataDir: ${JSON.stringify(dir)} });
+      process.stdout.write('held\\n');
+      setInterval(() => {}, 1000);
+    `]);
+    await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => c.toString().includes('held') && resolve()));
+    await expect(openStore({ dataDir: dir })).rejects.toBeInstanceOf(DataDirLockedError);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    const after = await openStore({ dataDir: dir });
+    await after.close();
   });
 });
 

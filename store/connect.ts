@@ -29,6 +29,8 @@ export interface OpenStoreOptions {
   onConnectionLost?: (err: Error) => void;
   /** What the opener runs (run, targets, ...), told to another process that finds the data directory held. */
   role?: string;
+  /** The opener will run other processes' commands on its store (earshot run): they wait for it to start. */
+  servesCommands?: boolean;
 }
 
 export { DataDirLockedError } from './data-dir-lock.ts';
@@ -38,7 +40,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.pglite) return wrapPglite(opts.pglite, () => {});
   const dataDir = resolve(opts.dataDir ?? './data');
   mkdirSync(dataDir, { recursive: true });
-  const lock = await acquireDataDirLock(dataDir, { role: opts.role ?? 'earshot' });
+  const lock = await acquireDataDirLock(dataDir, { role: opts.role ?? 'earshot', serves: opts.servesCommands ?? false });
   try {
     const pglite = new PGlite({ dataDir: join(dataDir, 'pg') });
     await pglite.waitReady;

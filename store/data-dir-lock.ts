@@ -35,15 +35,25 @@ export function lockAddress(dataDir: string): string {
   return join(dir, 'earshot.sock');
 }
 
-export async function acquireDataDirLock(dataDir: string, holder: { role: string }): Promise<DataDirLock> {
+/**
+ * `holder.serves`: the holder will answer other commands (earshot run); until it does, they wait. Any other
+ * holder (a CLI command) tells them at once who holds the directory.
+ */
+export async function acquireDataDirLock(dataDir: string, holder: { role: string; serves: boolean }): Promise<DataDirLock> {
   mkdirSync(dataDir, { recursive: true });
   const address = lockAddress(dataDir);
   let handler: ((socket: Socket) => void) | null = null;
   const waiting: Socket[] = [];
+  const refuse = (socket: Socket) => {
+    socket.end(`${JSON.stringify({ refused: `data directory ${dataDir} is in use by another earshot command (${holder.role}, pid ${process.pid}); try again when it ends` })}\n`);
+    // What the caller sends is not read: let it drain, so the connection closes and the lock can be released.
+    socket.resume();
+  };
   const server = createServer((socket) => {
     // A caller that went away (a probe, a CLI stopped with Ctrl-C) is not this process's error.
     socket.on('error', () => undefined);
     if (handler) return handler(socket);
+    if (!holder.serves) return refuse(socket);
     waiting.push(socket);
     socket.once('close', () => waiting.splice(waiting.indexOf(socket) >>> 0, 1));
   });
@@ -66,9 +76,6 @@ export async function acquireDataDirLock(dataDir: string, holder: { role: string
   }
   rmSync(join(dataDir, LEGACY_LOCK_FILE), { force: true });
   writeFileSync(join(dataDir, TOKEN_FILE), randomBytes(24).toString('hex'), { mode: 0o600 });
-  // A process that holds the directory but runs no product (a CLI command) answers with who it is.
-  const refuse = (socket: Socket) =>
-    socket.end(`${JSON.stringify({ refused: `data directory ${dataDir} is in use by another earshot command (${holder.role}, pid ${process.pid}); try again when it ends` })}\n`);
   return {
     dataDir,
     serve(h) {

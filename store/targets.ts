@@ -153,3 +153,25 @@ export async function isTargetCrawlable(db: Db, id: string): Promise<boolean> {
   const row = await db.selectFrom('targets').select(['enabled', 'state']).where('id', '=', id).executeTakeFirst();
   return row !== undefined && row.enabled && row.state !== 'disabled';
 }
+
+/** Of the given targets, those that have never run or whose latest crawl was interrupted. */
+export async function targetsToCrawlAtStart(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('targets as t')
+    .select('t.id')
+    .where('t.id', 'in', ids)
+    .where((eb) =>
+      eb.or([
+        eb('t.last_run_at', 'is', null),
+        eb(
+          (eb) => eb.selectFrom('crawl_runs as r').select('r.status').whereRef('r.target_id', '=', 't.id').orderBy('r.id', 'desc').limit(1),
+          '=',
+          'interrupted',
+        ),
+      ]),
+    )
+    .orderBy('t.id')
+    .execute();
+  return rows.map((r) => r.id);
+}

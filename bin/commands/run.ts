@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../log/logger.ts';
 import { serveCommands, type RunRequest } from '../command-channel.ts';
-import { dataDirOf, loadCommandConfig, type CommandContext } from '../context.ts';
+import { commandLogger, dataDirOf, loadCommandConfig, type CommandContext } from '../context.ts';
 import { startRoles, type Roles } from '../roles.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -25,7 +24,7 @@ export function roleCommand(role: Role, runCommand: (argv: string[], ctx: Comman
       throw new UsageError(`earshot ${role} shares the work with other processes through PostgreSQL: set DATABASE_URL (on the embedded database, earshot run is the one process)`);
     }
     const { file, config } = loadCommandConfig(ctx, values.config);
-    const log = createLogger({ level: ctx.env.LOG_LEVEL ?? 'info' });
+    const log = commandLogger(ctx, 'info');
     const roles: Roles = {
       ...(role === 'run' || role === 'api' ? { api: { host: ctx.env.HOST ?? '127.0.0.1', port: Number(ctx.env.PORT ?? 3000) } } : {}),
       ...(role === 'run' || role === 'scheduler' ? { scheduler: true } : {}),
