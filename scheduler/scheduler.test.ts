@@ -15,6 +15,7 @@ import { startCrawlQueue, type CrawlQueue } from './queue.ts';
 import { startScheduler } from './scheduler.ts';
 import { destinationsOf, loadScheduledTarget, syncConfig, ticketPolicyOf, type ScheduledTarget } from './sync-config.ts';
 import { startWorker } from './worker.ts';
+import { eventually } from '../tests/helpers/eventually.ts';
 
 const rss = readFileSync(new URL('../crawlers/rss/fixtures/guardian-trimmed.rss', import.meta.url));
 
@@ -53,16 +54,6 @@ async function startProduct(store: Store, config: EarshotConfig, targets: readon
   };
 }
 
-/** Resolves once `check` holds; the worker runs on its own polling clock, so we wait for its effect. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('scheduler', () => {
   let store: Store;

@@ -18,6 +18,7 @@ import { startCrawlQueue, type CrawlQueue } from './queue.ts';
 import { fireTarget, startScheduler, type SchedulerDeps } from './scheduler.ts';
 import { destinationsOf, loadScheduledTarget, syncConfig, ticketPolicyOf } from './sync-config.ts';
 import { handleCrawlJob, startWorker, type Worker } from './worker.ts';
+import { eventually } from '../tests/helpers/eventually.ts';
 
 const rss = readFileSync(new URL('../crawlers/rss/fixtures/guardian-trimmed.rss', import.meta.url));
 // The recorded channel page, cut to its one page (no "load more") and renamed per channel: three channels.
@@ -29,16 +30,6 @@ const channelHtml = (() => {
 })();
 const channelPage = (channel: string) => channelHtml.replaceAll('topwar_official', channel);
 
-/** Resolves once `check` holds; workers run on their own polling clock, so tests wait for the effect. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const base = `
 teams: [{ id: support, name: Support }]

@@ -76,8 +76,6 @@ export interface Worker {
 export function startWorker(deps: WorkerDeps): Worker {
   const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   let stopping = false;
-  let pumping: Promise<void> | null = null;
-  let pumpAgain = false;
 
   async function runJob(job: ClaimedCrawl, abort: AbortController): Promise<void> {
     let retryAfterSeconds: number | undefined;
@@ -120,50 +118,16 @@ export function startWorker(deps: WorkerDeps): Worker {
     }
   }
 
-  function pump(): void {
-    if (stopping) return;
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
-    pumping = pumpOnce()
-      .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'could not take crawl jobs; trying again'))
-      .finally(() => {
-        pumping = null;
-        if (pumpAgain) {
-          pumpAgain = false;
-          pump();
-        }
-      });
-  }
-
-  let delivering: Promise<void> | null = null;
-  let deliverAgain = false;
-  function deliver(): void {
-    if (stopping) return;
-    if (delivering) {
-      deliverAgain = true;
-      return;
-    }
-    delivering = handleDueDeliveries(deps.delivery)
-      .then(() => undefined)
-      .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'delivery round failed; trying again'))
-      .finally(() => {
-        delivering = null;
-        if (deliverAgain) {
-          deliverAgain = false;
-          deliver();
-        }
-      });
-  }
-
-  let recovering: Promise<unknown> | null = null;
-  const recover = () => {
-    if (stopping || recovering || !deps.recover) return;
-    recovering = deps.recover()
-      .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'recovery sweep failed; trying again'))
-      .finally(() => (recovering = null));
+  const warn = (what: string) => (err: unknown) => deps.log.warn({ err: (err as Error).message }, `${what}; trying again`);
+  const pumping = serialized(pumpOnce, warn('could not take crawl jobs'));
+  const delivering = serialized(() => handleDueDeliveries(deps.delivery), warn('delivery round failed'));
+  const recovering = serialized(deps.recover ?? (async () => undefined), warn('recovery sweep failed'));
+  const whileRunning = (task: { request(): void }) => () => {
+    if (!stopping) task.request();
   };
+  const pump = whileRunning(pumping);
+  const deliver = whileRunning(delivering);
+  const recover = whileRunning(recovering);
 
   const timers = [
     setInterval(pump, deps.pollMs ?? 1_000),
@@ -179,15 +143,40 @@ export function startWorker(deps: WorkerDeps): Worker {
     async stop() {
       stopping = true;
       for (const timer of timers) clearInterval(timer);
-      await pumping;
+      await pumping.settled();
       const all = () => Promise.all([...running.values()].map((r) => r.done));
       const grace = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), deps.stopGraceMs ?? 10_000).unref());
       if ((await Promise.race([all(), grace])) === 'late') {
         for (const r of running.values()) r.abort.abort(new CrawlInterruptedError('the worker stopped before the crawl finished'));
         await all();
       }
-      await delivering;
-      await recovering;
+      await delivering.settled();
+      await recovering.settled();
     },
   };
+}
+
+/**
+ * Runs `task` at most once at a time: asked while it runs, it runs once more afterwards (what changed during
+ * the run is seen), however often it was asked meanwhile.
+ */
+function serialized(task: () => Promise<unknown>, onError: (err: unknown) => void): { request(): void; settled(): Promise<void> } {
+  let current: Promise<void> | null = null;
+  let again = false;
+  const request = (): void => {
+    if (current) {
+      again = true;
+      return;
+    }
+    current = task()
+      .then(() => undefined, onError)
+      .finally(() => {
+        current = null;
+        if (again) {
+          again = false;
+          request();
+        }
+      });
+  };
+  return { request, settled: async () => void (await current) };
 }

@@ -1,36 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../store/connect.ts';
+import { runEarshot } from './helpers/earshot-process.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 import { createTestDatabaseEnv } from './helpers/test-store.ts';
 
-const BIN = new URL('../bin/earshot.js', import.meta.url).pathname;
 const APP_STORE_FIXTURE = new URL('../crawlers/app-store/fixtures/customerreviews-us-full.json', import.meta.url).pathname;
 const RSS_FIXTURE = new URL('../crawlers/rss/fixtures/guardian-trimmed.rss', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'earshot-cli-files-'));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function earshot(args: string[], env: Record<string, string> = {}, onSpawn?: (child: ChildProcess) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const { DATABASE_URL: _url, EARSHOT_DATA_DIR: _dir, ...base } = process.env;
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, LOG_LEVEL: 'silent', ...env } });
-    onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 function withIdSuffix(entry: unknown, suffix: string): unknown {
   const e = entry as { id: { label: string } };
@@ -41,7 +21,7 @@ const lastJsonLine = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!)
 
 describe('earshot parse', () => {
   it('prints one valid mention per line for a recording it has not seen', async () => {
-    const run = await earshot(['parse', 'app-store', APP_STORE_FIXTURE]);
+    const run = await runEarshot(['parse', 'app-store', APP_STORE_FIXTURE]);
     expect(run.code).toBe(0);
     const mentions = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(mentions).toHaveLength(50);
@@ -50,7 +30,7 @@ describe('earshot parse', () => {
       expect(m.rating).toBeGreaterThanOrEqual(1);
       expect(Number.isNaN(Date.parse(m.publishedAt as string))).toBe(false);
     }
-    const rss = await earshot(['parse', 'rss', RSS_FIXTURE]);
+    const rss = await runEarshot(['parse', 'rss', RSS_FIXTURE]);
     expect(rss.code).toBe(0);
     expect(rss.stdout.trim().split('\n')).toHaveLength(10);
   });
@@ -60,27 +40,27 @@ describe('earshot parse', () => {
     delete recording.feed.entry;
     const empty = join(scratch, 'empty.json');
     writeFileSync(empty, JSON.stringify(recording));
-    expect(await earshot(['parse', 'app-store', empty])).toMatchObject({ code: 0, stdout: '' });
+    expect(await runEarshot(['parse', 'app-store', empty])).toMatchObject({ code: 0, stdout: '' });
 
     const other = join(scratch, 'other.json');
     writeFileSync(other, JSON.stringify({ feed: { entry: [{ id: 5 }] } }));
-    const changed = await earshot(['parse', 'app-store', other]);
+    const changed = await runEarshot(['parse', 'app-store', other]);
     expect(changed.code).toBe(1);
     expect(changed.stderr).toMatch(/feed\.entry/);
 
-    expect((await earshot(['parse', 'nope', other])).code).toBe(2);
+    expect((await runEarshot(['parse', 'nope', other])).code).toBe(2);
   });
 });
 
 describe('earshot config', () => {
   it('checks the example and reports a bad file with path and line', async () => {
-    expect((await earshot(['config', 'check'])).code).toBe(0);
+    expect((await runEarshot(['config', 'check'])).code).toBe(0);
     const bad = join(scratch, 'bad.yaml');
     writeFileSync(bad, readFileSync(new URL('../config/earshot.example.yaml', import.meta.url), 'utf8').replace('"15 */2 * * *"', '"*/61 * * * *"'));
-    const run = await earshot(['config', 'check', bad]);
+    const run = await runEarshot(['config', 'check', bad]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bad\.yaml:\d+:\d+: targets\[0\]\.schedule: invalid cron expression "\*\/61 \* \* \* \*"/);
-    const schema = JSON.parse((await earshot(['config', 'schema'])).stdout) as { properties: Record<string, unknown> };
+    const schema = JSON.parse((await runEarshot(['config', 'schema'])).stdout) as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['brands', 'targets', 'channels', 'helpdesks']));
   });
 });
@@ -123,18 +103,18 @@ describe('earshot crawl', { timeout: 120_000 }, () => {
     onPage = (page) => {
       if (page === 3) child?.kill('SIGKILL');
     };
-    const killed = await earshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env, (c) => (child = c));
+    const killed = await runEarshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env, (c) => (child = c));
     expect(killed.signal).toBe('SIGKILL');
     onPage = () => {};
 
-    const first = await earshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env);
+    const first = await runEarshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env);
     expect(first.code).toBe(0);
     const summary = lastJsonLine(first.stdout);
     expect(summary).toMatchObject({ fetched: 49, updated: 0, status: 'ok' });
     expect(Number(summary.new) + Number(summary.duplicates)).toBe(49);
     expect(Number(summary.new)).toBeLessThan(49);
 
-    const second = await earshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env);
+    const second = await runEarshot(['crawl', 'app-store', '--target', target(), '--brand', 'Acme'], db.env);
     expect(lastJsonLine(second.stdout)).toMatchObject({ new: 0, updated: 0, tickets: 0, duplicates: 10, pages: 1 });
 
     const store = await openStore(db.env.DATABASE_URL ? { databaseUrl: db.env.DATABASE_URL } : { dataDir: db.env.EARSHOT_DATA_DIR });
@@ -156,28 +136,28 @@ describe('earshot crawl', { timeout: 120_000 }, () => {
 
   it('--dry-run reports what a crawl would store and keeps nothing', async () => {
     const args = ['crawl', 'rss', '--target', JSON.stringify({ url: `${upstream.url}/feed.xml` }), '--brand', 'News', '--keywords', 'Trump,FBI'];
-    const dry = await earshot([...args, '--dry-run'], db.env);
+    const dry = await runEarshot([...args, '--dry-run'], db.env);
     expect(dry.code).toBe(0);
     const summary = lastJsonLine(dry.stdout);
     expect(summary).toMatchObject({ fetched: 10, dryRun: true, status: 'ok' });
     expect(Number(summary.new)).toBeGreaterThan(0);
-    const real = await earshot(args, db.env);
+    const real = await runEarshot(args, db.env);
     expect(lastJsonLine(real.stdout)).toMatchObject({ new: summary.new, tickets: summary.tickets });
   });
 
   it('--record saves the raw responses that parse reads back, and targets shows the health table', async () => {
     const dir = join(scratch, 'recorded');
-    const run = await earshot(['crawl', 'app-store', '--target', JSON.stringify({ appId: '43', country: 'kz', baseUrl: upstream.url }), '--brand', 'Acme', '--record', dir], db.env);
+    const run = await runEarshot(['crawl', 'app-store', '--target', JSON.stringify({ appId: '43', country: 'kz', baseUrl: upstream.url }), '--brand', 'Acme', '--record', dir], db.env);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/recorded 6 response\(s\) in /);
     // Pages 1-5 hold 49 reviews, page 6 is the empty end of the feed.
-    const firstPage = await earshot(['parse', 'app-store', join(dir, '001-127.0.0.1.json')]);
+    const firstPage = await runEarshot(['parse', 'app-store', join(dir, '001-127.0.0.1.json')]);
     expect(firstPage.code).toBe(0);
     const mentions = firstPage.stdout.trim().split('\n').map((l) => JSON.parse(l) as { externalId: string });
     expect(mentions.map((m) => m.externalId)).toEqual(entries.slice(0, 10).map((e) => `${(e as { id: { label: string } }).id.label}43`));
     expect(readFileSync(join(dir, '001-127.0.0.1.meta.json'), 'utf8')).toContain('/kz/rss/customerreviews/page=1/id=43/');
 
-    const table = await earshot(['targets'], db.env);
+    const table = await runEarshot(['targets'], db.env);
     expect(table.code).toBe(0);
     const [header, ...rows] = table.stdout.trim().split('\n');
     expect(header).toMatch(/^TARGET\s+SOURCE\s+BRAND\s+STATE\s+LAST SUCCESS\s+ERRORS\s+NEXT RUN\s+24H\s+LAST MENTION\s+LAST ERROR$/);
@@ -185,13 +165,13 @@ describe('earshot crawl', { timeout: 120_000 }, () => {
     const appRows = rows.filter((r) => r.includes('cli-app-store-'));
     expect(appRows.length).toBeGreaterThan(0);
     for (const row of appRows) expect(row).toMatch(/app-store\s+Acme\s+ok, silent\s+\d+s ago\s+0\s+-\s+49\s+\d+d ago$/);
-    const json = await earshot(['targets', '--json'], db.env);
+    const json = await runEarshot(['targets', '--json'], db.env);
     const health = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { source: string; state: string; mentions24h: number });
     expect(health.filter((h) => h.source === 'app-store').every((h) => h.state === 'ok')).toBe(true);
   });
 
   it('rejects bad arguments with a clear message', async () => {
-    const run = await earshot(['crawl', 'app-store', '--target', '{"appId":"x"}', '--brand', 'Acme'], db.env);
+    const run = await runEarshot(['crawl', 'app-store', '--target', '{"appId":"x"}', '--brand', 'Acme'], db.env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--target appId/);
   });

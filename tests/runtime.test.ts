@@ -7,20 +7,13 @@ import { openStore, type Store } from '../store/connect.ts';
 import { startEarshot, runEarshot, type EarshotProcess } from './helpers/earshot-process.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 import { createTestDatabaseEnv } from './helpers/test-store.ts';
+import { eventually } from './helpers/eventually.ts';
 
 const rss = readFileSync(new URL('../crawlers/rss/fixtures/guardian-trimmed.rss', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'earshot-runtime-'));
+// Processes start and crawl on their own clocks; a loaded machine gets time.
+const waitFor = <T>(check: () => Promise<T | undefined>) => eventually(check, 90_000);
 
-/** Resolves once `check` holds: the processes run on their own clocks, the test waits for their effects. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function writeConfig(name: string, targets: string): string {
   const file = join(scratch, name);
@@ -89,13 +82,13 @@ describe('earshot run, the CLI beside it, and a kill -9', { timeout: 240_000 }, 
     expect(((await targets.json()) as { data: { id: string }[] }).data.map((t) => t.id)).toEqual(['news', 'slow']);
 
     // Both new targets are crawled at start; the slow one hangs: kill the product in the middle of it.
-    await eventually(async () => (hanging.length === 1 ? true : undefined));
+    await waitFor(async () => (hanging.length === 1 ? true : undefined));
     running.child.kill('SIGKILL');
     expect((await running.exited).signal).toBe('SIGKILL');
 
     running = startEarshot(['run'], env);
     await running.waitForLine(/^earshot is listening on /);
-    const runs = await eventually(async () => {
+    const runs = await waitFor(async () => {
       const table = await runEarshot(['targets', '--json'], env);
       const slow = table.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; lastRun: { status: string } | null }).find((t) => t.id === 'slow');
       return slow?.lastRun?.status === 'ok' ? table : undefined;
@@ -176,7 +169,7 @@ describe.runIf(process.env.DATABASE_URL)('one scheduler and three workers on Pos
     const store = await openTestDatabase(db.env);
     try {
       // The second crawl of feed c hangs: kill the worker that holds it.
-      await eventually(async () => (killAt ? true : undefined));
+      await waitFor(async () => (killAt ? true : undefined));
       const holder = await store.db
         .selectFrom('job_leases as l')
         .innerJoin('processes as p', 'p.id', 'l.process_id')
@@ -187,14 +180,14 @@ describe.runIf(process.env.DATABASE_URL)('one scheduler and three workers on Pos
       victim.child.kill('SIGKILL');
       await victim.exited;
       // A surviving worker finds it dead (its pid is gone from this host) and crawls feed c again.
-      await eventually(async () => {
+      await waitFor(async () => {
         const runs = await store.db.selectFrom('crawl_runs').select('status').where('target_id', '=', 'feed-c').orderBy('id').execute();
         const statuses = runs.map((r) => r.status);
         return statuses.includes('interrupted') && statuses.at(-1) === 'ok' ? true : undefined;
       });
       // Two more crawls of every feed after that, then stop.
       const since = new Date();
-      await eventually(async () => {
+      await waitFor(async () => {
         const recent = await store.db.selectFrom('crawl_runs').select('target_id').where('status', '=', 'ok').where('started_at', '>', since).execute();
         return feeds.every((f) => recent.filter((r) => r.target_id === `feed-${f}`).length >= 2) ? true : undefined;
       });

@@ -14,20 +14,7 @@ import { openStore, type Store } from '../../store/connect.ts';
 export async function createTestStore(): Promise<Store> {
   const template = inject('pgTemplate');
   const databaseUrl = process.env.DATABASE_URL;
-  if (template && databaseUrl) {
-    const name = `earshot_t_${randomBytes(6).toString('hex')}`;
-    await withAdmin(databaseUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
-    const url = new URL(databaseUrl);
-    url.pathname = `/${name}`;
-    const store = await openStore({ databaseUrl: url.toString() });
-    return {
-      ...store,
-      async close() {
-        await store.close();
-        await withAdmin(databaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      },
-    };
-  }
+  if (template && databaseUrl) return createPostgresStore(databaseUrl, 'earshot_t', `TEMPLATE ${template}`);
   const tarball = readFileSync(inject('pgliteTemplate'));
   const pglite = new PGlite({ loadDataDir: new Blob([tarball]) });
   await pglite.waitReady;
@@ -38,8 +25,13 @@ export async function createTestStore(): Promise<Store> {
 export async function createEmptyTestStore(): Promise<Store> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) return openStore({ pglite: new PGlite() });
-  const name = `earshot_e_${randomBytes(6).toString('hex')}`;
-  await withAdmin(databaseUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  return createPostgresStore(databaseUrl, 'earshot_e', '');
+}
+
+/** A new database on the server, dropped again by the store's `close()`. */
+async function createPostgresStore(databaseUrl: string, prefix: string, options: string): Promise<Store> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await withAdmin(databaseUrl, (c) => c.query(`CREATE DATABASE ${name} ${options}`));
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
   const store = await openStore({ databaseUrl: url.toString() });
