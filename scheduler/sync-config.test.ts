@@ -50,6 +50,8 @@ describe('syncConfig', () => {
     const synced = await syncConfig(store.db, config('credentials: { vk: { accessToken: "${VK_TOKEN}" } }'), crawlers, NOW);
     expect(synced.waiting).toEqual([]);
     expect(synced.scheduled.map((t) => t.id)).toContain('vk-search');
+    // It waited until now: the scheduler crawls it at once rather than at its next tick.
+    expect(synced.resumed).toEqual(['vk-search']);
     const [vk] = (await listTargetHealth(store.db, { now: NOW })).filter((t) => t.id === 'vk-search');
     expect(vk?.state).toBe('ok');
   });

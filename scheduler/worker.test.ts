@@ -148,6 +148,20 @@ describe('workers and the schedule', () => {
     expect(jobs.rows).toHaveLength(1);
   });
 
+  it('queues at start a target whose credentials just came, though it ran before', async () => {
+    const config = configOf(`  - { id: came-back, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/c.xml" } }`);
+    const synced = await syncConfig(store.db, config, crawlers, new Date());
+    await store.db.updateTable('targets').set({ last_run_at: new Date('2026-11-01T00:00:00Z') }).where('id', '=', 'came-back').execute();
+    const deps: SchedulerDeps = { db: store.db, queue, log: silentLogger, now: () => new Date() };
+    const pending = async () => (await store.pool.query(`SELECT id FROM pgboss.job WHERE name = 'crawl' AND singleton_key = 'came-back'`)).rows.length;
+    const quiet = await startScheduler(deps, synced.scheduled, {});
+    await quiet.stop();
+    expect(await pending()).toBe(0);
+    const resumed = await startScheduler(deps, synced.scheduled, { resumed: ['came-back'] });
+    await resumed.stop();
+    expect(await pending()).toBe(1);
+  });
+
   it('never crawls a disabled target, even one queued before it was disabled', async () => {
     const enabled = configOf(`  - { id: soon-off, source: rss, brand: Acme, params: { url: "${upstream.url}/b.xml" } }`);
     await syncConfig(store.db, enabled, crawlers, new Date());
