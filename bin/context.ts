@@ -40,7 +40,7 @@ export function callerPath(ctx: Pick<CommandContext, 'cwd'>, path: string): stri
 }
 
 /** The config a command uses: `--config`, else EARSHOT_CONFIG, else the example, read with the caller's env. */
-export function configPathOf(ctx: Pick<CommandContext, 'env' | 'cwd'>, flag: string | undefined): string {
+function configPathOf(ctx: Pick<CommandContext, 'env' | 'cwd'>, flag: string | undefined): string {
   const given = flag ?? ctx.env.EARSHOT_CONFIG;
   return given === undefined ? EXAMPLE_CONFIG : callerPath(ctx, given);
 }

@@ -26,10 +26,6 @@ export type CrawlerRegistry = Readonly<Record<string, Crawler>>;
 /** The explicit list of crawlers: adding a source is one line above. */
 export const crawlers: Readonly<Record<SourceId, Crawler>> = registry as unknown as Record<SourceId, Crawler>;
 
-export function isSourceId(source: string): source is SourceId {
-  return Object.hasOwn(crawlers, source);
-}
-
 export function findCrawler(registry: CrawlerRegistry, source: string): Crawler | undefined {
   return Object.hasOwn(registry, source) ? registry[source] : undefined;
 }
