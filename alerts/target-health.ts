@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from '../store/connect.ts';
 import type { TargetState } from '../store/schema.ts';
+import { enqueueOutbox, insertAlerts } from '../store/outbox.ts';
 import { silenceOf } from '../store/target-health.ts';
-import { enqueueOutbox } from '../tickets/outbox.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -103,16 +103,8 @@ async function raiseTargetAlert(
     const queued = await enqueueOutbox(trx, messages, deps.now);
     const rows = messages
       .filter((m) => queued.has(m.messageId))
-      .map((m) => ({
-        kind,
-        channel_id: m.destinationId,
-        ticket_id: null,
-        target_id: target.id,
-        brand_id: target.brand.id,
-        outbox_id: queued.get(m.messageId)!,
-        created_at: deps.now,
-      }));
-    if (rows.length > 0) await trx.insertInto('alerts').values(rows).execute();
+      .map((m) => ({ kind, channelId: m.destinationId, ticketId: null, targetId: target.id, brandId: target.brand.id, outboxId: queued.get(m.messageId)! }));
+    await insertAlerts(trx, rows, deps.now);
     return rows.length;
   });
 }

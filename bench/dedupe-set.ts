@@ -269,7 +269,7 @@ function makeEditor(rng: Rng) {
 }
 
 // The RSS parser is asynchronous; reading the fixtures once, at import, keeps the set's generation synchronous.
-const FIXTURE_TEXTS = await loadFixtureTexts();
+export const FIXTURE_TEXTS: readonly string[] = await loadFixtureTexts();
 
 export function generateRepostSet(opts: RepostSetOptions): RepostItem[] {
   const rng = prng(opts.seed);

@@ -8,7 +8,7 @@ import type { CrawlCaches, CrawlDeps } from '../scheduler/run-crawl.ts';
 import { destinationsOf, ticketPolicyOf } from '../scheduler/sync-config.ts';
 import { migrateToLatest, openStore, withStartupLock, type Store } from '../store/connect.ts';
 import { reserveHostSlot } from '../store/host-slots.ts';
-import type { DeliveryDeps } from '../tickets/outbox.ts';
+import type { DeliveryDeps } from '../delivery/outbox.ts';
 import type { Env } from './context.ts';
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConfigError, configJsonSchema, interpolateString, loadConfig, parseConfig } from './load.ts';
 import { redactConfig } from './redact.ts';
 import type { ConfigCrawlers } from './schema.ts';
-import { markSecret } from './secret.ts';
+import { markSecret } from '../lib/secret.ts';
 
 // These tests bring their own crawlers, so they run whatever state the real registry is in.
 vi.mock('../crawlers/registry.ts', () => ({ crawlers: {}, findCrawler: () => undefined }));

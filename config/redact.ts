@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { createConfigSchema, type ConfigCrawlers, type EarshotConfig } from './schema.ts';
-import { isSecretSchema } from './secret.ts';
+import { isSecretSchema } from '../lib/secret.ts';
 
 export const REDACTED = '***';
 

@@ -2,7 +2,7 @@ import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { compileQuery, QuerySyntaxError } from '../pipeline/query.ts';
 import { validateCron } from './cron.ts';
-import { markSecret } from './secret.ts';
+import { markSecret } from '../lib/secret.ts';
 
 /** What the config needs to know of a crawler: the registry's `Crawler` objects fit. */
 export interface ConfigCrawler {

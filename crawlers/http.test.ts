@@ -8,7 +8,6 @@ import {
   charsetFromContentType,
   createHttpClient,
   decodeBody,
-  parseRetryAfter,
   redactUrl,
 } from './http.ts';
 import type { HttpClientOptions, HttpExchange, PoliteHttpClient } from './http.ts';
@@ -79,16 +78,6 @@ describe('decodeBody', () => {
     expect(charsetFromContentType('text/html;charset=KOI8-R')).toBe('KOI8-R');
     expect(charsetFromContentType('text/html')).toBeNull();
     expect(charsetFromContentType(null)).toBeNull();
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates relative to the injected clock', () => {
-    expect(parseRetryAfter('120', START)).toBe(120_000);
-    expect(parseRetryAfter(new Date(START + 7_000).toUTCString(), START)).toBe(7_000);
-    expect(parseRetryAfter(new Date(START - 7_000).toUTCString(), START)).toBe(0);
-    expect(parseRetryAfter('soon', START)).toBeNull();
-    expect(parseRetryAfter(undefined, START)).toBeNull();
   });
 });
 

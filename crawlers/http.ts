@@ -3,6 +3,7 @@ import { TextDecoder } from 'node:util';
 import { brotliDecompressSync, constants as zlibConstants, gunzipSync, inflateSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { backoffWithJitterMs, parseRetryAfter } from '../lib/backoff.ts';
 import { detectBlockPage } from './block-page.ts';
 import {
   BlockedError,
@@ -353,16 +354,6 @@ export function redactUrl(value: string): string {
 }
 
 /**
- * Delay before retry number `retry` (0 for the first): the base doubled per retry, capped, with equal
- * jitter (half fixed, half random) so that many clients retrying at once do not line up. Crawl fetches
- * and webhook deliveries both back off this way.
- */
-export function backoffWithJitterMs(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** retry);
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
-/**
  * Decode response bytes to text. Charset order: a byte-order mark, the Content-Type `charset=`, the XML prolog
  * `encoding=`, else utf-8. Unknown labels fall back to utf-8.
  */
@@ -382,16 +373,6 @@ export function charsetFromXmlProlog(bytes: Uint8Array): string | null {
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 512)).toString('latin1');
   const match = /^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/.exec(head);
   return match?.[1] ?? null;
-}
-
-/** Milliseconds to wait, from seconds or an HTTP date; null when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, nowMs: number): number | null {
-  if (value === undefined) return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - nowMs);
 }
 
 function sniffBom(bytes: Uint8Array): string | null {

@@ -3,13 +3,16 @@ import type { MentionAuthor, MentionDraft } from '../crawlers/types.ts';
 import { assessActionability } from '../sentiment/actionable.ts';
 import { analyzeSentiment, loadBaseModels, type SentimentModels } from '../sentiment/analyze.ts';
 import { detectLanguage } from '../sentiment/language.ts';
-import type { Db } from '../store/connect.ts';
-import { assignClusters, joinTitle, type ClusterMember } from '../store/clusters.ts';
-import { linkMentionBrands, upsertMentions, type StoredMentionRow } from '../store/mentions.ts';
-import { compareTexts, prepareText, signText, type PreparedText } from './dedupe.ts';
-import type { NewMention } from '../store/schema.ts';
-import type { CompiledQuery } from './query.ts';
+import { findStoredStories, growClusters, insertClusters, type ClusterGrowth, type NewCluster } from '../store/clusters.ts';
+import { inTransaction, type Db } from '../store/connect.ts';
+import {
+  findKnownMentions, insertMentions, linkMentionBrands, mentionKey, reserveIds, upsertMentions, type MentionInput,
+} from '../store/mentions.ts';
+import type { TicketPolicy } from '../tickets/open.ts';
+import { assignStories, CANDIDATES_PER_STORY, joinTitle, storedCandidateIndex, storyOf, type Story } from './cluster.ts';
 import { normalizeText } from './normalize.ts';
+import { openTicketsWithAlerts } from './open-tickets.ts';
+import type { CompiledQuery } from './query.ts';
 
 /** One brand a target listens for. */
 export interface IngestBrand {
@@ -35,7 +38,9 @@ export interface IngestScope {
 }
 
 export interface PreparedBatch {
-  rows: NewMention[];
+  rows: MentionInput[];
+  /** Each row's story (signature and compared text), aligned with `rows`. */
+  stories: Story[];
   /** The brands each row names, aligned with `rows`; `rows[i].brand_id` is the first. */
   brandIds: number[][];
   unmatched: number;
@@ -44,8 +49,8 @@ export interface PreparedBatch {
 }
 
 /** The pure part of ingestion: normalize, keep brand matches, tag language and sentiment, hash content. */
-export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestScope, now: Date): PreparedBatch {
-  const byKey = new Map<string, { row: NewMention; brandIds: number[] }>();
+export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestScope, now: Date, timings?: StageTimings): PreparedBatch {
+  const byKey = new Map<string, { row: MentionInput; story: Story; brandIds: number[] }>();
   let unmatched = 0;
   let repeated = 0;
   const brands = scope.brands.map((brand) => ({
@@ -66,12 +71,12 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
       unmatched++;
       continue;
     }
-    const key = `${draft.source}\u0000${draft.externalId}`;
+    const key = mentionKey(draft.source, draft.externalId);
     if (byKey.has(key)) repeated++;
     const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
-    const fullText = joinTitle(title, text);
-    // Signed before line breaks are collapsed: a comment paragraph on a repost gets bands of its own.
-    const signature = signText(joinTitle(title, draft.text));
+    const story = storyOf(key, title, draft.text);
+    const fullText = story.text;
+    const scoring = timings ? performance.now() : 0;
     const lang = detectLanguage(fullText);
     const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, brand.models);
     const action = assessActionability({
@@ -81,13 +86,14 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
       answered: draft.reply !== null,
       sponsored: draft.details?.sponsored === true,
     });
-    const row: NewMention = {
+    if (timings) timings.sentiment += performance.now() - scoring;
+    const row: MentionInput = {
       source: draft.source,
       external_id: draft.externalId,
       brand_id: brand.id,
       target_id: scope.targetId,
       url: draft.url,
-      author: JSON.stringify(draft.author),
+      author: draft.author,
       title,
       text,
       content_hash: hashContent(title, text, draft.rating, replyText),
@@ -103,17 +109,17 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
       sentiment_reason: sentiment.reason ?? null,
       actionable: action.actionable,
       action_reasons: action.reasons,
-      metrics: JSON.stringify(draft.metrics),
-      reply: JSON.stringify(draft.reply ? { text: replyText, at: draft.reply.at } : null),
+      metrics: draft.metrics,
+      reply: draft.reply ? { text: replyText!, at: draft.reply.at } : null,
       parent_external_id: draft.parentExternalId,
-      details: JSON.stringify(draft.details ?? {}),
-      fingerprint: signature.fingerprint,
-      lsh: signature.bands,
+      details: draft.details ?? {},
+      fingerprint: story.fingerprint,
+      lsh: [...story.bands],
     };
-    byKey.set(key, { row, brandIds: keeping.map((b) => b.id) });
+    byKey.set(key, { row, story, brandIds: keeping.map((b) => b.id) });
   }
   const prepared = [...byKey.values()];
-  return { rows: prepared.map((p) => p.row), brandIds: prepared.map((p) => p.brandIds), unmatched, repeated };
+  return { rows: prepared.map((p) => p.row), stories: prepared.map((p) => p.story), brandIds: prepared.map((p) => p.brandIds), unmatched, repeated };
 }
 
 function accountKey(account: string): string {
@@ -125,66 +131,230 @@ function isOwnAccount(author: MentionAuthor, own: ReadonlySet<string>): boolean 
   return [author.handle, author.id, author.name].some((value) => value !== null && value !== undefined && own.has(accountKey(String(value))));
 }
 
-/**
- * Puts the mentions a batch inserted into their stories' clusters, each among the stories of the brand it is
- * stored for. An edited mention keeps its cluster: the story it started in is still the one people answered.
- */
-export async function clusterNewMentions(db: Db, batch: PreparedBatch, inserted: readonly StoredMentionRow[]): Promise<Map<string, string>> {
-  const rows = new Map(batch.rows.map((row) => [`${row.source}\u0000${row.external_id}`, row]));
-  const byBrand = new Map<number, ClusterMember[]>();
-  for (const s of inserted) {
-    const row = rows.get(`${s.source}\u0000${s.external_id}`)!;
-    const member = {
-      id: s.id, brandId: row.brand_id, source: row.source, text: joinTitle(row.title ?? null, row.text),
-      fingerprint: row.fingerprint ?? null, lsh: row.lsh ?? [], seenAt: new Date(row.first_seen_at),
-    };
-    const members = byBrand.get(row.brand_id);
-    if (members) members.push(member);
-    else byBrand.set(row.brand_id, [member]);
-  }
-  // Candidates recur across a page's mentions (a story's copies meet the same members): prepare each once.
-  const prepared = new Map<string, PreparedText>();
-  const prepare = (text: string) => {
-    let p = prepared.get(text);
-    if (p === undefined) prepared.set(text, (p = prepareText(text)));
-    return p;
-  };
-  const sameStory = (text: string) => {
-    const mine = prepare(text);
-    return (candidate: string) => compareTexts(mine, prepare(candidate)).score;
-  };
-  const assigned = new Map<string, string>();
-  for (const members of byBrand.values()) {
-    for (const [mention, cluster] of await assignClusters(db, members, sameStory)) assigned.set(mention, cluster);
-  }
-  return assigned;
-}
-
 /** What changes here is what makes a re-crawled item an update: the text, the rating, the brand's reply. */
 export function hashContent(title: string | null, text: string, rating: number | null, reply: string | null): string {
   return createHash('sha256').update(JSON.stringify([title, text, rating, reply])).digest('base64url');
 }
 
-export interface StoreResult {
-  stored: StoredMentionRow[];
-  /** Cluster of every mention inserted by this batch. */
-  clusters: Map<string, string>;
+/** Milliseconds spent per stage, summed over pages: what `npm run bench -- ingest` breaks the time into. */
+export interface StageTimings {
+  /** Normalize, match, language, sentiment, actionability, signature (sentiment is also counted on its own). */
+  prepare: number;
+  sentiment: number;
+  /** Which of the page's items are stored already. */
+  known: number;
+  /** Candidate lookups and the clustering rule. */
+  cluster: number;
+  /** Mentions, clusters and brand links written. */
+  write: number;
+  /** Tickets, their pushes and alerts. */
+  tickets: number;
+}
+
+export function createStageTimings(): StageTimings {
+  return { prepare: 0, sentiment: 0, known: 0, cluster: 0, write: 0, tickets: 0 };
+}
+
+export interface PageCounts {
+  new: number;
+  updated: number;
+  duplicates: number;
+  unmatched: number;
+  tickets: number;
+}
+
+/** A brand as a page is ingested for it. */
+export interface PageBrand {
+  id: number;
+  name: string;
+  ownAccounts?: readonly string[];
+}
+
+export interface PageScope {
+  /** In the target's order; see `IngestScope.brands`. A null matcher keeps every item for that brand. */
+  brands: readonly { brand: PageBrand; matcher: CompiledQuery | null; models?: SentimentModels }[];
+  targetId: string | null;
+  /** The team that owns the target's tickets; absent: the policy's default team. */
+  team?: string | null;
+  exclude?: CompiledQuery | null;
+}
+
+export interface IngestDeps {
+  db: Db;
+  now: () => Date;
+  policy: TicketPolicy;
+  timings?: StageTimings;
+}
+
+/** Another transaction stored one of the page's new items first: the page is read again. */
+class ConcurrentIngestError extends Error {
+  override name = 'ConcurrentIngestError';
+}
+
+const PAGE_ATTEMPTS = 3;
+
+/**
+ * One page through the pipeline in one transaction: keep the brands' mentions, store each new one once with
+ * its story, open tickets for the actionable ones. `inside` runs in the same transaction (crawl progress is
+ * written with the page). Cron, the CLI, the tests and the bench all ingest through here.
+ */
+export async function ingestPage(
+  deps: IngestDeps,
+  drafts: readonly MentionDraft[],
+  scope: PageScope,
+  inside?: (trx: Db, counts: PageCounts) => Promise<void>,
+): Promise<PageCounts> {
+  const timings = deps.timings;
+  const started = performance.now();
+  const batch = prepareMentions(
+    drafts,
+    {
+      brands: scope.brands.map(({ brand, matcher, models }) => ({
+        id: brand.id, matcher,
+        ...(models ? { models } : {}),
+        ...(brand.ownAccounts ? { ownAccounts: brand.ownAccounts } : {}),
+      })),
+      targetId: scope.targetId,
+      exclude: scope.exclude ?? null,
+    },
+    deps.now(),
+    timings,
+  );
+  if (timings) timings.prepare += performance.now() - started;
+  const brandNames = new Map(scope.brands.map(({ brand }) => [brand.id, brand.name]));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(deps.db, async (trx) => {
+        const stored = await storeBatch(trx, batch, timings);
+        const ticketsStarted = performance.now();
+        const tickets = await openTicketsWithAlerts(trx, stored.actionable, {
+          brandNames, policy: deps.policy, now: deps.now(), team: scope.team ?? null,
+        });
+        if (timings) timings.tickets += performance.now() - ticketsStarted;
+        const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: batch.unmatched, tickets };
+        await inside?.(trx, counts);
+        return counts;
+      });
+    } catch (err) {
+      if (err instanceof ConcurrentIngestError && attempt < PAGE_ATTEMPTS) continue;
+      throw err;
+    }
+  }
+}
+
+interface StoredBatch {
+  /** New and changed mentions that need a reply, with their stories. */
+  actionable: { id: string; row: MentionInput; clusterId: string | null }[];
   new: number;
   updated: number;
   duplicates: number;
 }
 
-export async function storeMentions(db: Db, batch: PreparedBatch): Promise<StoreResult> {
-  const stored = await upsertMentions(db, batch.rows);
-  const inserted = stored.filter((r) => r.inserted);
-  const clusters = await clusterNewMentions(db, batch, inserted);
-  // Every brand the item names, whichever target first stored it: a repeat from another brand's target links it too.
-  await linkMentionBrands(db, batch.rows.flatMap((row, i) => batch.brandIds[i]!.map((brandId) => ({ source: row.source, externalId: row.external_id, brandId }))));
-  return {
-    stored,
-    clusters,
-    new: inserted.length,
-    updated: stored.length - inserted.length,
-    duplicates: batch.rows.length - stored.length + batch.repeated,
+/**
+ * Stores a prepared page: finds which items are known, places the new ones in their stories (per brand, with
+ * the one rule), then writes each new mention once with its cluster, the clusters they found or grow, the
+ * changed mentions and every brand link.
+ */
+async function storeBatch(trx: Db, batch: PreparedBatch, timings: StageTimings | undefined): Promise<StoredBatch> {
+  let lap = performance.now();
+  const stage = (name: 'known' | 'cluster' | 'write') => {
+    const at = performance.now();
+    if (timings) timings[name] += at - lap;
+    lap = at;
   };
+  const known = await findKnownMentions(trx, batch.rows.map((r) => ({ source: r.source, externalId: r.external_id })));
+  const fresh: number[] = [];
+  const changed: number[] = [];
+  batch.rows.forEach((row, i) => {
+    const stored = known.get(batch.stories[i]!.key);
+    if (stored === undefined) fresh.push(i);
+    else if (stored.contentHash !== row.content_hash) changed.push(i);
+  });
+  stage('known');
+
+  // Stories of each brand are placed among that brand's stories; `new:<key>` names a cluster founded here.
+  const placed = new Map<number, { clusterId: string; founded: boolean; indexed: boolean }>();
+  const byBrand = new Map<number, number[]>();
+  for (const i of fresh) {
+    const brandId = batch.rows[i]!.brand_id;
+    const list = byBrand.get(brandId);
+    if (list) list.push(i);
+    else byBrand.set(brandId, [i]);
+  }
+  for (const [brandId, indices] of byBrand) {
+    const stories = indices.map((i) => batch.stories[i]!);
+    const found = await findStoredStories(trx, brandId, stories, CANDIDATES_PER_STORY);
+    const candidates = new Map(
+      [...found.candidates].map(([key, list]) => [key, list.map((c) => ({ mentionId: c.mentionId, clusterId: c.clusterId, shared: c.shared, text: joinTitle(c.title, c.text) }))]),
+    );
+    const assignments = assignStories(stories, storedCandidateIndex({ exact: found.exact, candidates, sizes: found.sizes }), (s) => `new:${s.key}`);
+    indices.forEach((i, n) => placed.set(i, assignments[n]!));
+  }
+  stage('cluster');
+
+  const founded = [...new Set(fresh.filter((i) => placed.get(i)!.founded).map((i) => placed.get(i)!.clusterId))];
+  const ids = await reserveIds(trx, { mentions: fresh.length, clusters: founded.length });
+  const clusterIds = new Map(founded.map((placeholder, n) => [placeholder, ids.clusters[n]!]));
+  const mentionIds = new Map(fresh.map((i, n) => [i, ids.mentions[n]!]));
+  const clusterOf = (i: number) => {
+    const { clusterId } = placed.get(i)!;
+    return clusterIds.get(clusterId) ?? clusterId;
+  };
+  const written = await insertMentions(
+    trx,
+    fresh.map((i) => {
+      const row = batch.rows[i]!;
+      return { ...row, id: mentionIds.get(i)!, cluster_id: clusterOf(i), lsh: placed.get(i)!.indexed ? row.lsh ?? [] : [] };
+    }),
+  );
+  if (written.size < fresh.length) throw new ConcurrentIngestError('an item of the page was stored by another transaction meanwhile');
+
+  const created = new Map<string, NewCluster>();
+  const grown = new Map<string, ClusterGrowth & { sourceSet: Set<string> }>();
+  for (const i of fresh) {
+    const row = batch.rows[i]!;
+    const id = clusterOf(i);
+    const seenAt = new Date(row.first_seen_at);
+    if (placed.get(i)!.founded) {
+      const cluster = created.get(id);
+      if (cluster === undefined) {
+        created.set(id, { id, brandId: row.brand_id, representativeId: mentionIds.get(i)!, size: 1, sources: [row.source], firstSeenAt: seenAt, lastSeenAt: seenAt });
+      } else {
+        cluster.size++;
+        if (!cluster.sources.includes(row.source)) cluster.sources = [...cluster.sources, row.source];
+        if (seenAt > cluster.lastSeenAt) cluster.lastSeenAt = seenAt;
+      }
+      continue;
+    }
+    const growth = grown.get(id) ?? { id, added: 0, sources: [], sourceSet: new Set<string>(), lastSeenAt: seenAt };
+    growth.added++;
+    growth.sourceSet.add(row.source);
+    if (seenAt > growth.lastSeenAt) growth.lastSeenAt = seenAt;
+    grown.set(id, growth);
+  }
+  await insertClusters(trx, [...created.values()]);
+  await growClusters(trx, [...grown.values()].map(({ sourceSet, ...g }) => ({ ...g, sources: [...sourceSet] })));
+
+  const updated = await upsertMentions(trx, changed.map((i) => batch.rows[i]!));
+  // Every brand the item names, whichever target first stored it: a repeat from another brand's target links it too.
+  await linkMentionBrands(
+    trx,
+    batch.rows.flatMap((row, i) => {
+      const mentionId = mentionIds.get(i) ?? known.get(batch.stories[i]!.key)!.id;
+      return batch.brandIds[i]!.map((brandId) => ({ mentionId, brandId }));
+    }),
+  );
+  stage('write');
+
+  const rowsByKey = new Map(batch.rows.map((row, i) => [batch.stories[i]!.key, row]));
+  const actionable = [
+    ...fresh.filter((i) => batch.rows[i]!.actionable).map((i) => ({ id: mentionIds.get(i)!, row: batch.rows[i]!, clusterId: clusterOf(i) })),
+    ...updated
+      .filter((u) => u.actionable)
+      .map((u) => {
+        const key = mentionKey(u.source, u.external_id);
+        return { id: u.id, row: rowsByKey.get(key)!, clusterId: known.get(key)?.clusterId ?? null };
+      }),
+  ];
+  return { actionable, new: fresh.length, updated: updated.length, duplicates: batch.rows.length - fresh.length - updated.length + batch.repeated };
 }

@@ -12,10 +12,9 @@ import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
 import type { Crawler, MentionDraft } from '../crawlers/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrandModels } from '../pipeline/brand-models.ts';
-import { prepareMentions, storeMentions } from '../pipeline/ingest.ts';
-import type { SentimentModels } from '../sentiment/analyze.ts';
-import { brandQuery, compileQuery, type CompiledQuery } from '../pipeline/query.ts';
-import { inTransaction, type Db } from '../store/connect.ts';
+import { ingestPage } from '../pipeline/ingest.ts';
+import { brandQuery, compileQuery } from '../pipeline/query.ts';
+import type { Db } from '../store/connect.ts';
 import {
   finishCrawlRun,
   lastRunCompleted,
@@ -25,7 +24,7 @@ import {
 } from '../store/crawl-runs.ts';
 import type { Target, TargetState } from '../store/schema.ts';
 import { findTarget, latestMentionAt, recordTargetFailure, recordTargetSuccess } from '../store/targets.ts';
-import { openTickets, type TicketPolicy } from '../tickets/open.ts';
+import type { TicketPolicy } from '../tickets/open.ts';
 
 /** A brand as a crawl matches it. */
 export interface CrawlBrand {
@@ -237,55 +236,4 @@ function classifyFailure(error: Error): { state: TargetState | null; countsAsErr
   if (error instanceof SourceChangedError || error instanceof TargetUnusableError) return { state: 'needs_action', countsAsError: true };
   if (error instanceof ZodError) return { state: 'needs_action', countsAsError: true };
   return { state: 'degraded', countsAsError: true };
-}
-
-export interface PageCounts {
-  new: number;
-  updated: number;
-  duplicates: number;
-  unmatched: number;
-  tickets: number;
-}
-
-/**
- * One page through the pipeline in one transaction: keep the brand's mentions, store them, open tickets
- * for the actionable ones. `inside` runs in the same transaction (crawl progress is written with the page).
- */
-export async function ingestPage(
-  deps: { db: Db; now: () => Date; policy: TicketPolicy },
-  drafts: readonly MentionDraft[],
-  scope: {
-    /** In the target's order; see `CrawlTarget.brands`. A null matcher keeps every item for that brand. */
-    brands: readonly { brand: CrawlBrand; matcher: CompiledQuery | null; models?: SentimentModels }[];
-    targetId: string | null;
-    team?: string | null;
-    exclude?: CompiledQuery | null;
-  },
-  inside?: (trx: Db, counts: PageCounts) => Promise<void>,
-): Promise<PageCounts> {
-  const batch = prepareMentions(
-    drafts,
-    {
-      brands: scope.brands.map(({ brand, matcher, models }) => ({
-        id: brand.id, matcher,
-        ...(models ? { models } : {}),
-        ...(brand.ownAccounts ? { ownAccounts: brand.ownAccounts } : {}),
-      })),
-      targetId: scope.targetId,
-      exclude: scope.exclude ?? null,
-    },
-    deps.now(),
-  );
-  const brandNames = new Map(scope.brands.map(({ brand }) => [brand.id, brand.name]));
-  return inTransaction(deps.db, async (trx) => {
-    const stored = await storeMentions(trx, batch);
-    const rowsById = new Map(batch.rows.map((row) => [row.external_id, row]));
-    const actionable = stored.stored
-      .filter((s) => s.actionable)
-      .map((s) => ({ id: s.id, row: rowsById.get(s.external_id)!, clusterId: s.cluster_id ?? stored.clusters.get(s.id) ?? null }));
-    const tickets = await openTickets(trx, actionable, { brandNames, policy: deps.policy, now: deps.now(), team: scope.team ?? null });
-    const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: batch.unmatched, tickets };
-    await inside?.(trx, counts);
-    return counts;
-  });
 }

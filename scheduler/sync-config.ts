@@ -3,7 +3,7 @@ import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
 import { findBrand, upsertBrand, type BrandRow } from '../store/brands.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import { disableTargetsExcept, recordTargetFailure, upsertTarget } from '../store/targets.ts';
-import type { WebhookDestination } from '../tickets/connectors/webhook.ts';
+import type { WebhookDestination } from '../delivery/connectors/webhook.ts';
 import type { TicketPolicy } from '../tickets/open.ts';
 import type { CrawlTarget } from './run-crawl.ts';
 

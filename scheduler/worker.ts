@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { Db } from '../store/connect.ts';
 import { isTargetCrawlable } from '../store/targets.ts';
-import { deliverDueOutbox, type DeliveryDeps, type DeliveryReport } from '../tickets/outbox.ts';
+import { deliverDueOutbox, type DeliveryDeps, type DeliveryReport } from '../delivery/outbox.ts';
 import type { ClaimedCrawl, CrawlQueue } from './queue.ts';
 import { CrawlInterruptedError, runCrawl, type CrawlDeps, type CrawlSummary } from './run-crawl.ts';
 import type { ScheduledTarget } from './sync-config.ts';

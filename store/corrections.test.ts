@@ -3,7 +3,7 @@ import { createTestStore } from '../tests/helpers/test-store.ts';
 import type { Store } from './connect.ts';
 import { correctActionable, correctSentiment, listCorrections, listMentionCorrections } from './corrections.ts';
 import { upsertMentions } from './mentions.ts';
-import type { NewMention } from './schema.ts';
+import type { MentionInput } from './mentions.ts';
 
 const T0 = new Date('2026-03-01T12:00:00Z');
 const T1 = new Date('2026-03-02T09:30:00Z');
@@ -32,14 +32,14 @@ describe('mention corrections', () => {
   }
 
   /** A crawled row as the pipeline builds it: model label, confidence and reasons. */
-  function crawledRow(externalId: string, overrides: Partial<NewMention> = {}): NewMention {
+  function crawledRow(externalId: string, overrides: Partial<MentionInput> = {}): MentionInput {
     return {
       source: 'rss',
       external_id: externalId,
       brand_id: brandId,
       target_id: null,
       url: `https://example.test/${externalId}`,
-      author: JSON.stringify({ name: 'Ann' }),
+      author: { name: 'Ann' },
       title: 'Delivery',
       text: 'the courier never came',
       content_hash: `h-${externalId}-1`,
@@ -55,13 +55,13 @@ describe('mention corrections', () => {
       sentiment_reason: null,
       actionable: true,
       action_reasons: ['complaint'],
-      metrics: JSON.stringify({}),
-      reply: JSON.stringify(null),
+      metrics: {},
+      reply: null,
       ...overrides,
     };
   }
 
-  async function crawl(overrides: Partial<NewMention> = {}): Promise<{ id: string; externalId: string }> {
+  async function crawl(overrides: Partial<MentionInput> = {}): Promise<{ id: string; externalId: string }> {
     const externalId = `m${counter++}`;
     const [stored] = await upsertMentions(store.db, [crawledRow(externalId, overrides)]);
     return { id: stored!.id, externalId };

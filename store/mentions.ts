@@ -1,28 +1,93 @@
 import { sql, type RawBuilder, type Selectable } from 'kysely';
+import type { MentionAuthor, MentionDetails, MentionMetrics, MentionReply } from '../crawlers/types.ts';
 import type { Db } from './connect.ts';
 import type { MentionTable, NewMention } from './schema.ts';
 
-export interface StoredMentionRow {
+/** A mention as the pipeline hands it over: jsonb fields as values, encoded here and nowhere else. */
+export type MentionInput = Omit<NewMention, 'id' | 'author' | 'metrics' | 'reply' | 'details' | 'cluster_id'> & {
+  author: MentionAuthor;
+  metrics: MentionMetrics;
+  reply: MentionReply | null;
+  details?: MentionDetails;
+};
+
+function encodeMention(m: MentionInput): NewMention {
+  return {
+    ...m,
+    author: JSON.stringify(m.author),
+    metrics: JSON.stringify(m.metrics),
+    reply: JSON.stringify(m.reply),
+    details: JSON.stringify(m.details ?? {}),
+  };
+}
+
+/** A stored mention as ingestion needs to know it: whether the page's copy changed it, and its story. */
+export interface KnownMention {
   id: string;
-  source: string;
-  external_id: string;
-  /** Null for a mention this call inserted: clusters are assigned after the insert. */
-  cluster_id: string | null;
-  inserted: boolean;
-  actionable: boolean;
+  contentHash: string;
+  clusterId: string | null;
+}
+
+export function mentionKey(source: string, externalId: string): string {
+  return `${source}\u0000${externalId}`;
+}
+
+/** The stored mentions among (source, external id) pairs, by `mentionKey`; one index lookup. */
+export async function findKnownMentions(db: Db, keys: readonly { source: string; externalId: string }[]): Promise<Map<string, KnownMention>> {
+  if (keys.length === 0) return new Map();
+  const { rows } = await sql<{ id: string; source: string; external_id: string; content_hash: string; cluster_id: string | null }>`
+    SELECT m.id, m.source, m.external_id, m.content_hash, m.cluster_id
+    FROM unnest(${keys.map((k) => k.source)}::text[], ${keys.map((k) => k.externalId)}::text[]) AS v(source, external_id)
+    JOIN mentions m ON m.source = v.source AND m.external_id = v.external_id
+  `.execute(db);
+  return new Map(rows.map((r) => [mentionKey(r.source, r.external_id), { id: r.id, contentHash: r.content_hash, clusterId: r.cluster_id }]));
+}
+
+/** Ids for rows about to be written, so a mention and the cluster it founds can name each other in one insert each. */
+export async function reserveIds(db: Db, counts: { mentions: number; clusters: number }): Promise<{ mentions: string[]; clusters: string[] }> {
+  if (counts.mentions === 0 && counts.clusters === 0) return { mentions: [], clusters: [] };
+  const { rows } = await sql<{ mentions: string[]; clusters: string[] }>`
+    SELECT
+      ARRAY(SELECT nextval(pg_get_serial_sequence('mentions', 'id')) FROM generate_series(1, ${counts.mentions}::int)) AS mentions,
+      ARRAY(SELECT nextval(pg_get_serial_sequence('clusters', 'id')) FROM generate_series(1, ${counts.clusters}::int)) AS clusters
+  `.execute(db);
+  return { mentions: rows[0]!.mentions.map(String), clusters: rows[0]!.clusters.map(String) };
 }
 
 /**
- * Inserts new mentions and updates those whose content changed, keeping their id; unchanged rows are
- * left alone and not returned, so `rows.length - returned` is the number of exact duplicates.
- * Rows must be unique by (source, external_id) within one call.
+ * Inserts new mentions, each with its id and cluster already chosen. Returns the ids written: a row another
+ * transaction inserted first is skipped, and the caller decides what that means.
+ */
+export async function insertMentions(db: Db, rows: readonly (MentionInput & { id: string; cluster_id: string })[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const written = await db
+    .insertInto('mentions')
+    .values(rows.map((row) => ({ ...encodeMention(row), id: row.id, cluster_id: row.cluster_id })))
+    .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
+    .returning('id')
+    .execute();
+  return new Set(written.map((r) => r.id));
+}
+
+export interface UpsertedMention {
+  id: string;
+  source: string;
+  external_id: string;
+  cluster_id: string | null;
+  actionable: boolean;
+  inserted: boolean;
+}
+
+/**
+ * Inserts mentions without a cluster, or writes what changed in stored ones, keeping their id and cluster;
+ * unchanged rows are left alone and not returned. Ingestion sends only rows it knows are stored and changed.
  * A person's correction outranks the crawl: corrected sentiment or actionable columns keep their values.
  */
-export async function upsertMentions(db: Db, rows: NewMention[]): Promise<StoredMentionRow[]> {
+export async function upsertMentions(db: Db, rows: readonly MentionInput[]): Promise<UpsertedMention[]> {
   if (rows.length === 0) return [];
   return db
     .insertInto('mentions')
-    .values(rows)
+    .values(rows.map(encodeMention))
     .onConflict((oc) =>
       oc
         .columns(['source', 'external_id'])
@@ -61,15 +126,12 @@ function unlessCorrected<C extends keyof MentionTable & string>(flag: Corrected,
   return sql<Selectable<MentionTable>[C]>`CASE WHEN ${sql.ref(`mentions.${flag}`)} THEN ${sql.ref(`mentions.${column}`)} ELSE ${sql.ref(`excluded.${column}`)} END`;
 }
 
-/** Links stored mentions, by (source, external id), to the brands they name; a link already there is kept. */
-export async function linkMentionBrands(db: Db, links: readonly { source: string; externalId: string; brandId: number }[]): Promise<void> {
+/** Links stored mentions to the brands they name; a link already there is kept. */
+export async function linkMentionBrands(db: Db, links: readonly { mentionId: string; brandId: number }[]): Promise<void> {
   if (links.length === 0) return;
   await sql`
     INSERT INTO mention_brands (brand_id, mention_id)
-    SELECT v.brand_id, m.id
-    FROM unnest(${links.map((l) => l.source)}::text[], ${links.map((l) => l.externalId)}::text[], ${links.map((l) => l.brandId)}::int[])
-      AS v(source, external_id, brand_id)
-    JOIN mentions m ON m.source = v.source AND m.external_id = v.external_id
+    SELECT * FROM unnest(${links.map((l) => l.brandId)}::int[], ${links.map((l) => l.mentionId)}::bigint[])
     ON CONFLICT DO NOTHING
   `.execute(db);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MentionDraft } from '../crawlers/types.ts';
 import { brandQuery } from '../pipeline/query.ts';
-import { ingestPage } from '../scheduler/run-crawl.ts';
+import { ingestPage } from '../pipeline/ingest.ts';
 import { upsertBrand, type BrandRow } from '../store/brands.ts';
 import type { Store } from '../store/connect.ts';
 import { listMentions } from '../store/mention-list.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listDeliveries, type Delivery } from '../../store/deliveries.ts';
+import { listDeliveries, type Delivery } from '../../store/outbox.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems } from '../errors.ts';
 import {

@@ -6,7 +6,7 @@ import {
 } from '../../store/corrections.ts';
 import { getMention, listMentions, type MentionListItem } from '../../store/mention-list.ts';
 import type { Db } from '../../store/connect.ts';
-import { openTicketForMention } from '../../tickets/open.ts';
+import { openTicketForMention } from '../../pipeline/open-tickets.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import {

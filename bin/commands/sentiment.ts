@@ -11,7 +11,7 @@ import { adaptModel } from '../../sentiment/train/adapt.ts';
 import { sentimentDataDir } from '../../sentiment/train/fit.ts';
 import { TEXT_CLASSES, type TextClass } from '../../sentiment/types.ts';
 import { findBrand, listBrands, type BrandRow } from '../../store/brands.ts';
-import { joinTitle } from '../../store/clusters.ts';
+import { joinTitle } from '../../pipeline/cluster.ts';
 import { listCorrections, type TrainingCorrection } from '../../store/corrections.ts';
 import { latestBrandSentimentModels, saveSentimentModel } from '../../store/sentiment-models.ts';
 import { callerPath, type CommandContext } from '../context.ts';

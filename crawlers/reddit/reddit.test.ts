@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redactValue } from '../../config/redact.ts';
-import { isSecretSchema } from '../../config/secret.ts';
+import { isSecretSchema } from '../../lib/secret.ts';
 import { silentLogger } from '../../log/logger.ts';
 import { runCrawl } from '../../scheduler/run-crawl.ts';
 import type { CrawlDeps, CrawlTarget } from '../../scheduler/run-crawl.ts';

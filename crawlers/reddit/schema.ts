@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { markSecret } from '../../config/secret.ts';
+import { markSecret } from '../../lib/secret.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 

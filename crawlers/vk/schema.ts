@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { markSecret } from '../../config/secret.ts';
+import { markSecret } from '../../lib/secret.ts';
 
 /** The API version earshot was written against (dev.vk.com names 5.199 as current). */
 export const DEFAULT_API_VERSION = '5.199';

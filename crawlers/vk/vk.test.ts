@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isSecretSchema } from '../../config/secret.ts';
+import { isSecretSchema } from '../../lib/secret.ts';
 import { silentLogger } from '../../log/logger.ts';
 import { runCrawl, type CrawlDeps, type CrawlTarget } from '../../scheduler/run-crawl.ts';
 import { upsertBrand } from '../../store/brands.ts';

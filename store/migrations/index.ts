@@ -4,6 +4,7 @@ import { targetHealth } from './0002-target-health.ts';
 import { sentiment } from './0003-sentiment.ts';
 import { clusters } from './0004-clusters.ts';
 import { runtime } from './0005-runtime.ts';
+import { ingest } from './0006-ingest.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-sentiment': sentiment,
   '0004-clusters': clusters,
   '0005-runtime': runtime,
+  '0006-ingest': ingest,
 };

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request } from 'undici';
+import { parseRetryAfter } from '../../lib/backoff.ts';
 
 // Standard Webhooks: HMAC-SHA256 over "{id}.{timestamp}.{body}", headers webhook-id/-timestamp/-signature.
 
@@ -71,13 +72,11 @@ export async function sendWebhook(
     // undici's plain request never follows redirects, and the spec counts a 3xx as a failure.
     const text = await res.body.text();
     if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode };
-    const retryAfter = res.headers['retry-after'];
-    const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     return {
       ok: false,
       status: res.statusCode,
       error: `HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`,
-      retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : null,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after'], opts.now.getTime()),
       gone: res.statusCode === 410,
     };
   } catch (err) {

@@ -1,47 +1,9 @@
-import { sql } from 'kysely';
-import { backoffWithJitterMs } from '../crawlers/http.ts';
+import { backoffWithJitterMs } from '../lib/backoff.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Db } from '../store/connect.ts';
+import { claimDueOutbox, recordOutboxAttempt } from '../store/outbox.ts';
 import type { OutboxRow } from '../store/schema.ts';
 import { sendWebhook, type DeliveryOutcome, type WebhookDestination } from './connectors/webhook.ts';
-
-/** A message to deliver, written in the caller's transaction; `messageId` is unique and makes a repeat a no-op. */
-export interface OutboxMessage {
-  messageId: string;
-  destinationKind: OutboxRow['destination_kind'];
-  destinationId: string;
-  eventType: string;
-  ticketId: string | null;
-  payload: Record<string, unknown>;
-}
-
-/**
- * Queues messages in one statement. Returns the outbox id of each message it added, by message id; a message
- * whose id is already queued is skipped and absent from the result.
- */
-export async function enqueueOutbox(trx: Db, messages: readonly OutboxMessage[], now: Date): Promise<Map<string, string>> {
-  if (messages.length === 0) return new Map();
-  const rows = await trx
-    .insertInto('outbox')
-    .values(
-      messages.map((m) => ({
-        message_id: m.messageId,
-        destination_kind: m.destinationKind,
-        destination_id: m.destinationId,
-        event_type: m.eventType,
-        ticket_id: m.ticketId,
-        payload: JSON.stringify(m.payload),
-        status: 'pending' as const,
-        attempts: 0,
-        next_attempt_at: now,
-        created_at: now,
-      })),
-    )
-    .onConflict((oc) => oc.column('message_id').doNothing())
-    .returning(['id', 'message_id'])
-    .execute();
-  return new Map(rows.map((r) => [r.message_id, r.id]));
-}
 
 export interface DeliveryPolicy {
   maxAttempts: number;
@@ -74,23 +36,7 @@ export interface DeliveryReport {
 export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: number } = {}): Promise<DeliveryReport> {
   const now = deps.now();
   const leaseUntil = new Date(now.getTime() + (deps.policy.timeoutSeconds + 30) * 1000);
-  const claimed = await deps.db
-    .updateTable('outbox')
-    .set({ next_attempt_at: leaseUntil })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('outbox')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .orderBy('id')
-        .limit(opts.limit ?? 20)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .returningAll()
-    .execute();
+  const claimed = await claimDueOutbox(deps.db, now, leaseUntil, opts.limit ?? 20);
 
   const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0 };
   const send = deps.send ?? sendWebhook;
@@ -112,27 +58,14 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
     const at = deps.now();
     if (outcome.ok) {
       report.delivered++;
-      await deps.db
-        .updateTable('outbox')
-        .set({ status: 'delivered', attempts, last_attempt_at: at, last_status: outcome.status, last_error: null, delivered_at: at })
-        .where('id', '=', row.id)
-        .execute();
+      await recordOutboxAttempt(deps.db, row.id, { status: 'delivered', attempts, at, httpStatus: outcome.status, error: null });
       continue;
     }
     const dead = outcome.gone || attempts >= deps.policy.maxAttempts;
     const next = dead ? at : new Date(at.getTime() + retryDelayMs(attempts, deps.policy, outcome.retryAfterMs, deps.random));
-    await deps.db
-      .updateTable('outbox')
-      .set({
-        status: dead ? 'dead' : 'pending',
-        attempts,
-        last_attempt_at: at,
-        last_status: outcome.status,
-        last_error: outcome.error,
-        next_attempt_at: next,
-      })
-      .where('id', '=', row.id)
-      .execute();
+    await recordOutboxAttempt(deps.db, row.id, {
+      status: dead ? 'dead' : 'pending', attempts, at, httpStatus: outcome.status, error: outcome.error, nextAttemptAt: next,
+    });
     const fields = { outboxId: row.id, destination: `${row.destination_kind}:${row.destination_id}`, event: row.event_type, attempts, status: outcome.status, error: outcome.error };
     if (dead) {
       report.dead++;
@@ -154,14 +87,4 @@ export function retryDelayMs(
 ): number {
   const delay = backoffWithJitterMs(attempts - 1, policy.initialDelaySeconds * 1000, policy.maxDelaySeconds * 1000, random);
   return Math.max(delay, retryAfterMs ?? 0);
-}
-
-/** The earliest next attempt among pending rows, so a worker knows when to look again. */
-export async function nextOutboxAttempt(db: Db): Promise<Date | null> {
-  const row = await db
-    .selectFrom('outbox')
-    .select(sql<Date | null>`min(next_attempt_at)`.as('next'))
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return row?.next ? new Date(row.next) : null;
 }

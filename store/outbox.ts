@@ -1,0 +1,171 @@
+import type { Db } from './connect.ts';
+import type { OutboxRow, OutboxStatus } from './schema.ts';
+
+/** A message to deliver, written in the caller's transaction; `messageId` is unique and makes a repeat a no-op. */
+export interface OutboxMessage {
+  messageId: string;
+  destinationKind: OutboxRow['destination_kind'];
+  destinationId: string;
+  eventType: string;
+  ticketId: string | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Queues messages in one statement. Returns the outbox id of each message it added, by message id; a message
+ * whose id is already queued is skipped and absent from the result.
+ */
+export async function enqueueOutbox(trx: Db, messages: readonly OutboxMessage[], now: Date): Promise<Map<string, string>> {
+  if (messages.length === 0) return new Map();
+  const rows = await trx
+    .insertInto('outbox')
+    .values(
+      messages.map((m) => ({
+        message_id: m.messageId,
+        destination_kind: m.destinationKind,
+        destination_id: m.destinationId,
+        event_type: m.eventType,
+        ticket_id: m.ticketId,
+        payload: JSON.stringify(m.payload),
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+      })),
+    )
+    .onConflict((oc) => oc.column('message_id').doNothing())
+    .returning(['id', 'message_id'])
+    .execute();
+  return new Map(rows.map((r) => [r.message_id, r.id]));
+}
+
+/** An alert row: which channel was told of what, pointing at the outbox message that tells it. */
+export interface AlertRecord {
+  kind: string;
+  channelId: string;
+  ticketId: string | null;
+  targetId?: string | null;
+  brandId: number;
+  outboxId: string;
+}
+
+export async function insertAlerts(trx: Db, alerts: readonly AlertRecord[], now: Date): Promise<void> {
+  if (alerts.length === 0) return;
+  await trx
+    .insertInto('alerts')
+    .values(
+      alerts.map((a) => ({
+        kind: a.kind,
+        channel_id: a.channelId,
+        ticket_id: a.ticketId,
+        target_id: a.targetId ?? null,
+        brand_id: a.brandId,
+        outbox_id: a.outboxId,
+        created_at: now,
+      })),
+    )
+    .execute();
+}
+
+/**
+ * Claims up to `limit` due rows with a lease (their next attempt moves to `leaseUntil`) rather than a lock held
+ * over HTTP, so a crashed worker's rows come back by themselves.
+ */
+export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
+  return db
+    .updateTable('outbox')
+    .set({ next_attempt_at: leaseUntil })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returningAll()
+    .execute();
+}
+
+/** The outcome of one delivery attempt: delivered, or pending again from `nextAttemptAt`, or dead. */
+export async function recordOutboxAttempt(
+  db: Db,
+  id: string,
+  attempt: { status: OutboxStatus; attempts: number; at: Date; httpStatus: number | null; error: string | null; nextAttemptAt?: Date },
+): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({
+      status: attempt.status,
+      attempts: attempt.attempts,
+      last_attempt_at: attempt.at,
+      last_status: attempt.httpStatus,
+      last_error: attempt.error,
+      ...(attempt.status === 'delivered' ? { delivered_at: attempt.at } : {}),
+      ...(attempt.nextAttemptAt ? { next_attempt_at: attempt.nextAttemptAt } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export interface DeliveryListFilter {
+  status?: OutboxStatus | undefined;
+  /** Keyset cursor: only outbox rows with an id below this one. */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+export interface Delivery {
+  id: string;
+  messageId: string;
+  destinationKind: 'helpdesk' | 'channel';
+  destinationId: string;
+  eventType: string;
+  ticketId: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastAttemptAt: Date | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: Date | null;
+  createdAt: Date;
+}
+
+/** Outbox rows, newest first by id; the way a dead delivery becomes visible to users. */
+export async function listDeliveries(db: Db, filter: DeliveryListFilter): Promise<{ deliveries: Delivery[]; hasMore: boolean }> {
+  let query = db
+    .selectFrom('outbox')
+    .select([
+      'id', 'message_id', 'destination_kind', 'destination_id', 'event_type', 'ticket_id', 'status', 'attempts',
+      'next_attempt_at', 'last_attempt_at', 'last_status', 'last_error', 'delivered_at', 'created_at',
+    ])
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
+  const rows = await query.execute();
+  return {
+    hasMore: rows.length > filter.limit,
+    deliveries: rows.slice(0, filter.limit).map((row) => ({
+      id: row.id,
+      messageId: row.message_id,
+      destinationKind: row.destination_kind,
+      destinationId: row.destination_id,
+      eventType: row.event_type,
+      ticketId: row.ticket_id,
+      status: row.status,
+      attempts: row.attempts,
+      nextAttemptAt: row.next_attempt_at,
+      lastAttemptAt: row.last_attempt_at,
+      lastStatus: row.last_status,
+      lastError: row.last_error,
+      deliveredAt: row.delivered_at,
+      createdAt: row.created_at,
+    })),
+  };
+}
