@@ -1,16 +1,13 @@
-import { CompiledQuery, sql } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../log/logger.ts';
 import { withStartupLock, type Db, type Store } from '../store/connect.ts';
-import { crawlJobPending } from '../store/crawl-jobs.ts';
+import { crawlJobPending, lockTargetEnqueue, poolJobQueueDb, transactionJobQueueDb as bossDb } from '../store/crawl-jobs.ts';
 import { leaseJobs, releaseJobs } from '../store/processes.ts';
 
 export const CRAWL_QUEUE = 'crawl';
 
 // A crawl that runs for an hour is stuck; pg-boss then fails its job so the target can be crawled again.
 const CRAWL_EXPIRE_SECONDS = 3600;
-// Namespace of the per-target advisory locks that make "is one queued or running? if not, queue one" atomic.
-const ENQUEUE_LOCK = 7262002;
 
 /** A crawl job a process took: crawl the target, then `finish` it. */
 export interface ClaimedCrawl {
@@ -36,8 +33,7 @@ export interface CrawlQueue {
 }
 
 export async function startCrawlQueue(store: Store, log: Logger): Promise<CrawlQueue> {
-  // pg-boss shares the app's pool: on PGlite a second pool would be a second session that loses jobs.
-  const boss = new PgBoss({ db: { executeSql: (text, values) => store.pool.query(text, values) } });
+  const boss = new PgBoss({ db: poolJobQueueDb(store) });
   boss.on('error', (err) => log.error({ err }, 'job queue error'));
   // Two processes installing pg-boss or creating its queue at the same moment deadlock: one at a time.
   await withStartupLock(store, async () => {
@@ -50,7 +46,7 @@ export async function startCrawlQueue(store: Store, log: Logger): Promise<CrawlQ
   return {
     async enqueue(targetId, opts = {}) {
       return db.transaction().execute(async (trx) => {
-        await sql`SELECT pg_advisory_xact_lock(${ENQUEUE_LOCK}, hashtext(${targetId}))`.execute(trx);
+        await lockTargetEnqueue(trx, targetId);
         if (await crawlJobPending(trx, CRAWL_QUEUE, targetId)) return null;
         return boss.send(CRAWL_QUEUE, { targetId }, {
           singletonKey: targetId,
@@ -84,16 +80,6 @@ export async function startCrawlQueue(store: Store, log: Logger): Promise<CrawlQ
     },
     async stop() {
       await boss.stop({ graceful: false, wait: true, timeout: 5_000 });
-    },
-  };
-}
-
-/** pg-boss's statements inside our transaction: taking a job and leasing it commit together. */
-function bossDb(trx: Db): { executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> } {
-  return {
-    async executeSql(text, values = []) {
-      const result = await trx.executeQuery(CompiledQuery.raw(text, values));
-      return { rows: result.rows as any[] };
     },
   };
 }

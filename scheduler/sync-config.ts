@@ -2,7 +2,7 @@ import type { EarshotConfig, TargetConfig } from '../config/schema.ts';
 import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
 import { findBrand, upsertBrand, type BrandRow } from '../store/brands.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
-import { disableTargetsExcept, recordTargetFailure, upsertTarget } from '../store/targets.ts';
+import { disableTargetsExcept, recordTargetFailure, targetStates, upsertTarget } from '../store/targets.ts';
 import type { WebhookDestination } from '../delivery/connectors/webhook.ts';
 import type { TicketPolicy } from '../tickets/open.ts';
 import type { CrawlTarget } from './run-crawl.ts';
@@ -28,7 +28,7 @@ export async function syncConfig(db: Db, config: EarshotConfig, crawlers: Crawle
   return inTransaction(db, async (trx) => {
     const brands = new Map<string, BrandRow>();
     for (const brand of config.brands) brands.set(brand.name, await upsertBrand(trx, brand, now));
-    const before = new Map((await trx.selectFrom('targets').select(['id', 'state']).execute()).map((t) => [t.id, t.state]));
+    const before = await targetStates(trx);
     const synced: SyncedTargets = { scheduled: [], waiting: [], resumed: [] };
     for (const target of config.targets) {
       const targetBrands = target.brands.map((name) => brands.get(name)!);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import { migrations } from './migrations/index.ts';
@@ -114,4 +114,9 @@ export async function withStartupLock<T>(store: Store, fn: () => Promise<T>): Pr
     await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => undefined);
     client.release();
   }
+}
+
+/** One round trip to the database: what `/health` asks. */
+export async function pingStore(db: Db): Promise<void> {
+  await sql`SELECT 1`.execute(db);
 }

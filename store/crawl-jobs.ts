@@ -1,5 +1,32 @@
-import { sql } from 'kysely';
-import type { Db } from './connect.ts';
+import { CompiledQuery, sql } from 'kysely';
+import type { Db, Store } from './connect.ts';
+
+/** How pg-boss runs its statements: on the store's pool, or inside one of our transactions. */
+export interface JobQueueDb {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+}
+
+/** pg-boss on the app's pool: on PGlite a second pool would be a second session that loses jobs. */
+export function poolJobQueueDb(store: Store): JobQueueDb {
+  return { executeSql: (text, values) => store.pool.query(text, values) };
+}
+
+/** pg-boss's statements inside our transaction: taking a job and leasing it commit together. */
+export function transactionJobQueueDb(trx: Db): JobQueueDb {
+  return {
+    async executeSql(text, values = []) {
+      const result = await trx.executeQuery(CompiledQuery.raw(text, values));
+      return { rows: result.rows as any[] };
+    },
+  };
+}
+
+const ENQUEUE_LOCK = 7262002;
+
+/** Serializes enqueueing a target's crawl until the transaction ends: the pending check and the send go together. */
+export async function lockTargetEnqueue(trx: Db, targetId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${ENQUEUE_LOCK}, hashtext(${targetId}))`.execute(trx);
+}
 
 // pg-boss keeps its jobs in pgboss.job; these read it where pg-boss has no call for the question.
 

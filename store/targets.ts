@@ -175,3 +175,9 @@ export async function targetsToCrawlAtStart(db: Db, ids: readonly string[]): Pro
     .execute();
   return rows.map((r) => r.id);
 }
+
+/** Every stored target's state, by id. */
+export async function targetStates(db: Db): Promise<Map<string, TargetState>> {
+  const rows = await db.selectFrom('targets').select(['id', 'state']).execute();
+  return new Map(rows.map((t) => [t.id, t.state]));
+}

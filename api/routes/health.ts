@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
+import { pingStore } from '../../store/connect.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
@@ -42,7 +42,7 @@ async function pingDatabase(deps: ApiDeps): Promise<void> {
     timer = setTimeout(() => reject(new Error(`no answer within ${DB_TIMEOUT_MS} ms`)), DB_TIMEOUT_MS);
   });
   try {
-    await Promise.race([sql`select 1`.execute(deps.db), timeout]);
+    await Promise.race([pingStore(deps.db), timeout]);
   } finally {
     clearTimeout(timer);
   }
