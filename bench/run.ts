@@ -1,11 +1,15 @@
 import { benchDedupe } from './dedupe.ts';
-import { benchIngest } from './ingest.ts';
+import { benchIngest, type IngestMix } from './ingest.ts';
 import { benchRecovery, benchSchedule } from './runtime.ts';
 import { benchSentiment } from './sentiment.ts';
 
 // `npm run bench -- <name>`: every benchmark prints JSON lines on stdout.
 const benches: Record<string, () => Promise<void>> = {
-  ingest: () => benchIngest({ n: Number(process.env.BENCH_N ?? 10_000), databaseUrl: process.env.DATABASE_URL }),
+  ingest: () =>
+    benchIngest({
+      n: Number(process.env.BENCH_N ?? 10_000), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB,
+      mixes: process.env.BENCH_MIX ? (process.env.BENCH_MIX.split(',') as IngestMix[]) : ['realistic', 'viral'],
+    }),
   sentiment: () => benchSentiment({ limit: Number(process.env.BENCH_N ?? 20_000) }),
   dedupe: () =>
     benchDedupe({
