@@ -104,9 +104,9 @@ export async function mixMentions(mix: IngestMix, n: number, seed = 1): Promise<
   return shuffle([...stories, ...singles], rng);
 }
 
-export async function benchIngest(opts: { n: number; databaseUrl: string | undefined; mixes?: readonly IngestMix[] }): Promise<void> {
-  const kinds: ('pglite' | 'postgres')[] = opts.databaseUrl ? ['pglite', 'postgres'] : ['pglite'];
-  for (const mix of opts.mixes ?? ['realistic', 'viral']) {
+export async function benchIngest(opts: { n: number; databaseUrl: string | undefined; mixes: readonly IngestMix[]; only?: string | undefined }): Promise<void> {
+  const kinds = (opts.databaseUrl ? (['pglite', 'postgres'] as const) : (['pglite'] as const)).filter((k) => !opts.only || k === opts.only);
+  for (const mix of opts.mixes) {
     const drafts = await mixMentions(mix, opts.n);
     for (const kind of kinds) {
       const pipeline = await runPipeline(kind, opts.databaseUrl, drafts);
@@ -178,7 +178,7 @@ async function readWritten(store: Store): Promise<WrittenRows> {
 }
 
 // Rows per transaction of the floor: multi-row INSERTs of this many mentions with everything that goes with them.
-const FLOOR_BATCH = 500;
+const FLOOR_BATCH = Number(process.env.BENCH_FLOOR_BATCH ?? 500);
 
 /**
  * The floor: the same rows written as multi-row INSERTs, FLOOR_BATCH mentions (and their clusters, brand links,

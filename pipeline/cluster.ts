@@ -1,5 +1,5 @@
 import { compareTexts, prepareText, signText, type PreparedText } from './dedupe.ts';
-import { normalizeText } from './normalize.ts';
+import { normalizeParagraphs } from './normalize.ts';
 
 /**
  * The one clustering rule: which story a text belongs to. It runs over a candidate index, in memory for
@@ -11,9 +11,9 @@ import { normalizeText } from './normalize.ts';
 export interface Story {
   /** Unique among the stories of one index: the line's id, or a mention's source and external id. */
   key: string;
-  /** Title and text as stored (normalized, line breaks collapsed): what candidates are compared on. */
+  /** Title and text as stored (normalized, one paragraph per line): what it is signed and compared on. */
   text: string;
-  /** See `TextSignature`; signed before line breaks are collapsed, so a comment paragraph has bands of its own. */
+  /** See `TextSignature`: a comment paragraph gets bands of its own. */
   fingerprint: string | null;
   bands: readonly string[];
 }
@@ -57,10 +57,11 @@ const SURE_COPY = 0.9;
 // nothing to compare against (its fingerprint finds it) and is not indexed either.
 const INDEXED_MEMBERS = 20;
 
-/** The story of a title and a text as a crawl received them. */
+/** The story of a normalized title and a text as a crawl received it. */
 export function storyOf(key: string, title: string | null, rawText: string): Story {
-  const signature = signText(joinTitle(title, rawText));
-  return { key, text: joinTitle(title, normalizeText(rawText)), fingerprint: signature.fingerprint, bands: signature.bands };
+  const text = joinTitle(title, normalizeParagraphs(rawText));
+  const signature = signText(text);
+  return { key, text, fingerprint: signature.fingerprint, bands: signature.bands };
 }
 
 /** How a mention's title and text are read as one: for clustering, training and display alike. */

@@ -95,5 +95,13 @@ describe('prepareMentions: sentiment and whether a mention needs a reply', () =>
     // Scored and decided once, with the models and own accounts of the brand it is stored for.
     expect(batch.rows[1]).toMatchObject({ sentiment: 'negative', actionable: true });
   });
+
+  it('keeps the paragraphs of the text; an item re-crawled with the old one-line text is not an update', () => {
+    const [multi] = prepare([draft({ externalId: 'p', text: `Репост.\n\n${COMPLAINT}\n#жетысу` })]);
+    const [single] = prepare([draft({ externalId: 'p', text: `Репост. ${COMPLAINT} #жетысу` })]);
+    expect(multi!.text).toBe(`Репост.\n${COMPLAINT}\n#жетысу`);
+    expect(multi!.content_hash).toBe(single!.content_hash);
+    expect(multi).toMatchObject({ sentiment: single!.sentiment, actionable: single!.actionable, lang: single!.lang });
+  });
 });
 

@@ -10,7 +10,7 @@ import {
 } from '../store/mentions.ts';
 import type { TicketPolicy } from '../tickets/open.ts';
 import { assignStories, CANDIDATES_PER_STORY, joinTitle, storedCandidateIndex, storyOf, type Story } from './cluster.ts';
-import { normalizeText } from './normalize.ts';
+import { normalizeParagraphs, normalizeText } from './normalize.ts';
 import { openTicketsWithAlerts } from './open-tickets.ts';
 import type { CompiledQuery } from './query.ts';
 
@@ -60,7 +60,7 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
   }));
   for (const draft of drafts) {
     const title = draft.title === null ? null : normalizeText(draft.title) || null;
-    const text = normalizeText(draft.text);
+    const text = normalizeParagraphs(draft.text);
     const matchText = `${title ?? ''}\n${text}`;
     const keeping =
       scope.exclude && scope.exclude.match(matchText) !== null
@@ -75,7 +75,8 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
     if (byKey.has(key)) repeated++;
     const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
     const story = storyOf(key, title, draft.text);
-    const fullText = story.text;
+    // Language, sentiment and the content hash read the text on one line, as before paragraphs were kept.
+    const fullText = joinTitle(title, normalizeText(text));
     const scoring = timings ? performance.now() : 0;
     const lang = detectLanguage(fullText);
     const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, brand.models);
@@ -96,7 +97,7 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
       author: draft.author,
       title,
       text,
-      content_hash: hashContent(title, text, draft.rating, replyText),
+      content_hash: hashContent(title, normalizeText(text), draft.rating, replyText),
       rating: draft.rating,
       published_at: draft.publishedAt,
       first_seen_at: now,

@@ -1,8 +1,21 @@
 const WHITESPACE = /[\s\u00a0\u200b-\u200d\u2060\ufeff]+/g;
 
-/** Text as stored and shown: NFKC, one space between words, no invisible characters. */
+/** A title or a line: NFKC, one space between words, no invisible characters. */
 export function normalizeText(text: string): string {
   return text.normalize('NFKC').replace(WHITESPACE, ' ').trim();
+}
+
+/**
+ * A mention's text as stored and shown: each line normalized, empty lines dropped, paragraphs kept one per
+ * line. A post's paragraphs are what tells a repost's comment from the story (see pipeline/dedupe.ts).
+ */
+export function normalizeParagraphs(text: string): string {
+  const lines: string[] = [];
+  for (const line of text.normalize('NFKC').split(/[\n\r\u2028\u2029\v\f]+/)) {
+    const normalized = normalizeText(line);
+    if (normalized !== '') lines.push(normalized);
+  }
+  return lines.join('\n');
 }
 
 /**

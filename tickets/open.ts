@@ -111,7 +111,8 @@ function ticketPriority(row: MentionInput): 'high' | 'normal' | 'low' {
 function ticketTitle(row: MentionInput): string {
   const label = row.rating ? `${row.rating}★` : row.sentiment;
   const author = row.author;
-  const text = row.title ? `${row.title}: ${row.text}` : row.text;
+  // A title is one line: the text keeps its paragraphs, the title does not.
+  const text = (row.title ? `${row.title}: ${row.text}` : row.text).replaceAll("\n", " ");
   const excerpt = text.length > 80 ? `${text.slice(0, 79)}…` : text;
   return `[${label}][${row.source}] ${author.name ?? 'unknown'}: ${excerpt}`;
 }
