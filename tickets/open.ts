@@ -112,7 +112,7 @@ function ticketTitle(row: MentionInput): string {
   const label = row.rating ? `${row.rating}★` : row.sentiment;
   const author = row.author;
   // A title is one line: the text keeps its paragraphs, the title does not.
-  const text = (row.title ? `${row.title}: ${row.text}` : row.text).replaceAll("\n", " ");
+  const text = (row.title ? `${row.title}: ${row.text}` : row.text).replaceAll('\n', ' ');
   const excerpt = text.length > 80 ? `${text.slice(0, 79)}…` : text;
   return `[${label}][${row.source}] ${author.name ?? 'unknown'}: ${excerpt}`;
 }
