@@ -149,13 +149,17 @@ async function runPipeline(kind: 'pglite' | 'postgres', databaseUrl: string | un
     const seconds = (performance.now() - started) / 1000;
     const { count: clusters } = await store.db.selectFrom('clusters').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
     const perThousand = (ms: number) => round((ms * 1000) / stored);
+    const { lookup, ...serial } = timings;
     const line = {
       mentions: stored, clusters: Number(clusters), tickets, page_size: PAGE, seconds: round(seconds), mentions_per_s: Math.round(stored / seconds),
-      // Milliseconds per 1,000 mentions; `other` is what no stage holds (transactions, crawl bookkeeping).
+      // Milliseconds per 1,000 mentions. `lookup` (which items are known, stored candidates) runs while the
+      // items are scored; `lookup_wait` is what scoring did not cover; `other` is what no stage holds
+      // (transactions, crawl bookkeeping).
       ms_per_1000: {
-        prepare: perThousand(timings.prepare), sentiment: perThousand(timings.sentiment), known: perThousand(timings.known),
-        cluster: perThousand(timings.cluster), write: perThousand(timings.write), tickets: perThousand(timings.tickets),
-        other: perThousand(seconds * 1000 - timings.prepare - timings.known - timings.cluster - timings.write - timings.tickets),
+        select: perThousand(timings.select), score: perThousand(timings.score), lookup: perThousand(lookup),
+        lookup_wait: perThousand(timings.lookupWait), cluster: perThousand(timings.cluster), write: perThousand(timings.write),
+        tickets: perThousand(timings.tickets),
+        other: perThousand(seconds * 1000 - Object.values(serial).reduce((a, b) => a + b, 0)),
       },
     };
     return { line, rows: await readWritten(store) };

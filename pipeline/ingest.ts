@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { MentionAuthor, MentionDraft } from '../crawlers/types.ts';
 import { assessActionability } from '../sentiment/actionable.ts';
 import { analyzeSentiment, loadBaseModels, type SentimentModels } from '../sentiment/analyze.ts';
 import { detectLanguage } from '../sentiment/language.ts';
-import { findStoredStories, growClusters, insertClusters, type ClusterGrowth, type NewCluster } from '../store/clusters.ts';
+import { findStoredStories, growClusters, insertClusters, type ClusterGrowth, type FoundStories, type NewCluster } from '../store/clusters.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import {
-  findKnownMentions, insertMentions, linkMentionBrands, mentionKey, reserveIds, upsertMentions, type MentionInput,
+  findKnownMentions, insertMentions, linkMentionBrands, mentionKey, reserveIds, upsertMentions, type KnownMention, type MentionInput,
 } from '../store/mentions.ts';
 import type { TicketPolicy } from '../tickets/open.ts';
 import { assignStories, CANDIDATES_PER_STORY, joinTitle, storedCandidateIndex, storyOf, type Story } from './cluster.ts';
@@ -48,9 +49,26 @@ export interface PreparedBatch {
   repeated: number;
 }
 
-/** The pure part of ingestion: normalize, keep brand matches, tag language and sentiment, hash content. */
-export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestScope, now: Date, timings?: StageTimings): PreparedBatch {
-  const byKey = new Map<string, { row: MentionInput; story: Story; brandIds: number[] }>();
+/** An item the page keeps, before it is scored: its text, the brands that keep it, its story. */
+interface SelectedItem {
+  draft: MentionDraft;
+  title: string | null;
+  text: string;
+  story: Story;
+  /** The brand it is stored for: the first that keeps it. */
+  brand: Omit<IngestBrand, 'models' | 'ownAccounts'> & { models: SentimentModels; ownAccounts: ReadonlySet<string> };
+  brandIds: number[];
+}
+
+interface Selection {
+  items: SelectedItem[];
+  unmatched: number;
+  repeated: number;
+}
+
+/** The cheap part of preparing a page: normalize, keep what a brand's query matches, sign the story. */
+function selectMentions(drafts: readonly MentionDraft[], scope: IngestScope): Selection {
+  const byKey = new Map<string, SelectedItem>();
   let unmatched = 0;
   let repeated = 0;
   const brands = scope.brands.map((brand) => ({
@@ -73,54 +91,66 @@ export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestSc
     }
     const key = mentionKey(draft.source, draft.externalId);
     if (byKey.has(key)) repeated++;
-    const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
-    const story = storyOf(key, title, draft.text);
-    // Language, sentiment and the content hash read the text on one line, as before paragraphs were kept.
-    const fullText = joinTitle(title, normalizeText(text));
-    const scoring = timings ? performance.now() : 0;
-    const lang = detectLanguage(fullText);
-    const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, brand.models);
-    const action = assessActionability({
-      text: fullText, lang, sentiment, rating: draft.rating,
-      ownPost: isOwnAccount(draft.author, brand.ownAccounts),
-      // The brand already answered on the source (2GIS official answer, store developer reply): no ticket.
-      answered: draft.reply !== null,
-      sponsored: draft.details?.sponsored === true,
-    });
-    if (timings) timings.sentiment += performance.now() - scoring;
-    const row: MentionInput = {
-      source: draft.source,
-      external_id: draft.externalId,
-      brand_id: brand.id,
-      target_id: scope.targetId,
-      url: draft.url,
-      author: draft.author,
-      title,
-      text,
-      content_hash: hashContent(title, normalizeText(text), draft.rating, replyText),
-      rating: draft.rating,
-      published_at: draft.publishedAt,
-      first_seen_at: now,
-      updated_at: now,
-      lang,
-      sentiment: sentiment.label,
-      sentiment_score: sentiment.score,
-      sentiment_model: sentiment.model,
-      sentiment_confidence: sentiment.confidence,
-      sentiment_reason: sentiment.reason ?? null,
-      actionable: action.actionable,
-      action_reasons: action.reasons,
-      metrics: draft.metrics,
-      reply: draft.reply ? { text: replyText!, at: draft.reply.at } : null,
-      parent_external_id: draft.parentExternalId,
-      details: draft.details ?? {},
-      fingerprint: story.fingerprint,
-      lsh: [...story.bands],
-    };
-    byKey.set(key, { row, story, brandIds: keeping.map((b) => b.id) });
+    byKey.set(key, { draft, title, text, story: storyOf(key, title, draft.text), brand, brandIds: keeping.map((b) => b.id) });
   }
-  const prepared = [...byKey.values()];
-  return { rows: prepared.map((p) => p.row), stories: prepared.map((p) => p.story), brandIds: prepared.map((p) => p.brandIds), unmatched, repeated };
+  return { items: [...byKey.values()], unmatched, repeated };
+}
+
+/** The costly part: language, sentiment and whether it needs a reply, with the models of its brand. */
+function scoreMention(item: SelectedItem, targetId: string | null, now: Date): MentionInput {
+  const { draft, title, text, story, brand } = item;
+  const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
+  // Language, sentiment and the content hash read the text on one line, as before paragraphs were kept.
+  const fullText = joinTitle(title, normalizeText(text));
+  const lang = detectLanguage(fullText);
+  const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, brand.models);
+  const action = assessActionability({
+    text: fullText, lang, sentiment, rating: draft.rating,
+    ownPost: isOwnAccount(draft.author, brand.ownAccounts),
+    // The brand already answered on the source (2GIS official answer, store developer reply): no ticket.
+    answered: draft.reply !== null,
+    sponsored: draft.details?.sponsored === true,
+  });
+  return {
+    source: draft.source,
+    external_id: draft.externalId,
+    brand_id: brand.id,
+    target_id: targetId,
+    url: draft.url,
+    author: draft.author,
+    title,
+    text,
+    content_hash: hashContent(title, normalizeText(text), draft.rating, replyText),
+    rating: draft.rating,
+    published_at: draft.publishedAt,
+    first_seen_at: now,
+    updated_at: now,
+    lang,
+    sentiment: sentiment.label,
+    sentiment_score: sentiment.score,
+    sentiment_model: sentiment.model,
+    sentiment_confidence: sentiment.confidence,
+    sentiment_reason: sentiment.reason ?? null,
+    actionable: action.actionable,
+    action_reasons: action.reasons,
+    metrics: draft.metrics,
+    reply: draft.reply ? { text: replyText!, at: draft.reply.at } : null,
+    parent_external_id: draft.parentExternalId,
+    details: draft.details ?? {},
+    fingerprint: story.fingerprint,
+    lsh: [...story.bands],
+  };
+}
+
+function batchOf(selection: Selection, rows: MentionInput[]): PreparedBatch {
+  const { items, unmatched, repeated } = selection;
+  return { rows, stories: items.map((i) => i.story), brandIds: items.map((i) => i.brandIds), unmatched, repeated };
+}
+
+/** The pure part of ingestion: normalize, keep brand matches, tag language and sentiment, hash content. */
+export function prepareMentions(drafts: readonly MentionDraft[], scope: IngestScope, now: Date): PreparedBatch {
+  const selection = selectMentions(drafts, scope);
+  return batchOf(selection, selection.items.map((item) => scoreMention(item, scope.targetId, now)));
 }
 
 function accountKey(account: string): string {
@@ -137,14 +167,19 @@ export function hashContent(title: string | null, text: string, rating: number |
   return createHash('sha256').update(JSON.stringify([title, text, rating, reply])).digest('base64url');
 }
 
-/** Milliseconds spent per stage, summed over pages: what `npm run bench -- ingest` breaks the time into. */
+/**
+ * Milliseconds spent per stage, summed over pages: what `npm run bench -- ingest` breaks the time into.
+ * `lookup` runs on the database while the page's items are scored, so the stages may add up to more than the
+ * total; `lookupWait` is the part of it the scoring did not cover.
+ */
 export interface StageTimings {
-  /** Normalize, match, language, sentiment, actionability, signature (sentiment is also counted on its own). */
-  prepare: number;
-  sentiment: number;
-  /** Which of the page's items are stored already. */
-  known: number;
-  /** Candidate lookups and the clustering rule. */
+  /** Normalize, match, sign (select), then language, sentiment, actionability (score). */
+  select: number;
+  score: number;
+  /** Which of the page's items are stored, and the stored candidates of the new ones' stories. */
+  lookup: number;
+  lookupWait: number;
+  /** The clustering rule. */
   cluster: number;
   /** Mentions, clusters and brand links written. */
   write: number;
@@ -153,7 +188,7 @@ export interface StageTimings {
 }
 
 export function createStageTimings(): StageTimings {
-  return { prepare: 0, sentiment: 0, known: 0, cluster: 0, write: 0, tickets: 0 };
+  return { select: 0, score: 0, lookup: 0, lookupWait: 0, cluster: 0, write: 0, tickets: 0 };
 }
 
 export interface PageCounts {
@@ -206,33 +241,44 @@ export async function ingestPage(
   inside?: (trx: Db, counts: PageCounts) => Promise<void>,
 ): Promise<PageCounts> {
   const timings = deps.timings;
-  const started = performance.now();
-  const batch = prepareMentions(
-    drafts,
-    {
-      brands: scope.brands.map(({ brand, matcher, models }) => ({
-        id: brand.id, matcher,
-        ...(models ? { models } : {}),
-        ...(brand.ownAccounts ? { ownAccounts: brand.ownAccounts } : {}),
-      })),
-      targetId: scope.targetId,
-      exclude: scope.exclude ?? null,
-    },
-    deps.now(),
-    timings,
-  );
-  if (timings) timings.prepare += performance.now() - started;
+  const lap = stopwatch(timings);
+  const ingestScope: IngestScope = {
+    brands: scope.brands.map(({ brand, matcher, models }) => ({
+      id: brand.id, matcher,
+      ...(models ? { models } : {}),
+      ...(brand.ownAccounts ? { ownAccounts: brand.ownAccounts } : {}),
+    })),
+    targetId: scope.targetId,
+    exclude: scope.exclude ?? null,
+  };
+  const selection = selectMentions(drafts, ingestScope);
+  lap('select');
   const brandNames = new Map(scope.brands.map(({ brand }) => [brand.id, brand.name]));
   for (let attempt = 1; ; attempt++) {
     try {
       return await inTransaction(deps.db, async (trx) => {
-        const stored = await storeBatch(trx, batch, timings);
-        const ticketsStarted = performance.now();
+        lap();
+        // The store is asked what it knows of the page while the items are scored: the two overlap.
+        const lookupStarted = performance.now();
+        const looking = lookUpPage(trx, selection.items).then((found) => {
+          if (timings) timings.lookup += performance.now() - lookupStarted;
+          return found;
+        });
+        let rows: MentionInput[];
+        try {
+          rows = await scoreItems(selection.items, scope.targetId, deps.now(), timings);
+        } finally {
+          lap();
+          // Never leave the transaction while its connection still has our lookup on it.
+          await looking.catch(() => undefined);
+        }
+        lap('lookupWait');
+        const stored = await storeBatch(trx, batchOf(selection, rows), await looking, lap);
         const tickets = await openTicketsWithAlerts(trx, stored.actionable, {
           brandNames, policy: deps.policy, now: deps.now(), team: scope.team ?? null,
         });
-        if (timings) timings.tickets += performance.now() - ticketsStarted;
-        const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: batch.unmatched, tickets };
+        lap('tickets');
+        const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: selection.unmatched, tickets };
         await inside?.(trx, counts);
         return counts;
       });
@@ -241,6 +287,59 @@ export async function ingestPage(
       throw err;
     }
   }
+}
+
+type Lap = (stage?: keyof StageTimings) => void;
+
+/** Adds the time since the last lap to a stage; a lap without a stage only restarts the clock. */
+function stopwatch(timings: StageTimings | undefined): Lap {
+  let last = performance.now();
+  return (stage) => {
+    const at = performance.now();
+    if (timings && stage) timings[stage] += at - last;
+    last = at;
+  };
+}
+
+// Items scored between two turns of the event loop: the lookup's next statement goes out in between.
+const SCORED_PER_TURN = 4;
+
+async function scoreItems(items: readonly SelectedItem[], targetId: string | null, now: Date, timings: StageTimings | undefined): Promise<MentionInput[]> {
+  const rows: MentionInput[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % SCORED_PER_TURN === 0) await setImmediate();
+    const started = performance.now();
+    rows.push(scoreMention(items[i]!, targetId, now));
+    if (timings) timings.score += performance.now() - started;
+  }
+  return rows;
+}
+
+interface PageLookup {
+  known: Map<string, KnownMention>;
+  /** What the store knows of the stories of the page's new items, per brand. */
+  stories: Map<number, FoundStories>;
+  /** Ids for the new items and for the clusters they may found (one each at most; unused ones are skipped). */
+  ids: { mentions: string[]; clusters: string[] };
+}
+
+/** Which items are stored already; for the new ones, the stored stories they may belong to. */
+async function lookUpPage(trx: Db, items: readonly SelectedItem[]): Promise<PageLookup> {
+  const known = await findKnownMentions(trx, items.map((i) => ({ source: i.draft.source, externalId: i.draft.externalId })));
+  const byBrand = new Map<number, Story[]>();
+  for (const item of items) {
+    if (known.has(item.story.key)) continue;
+    const list = byBrand.get(item.brand.id);
+    if (list) list.push(item.story);
+    else byBrand.set(item.brand.id, [item.story]);
+  }
+  const stories = new Map<number, FoundStories>();
+  let fresh = 0;
+  for (const [brandId, list] of byBrand) {
+    stories.set(brandId, await findStoredStories(trx, brandId, list, CANDIDATES_PER_STORY));
+    fresh += list.length;
+  }
+  return { known, stories, ids: await reserveIds(trx, { mentions: fresh, clusters: fresh }) };
 }
 
 interface StoredBatch {
@@ -252,18 +351,12 @@ interface StoredBatch {
 }
 
 /**
- * Stores a prepared page: finds which items are known, places the new ones in their stories (per brand, with
- * the one rule), then writes each new mention once with its cluster, the clusters they found or grow, the
- * changed mentions and every brand link.
+ * Stores a prepared page: places the new items in their stories (per brand, with the one rule), then writes
+ * each new mention once with its cluster, the clusters they found or grow, the changed mentions and every
+ * brand link.
  */
-async function storeBatch(trx: Db, batch: PreparedBatch, timings: StageTimings | undefined): Promise<StoredBatch> {
-  let lap = performance.now();
-  const stage = (name: 'known' | 'cluster' | 'write') => {
-    const at = performance.now();
-    if (timings) timings[name] += at - lap;
-    lap = at;
-  };
-  const known = await findKnownMentions(trx, batch.rows.map((r) => ({ source: r.source, externalId: r.external_id })));
+async function storeBatch(trx: Db, batch: PreparedBatch, lookup: PageLookup, lap: Lap): Promise<StoredBatch> {
+  const { known } = lookup;
   const fresh: number[] = [];
   const changed: number[] = [];
   batch.rows.forEach((row, i) => {
@@ -271,7 +364,6 @@ async function storeBatch(trx: Db, batch: PreparedBatch, timings: StageTimings |
     if (stored === undefined) fresh.push(i);
     else if (stored.contentHash !== row.content_hash) changed.push(i);
   });
-  stage('known');
 
   // Stories of each brand are placed among that brand's stories; `new:<key>` names a cluster founded here.
   const placed = new Map<number, { clusterId: string; founded: boolean; indexed: boolean }>();
@@ -283,27 +375,28 @@ async function storeBatch(trx: Db, batch: PreparedBatch, timings: StageTimings |
     else byBrand.set(brandId, [i]);
   }
   for (const [brandId, indices] of byBrand) {
-    const stories = indices.map((i) => batch.stories[i]!);
-    const found = await findStoredStories(trx, brandId, stories, CANDIDATES_PER_STORY);
+    const found = lookup.stories.get(brandId)!;
     const candidates = new Map(
       [...found.candidates].map(([key, list]) => [key, list.map((c) => ({ mentionId: c.mentionId, clusterId: c.clusterId, shared: c.shared, text: joinTitle(c.title, c.text) }))]),
     );
+    const stories = indices.map((i) => batch.stories[i]!);
     const assignments = assignStories(stories, storedCandidateIndex({ exact: found.exact, candidates, sizes: found.sizes }), (s) => `new:${s.key}`);
     indices.forEach((i, n) => placed.set(i, assignments[n]!));
   }
-  stage('cluster');
-
+  lap('cluster');
   const founded = [...new Set(fresh.filter((i) => placed.get(i)!.founded).map((i) => placed.get(i)!.clusterId))];
-  const ids = await reserveIds(trx, { mentions: fresh.length, clusters: founded.length });
+  const { ids } = lookup;
   const clusterIds = new Map(founded.map((placeholder, n) => [placeholder, ids.clusters[n]!]));
   const mentionIds = new Map(fresh.map((i, n) => [i, ids.mentions[n]!]));
   const clusterOf = (i: number) => {
     const { clusterId } = placed.get(i)!;
     return clusterIds.get(clusterId) ?? clusterId;
   };
+  // In key order: two pages that share items take their unique-key locks in the same order, and cannot deadlock.
+  const inKeyOrder = [...fresh].sort((a, b) => (batch.stories[a]!.key < batch.stories[b]!.key ? -1 : 1));
   const written = await insertMentions(
     trx,
-    fresh.map((i) => {
+    inKeyOrder.map((i) => {
       const row = batch.rows[i]!;
       return { ...row, id: mentionIds.get(i)!, cluster_id: clusterOf(i), lsh: placed.get(i)!.indexed ? row.lsh ?? [] : [] };
     }),
@@ -345,7 +438,7 @@ async function storeBatch(trx: Db, batch: PreparedBatch, timings: StageTimings |
       return batch.brandIds[i]!.map((brandId) => ({ mentionId, brandId }));
     }),
   );
-  stage('write');
+  lap('write');
 
   const rowsByKey = new Map(batch.rows.map((row, i) => [batch.stories[i]!.key, row]));
   const actionable = [
