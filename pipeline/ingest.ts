@@ -229,6 +229,11 @@ class ConcurrentIngestError extends Error {
 
 const PAGE_ATTEMPTS = 3;
 
+/** PostgreSQL chose this transaction to break a lock cycle with another crawl's page: the page can simply run again. */
+function isDeadlock(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '40P01';
+}
+
 /**
  * One page through the pipeline in one transaction: keep the brands' mentions, store each new one once with
  * its story, open tickets for the actionable ones. `inside` runs in the same transaction (crawl progress is
@@ -283,7 +288,7 @@ export async function ingestPage(
         return counts;
       });
     } catch (err) {
-      if (err instanceof ConcurrentIngestError && attempt < PAGE_ATTEMPTS) continue;
+      if (attempt < PAGE_ATTEMPTS && (err instanceof ConcurrentIngestError || isDeadlock(err))) continue;
       throw err;
     }
   }
@@ -342,31 +347,15 @@ async function lookUpPage(trx: Db, items: readonly SelectedItem[]): Promise<Page
   return { known, stories, ids: await reserveIds(trx, { mentions: fresh, clusters: fresh }) };
 }
 
-interface StoredBatch {
-  /** New and changed mentions that need a reply, with their stories. */
-  actionable: { id: string; row: MentionInput; clusterId: string | null }[];
-  new: number;
-  updated: number;
-  duplicates: number;
+interface Placement {
+  clusterId: string;
+  founded: boolean;
+  indexed: boolean;
 }
 
-/**
- * Stores a prepared page: places the new items in their stories (per brand, with the one rule), then writes
- * each new mention once with its cluster, the clusters they found or grow, the changed mentions and every
- * brand link.
- */
-async function storeBatch(trx: Db, batch: PreparedBatch, lookup: PageLookup, lap: Lap): Promise<StoredBatch> {
-  const { known } = lookup;
-  const fresh: number[] = [];
-  const changed: number[] = [];
-  batch.rows.forEach((row, i) => {
-    const stored = known.get(batch.stories[i]!.key);
-    if (stored === undefined) fresh.push(i);
-    else if (stored.contentHash !== row.content_hash) changed.push(i);
-  });
-
-  // Stories of each brand are placed among that brand's stories; `new:<key>` names a cluster founded here.
-  const placed = new Map<number, { clusterId: string; founded: boolean; indexed: boolean }>();
+/** Each new item's story, among its brand's stories, by the one rule; `new:<key>` names a cluster founded here. */
+function placeNewItems(batch: PreparedBatch, fresh: readonly number[], lookup: PageLookup): Map<number, Placement> {
+  const placed = new Map<number, Placement>();
   const byBrand = new Map<number, number[]>();
   for (const i of fresh) {
     const brandId = batch.rows[i]!.brand_id;
@@ -383,26 +372,17 @@ async function storeBatch(trx: Db, batch: PreparedBatch, lookup: PageLookup, lap
     const assignments = assignStories(stories, storedCandidateIndex({ exact: found.exact, candidates, sizes: found.sizes }), (s) => `new:${s.key}`);
     indices.forEach((i, n) => placed.set(i, assignments[n]!));
   }
-  lap('cluster');
-  const founded = [...new Set(fresh.filter((i) => placed.get(i)!.founded).map((i) => placed.get(i)!.clusterId))];
-  const { ids } = lookup;
-  const clusterIds = new Map(founded.map((placeholder, n) => [placeholder, ids.clusters[n]!]));
-  const mentionIds = new Map(fresh.map((i, n) => [i, ids.mentions[n]!]));
-  const clusterOf = (i: number) => {
-    const { clusterId } = placed.get(i)!;
-    return clusterIds.get(clusterId) ?? clusterId;
-  };
-  // In key order: two pages that share items take their unique-key locks in the same order, and cannot deadlock.
-  const inKeyOrder = [...fresh].sort((a, b) => (batch.stories[a]!.key < batch.stories[b]!.key ? -1 : 1));
-  const written = await insertMentions(
-    trx,
-    inKeyOrder.map((i) => {
-      const row = batch.rows[i]!;
-      return { ...row, id: mentionIds.get(i)!, cluster_id: clusterOf(i), lsh: placed.get(i)!.indexed ? row.lsh ?? [] : [] };
-    }),
-  );
-  if (written.size < fresh.length) throw new ConcurrentIngestError('an item of the page was stored by another transaction meanwhile');
+  return placed;
+}
 
+/** The cluster rows a page's new items found, and how they grow the stored clusters they join. */
+function clusterChanges(
+  batch: PreparedBatch,
+  fresh: readonly number[],
+  placed: ReadonlyMap<number, Placement>,
+  clusterOf: (i: number) => string,
+  mentionIds: ReadonlyMap<number, string>,
+): { created: NewCluster[]; grown: ClusterGrowth[] } {
   const created = new Map<string, NewCluster>();
   const grown = new Map<string, ClusterGrowth & { sourceSet: Set<string> }>();
   for (const i of fresh) {
@@ -426,16 +406,64 @@ async function storeBatch(trx: Db, batch: PreparedBatch, lookup: PageLookup, lap
     if (seenAt > growth.lastSeenAt) growth.lastSeenAt = seenAt;
     grown.set(id, growth);
   }
-  await insertClusters(trx, [...created.values()]);
-  await growClusters(trx, [...grown.values()].map(({ sourceSet, ...g }) => ({ ...g, sources: [...sourceSet] })));
+  return { created: [...created.values()], grown: [...grown.values()].map(({ sourceSet, ...g }) => ({ ...g, sources: [...sourceSet] })) };
+}
+
+interface StoredBatch {
+  /** New and changed mentions that need a reply, with their stories. */
+  actionable: { id: string; row: MentionInput; clusterId: string | null }[];
+  new: number;
+  updated: number;
+  duplicates: number;
+}
+
+/**
+ * Stores a prepared page: places the new items in their stories (per brand, with the one rule), then writes
+ * each new mention once with its cluster, the clusters they found or grow, the changed mentions and every
+ * brand link.
+ */
+async function storeBatch(trx: Db, batch: PreparedBatch, lookup: PageLookup, lap: Lap): Promise<StoredBatch> {
+  const { known } = lookup;
+  const fresh: number[] = [];
+  const changed: number[] = [];
+  batch.rows.forEach((row, i) => {
+    const stored = known.get(batch.stories[i]!.key);
+    if (stored === undefined) fresh.push(i);
+    else if (stored.contentHash !== row.content_hash) changed.push(i);
+  });
+
+  const placed = placeNewItems(batch, fresh, lookup);
+  lap('cluster');
+  const founded = [...new Set(fresh.filter((i) => placed.get(i)!.founded).map((i) => placed.get(i)!.clusterId))];
+  const { ids } = lookup;
+  const clusterIds = new Map(founded.map((placeholder, n) => [placeholder, ids.clusters[n]!]));
+  const mentionIds = new Map(fresh.map((i, n) => [i, ids.mentions[n]!]));
+  const clusterOf = (i: number) => {
+    const { clusterId } = placed.get(i)!;
+    return clusterIds.get(clusterId) ?? clusterId;
+  };
+  // In key order: two pages that share items take their unique-key locks in the same order, and cannot deadlock.
+  const inKeyOrder = [...fresh].sort((a, b) => (batch.stories[a]!.key < batch.stories[b]!.key ? -1 : 1));
+  const written = await insertMentions(
+    trx,
+    inKeyOrder.map((i) => {
+      const row = batch.rows[i]!;
+      return { ...row, id: mentionIds.get(i)!, cluster_id: clusterOf(i), lsh: placed.get(i)!.indexed ? row.lsh ?? [] : [] };
+    }),
+  );
+  if (written.size < fresh.length) throw new ConcurrentIngestError('an item of the page was stored by another transaction meanwhile');
+
+  const { created, grown } = clusterChanges(batch, fresh, placed, clusterOf, mentionIds);
+  await insertClusters(trx, created);
+  await growClusters(trx, grown);
 
   const updated = await upsertMentions(trx, changed.map((i) => batch.rows[i]!));
   // Every brand the item names, whichever target first stored it: a repeat from another brand's target links it too.
   await linkMentionBrands(
     trx,
-    batch.rows.flatMap((row, i) => {
+    batch.brandIds.flatMap((brandIds, i) => {
       const mentionId = mentionIds.get(i) ?? known.get(batch.stories[i]!.key)!.id;
-      return batch.brandIds[i]!.map((brandId) => ({ mentionId, brandId }));
+      return brandIds.map((brandId) => ({ mentionId, brandId }));
     }),
   );
   lap('write');
