@@ -70,6 +70,7 @@ describe('GET /api/v1/deliveries', () => {
     });
     expect((await get('?status=delivered')).data.map((d) => d.message_id)).toEqual(['msg-0']);
     expect((await get('?status=pending')).data.map((d) => d.message_id)).toEqual(['msg-3', 'msg-1']);
+    expect((await get('?status=parked')).data).toEqual([]);
   });
 
   it('pages with a cursor without skipping or repeating', async () => {

@@ -16,6 +16,11 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(10, policy, null, () => 1)).toBe(60_000);
     expect(retryDelayMs(1, policy, 30_000, () => 0)).toBe(30_000);
   });
+
+  it("caps a destination's Retry-After at maxDelaySeconds, however large", () => {
+    expect(retryDelayMs(1, policy, 10 ** 15, () => 0)).toBe(60_000);
+    expect(new Date(Date.parse('2026-11-22T10:00:00Z') + retryDelayMs(1, policy, Number.MAX_SAFE_INTEGER)).toISOString()).toBe('2026-11-22T10:01:00.000Z');
+  });
 });
 
 describe('deliverDueOutbox', () => {
@@ -53,29 +58,48 @@ describe('deliverDueOutbox', () => {
       (await store.db.selectFrom('outbox').select(['destination_id', 'status', 'attempts', 'last_status', 'last_error', 'next_attempt_at']).execute()).map((r) => [r.destination_id, r]),
     );
 
-  it('retries with backoff, delivers the flaky one, and marks the hopeless ones dead visibly', async () => {
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 2 });
+  it('retries with backoff, delivers the flaky one, marks the hopeless ones dead and parks the unconfigured one, visibly', async () => {
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 1, parked: 1 });
     let state = await rows();
     expect(state.gone).toMatchObject({ status: 'dead', attempts: 1, last_status: 410 });
-    expect(state.unknown).toMatchObject({ status: 'dead', attempts: 1, last_error: 'helpdesk "unknown" is no longer configured' });
+    expect(state.unknown).toMatchObject({ status: 'parked', attempts: 0, last_error: 'helpdesk "unknown" is not in the config: parked until it is back' });
     expect(state.flaky!.next_attempt_at.getTime() - clock.getTime()).toBe(5_000);
 
     // Nothing is due until the backoff has passed.
     clock = new Date(clock.getTime() + 4_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0 });
     clock = new Date(clock.getTime() + 1_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 0, parked: 0 });
     state = await rows();
     expect(state.down!.next_attempt_at.getTime() - clock.getTime()).toBe(10_000);
 
     clock = new Date(clock.getTime() + 10_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 1, dead: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 1, dead: 0, parked: 0 });
     clock = new Date(clock.getTime() + 20_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 1 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 1, parked: 0 });
     state = await rows();
     expect(state.flaky).toMatchObject({ status: 'delivered', attempts: 3, last_status: 200 });
     expect(state.down).toMatchObject({ status: 'dead', attempts: 4, last_status: 500 });
     expect(receiver.received.filter((r) => r.path === '/flaky').map((r) => r.headers['webhook-id'])).toEqual(['msg_flaky', 'msg_flaky', 'msg_flaky']);
+  });
+
+  it('sends a parked row once its destination is back in the config, and until then only looks again now and then', async () => {
+    const parked = async () => (await rows()).unknown!;
+    const before = await parked();
+    expect(before.status).toBe('parked');
+    // Not due before the recheck; due after it, and still parked while the destination is missing.
+    clock = new Date(before.next_attempt_at.getTime() - 1_000);
+    expect((await deliverDueOutbox(deps)).parked).toBe(0);
+    clock = before.next_attempt_at;
+    expect((await deliverDueOutbox(deps)).parked).toBe(1);
+    expect(await parked()).toMatchObject({ status: 'parked', attempts: 0 });
+
+    // The config names it again (a restart with the destination restored): at its next look it goes out.
+    const back: DeliveryDeps = { ...deps, destinationOf: (_kind, id) => ({ url: `${receiver.url}/${id}`, secret: SECRET }) };
+    clock = (await parked()).next_attempt_at;
+    expect(await deliverDueOutbox(back)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0 });
+    expect(await parked()).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200 });
+    expect(receiver.received.filter((r) => r.path === '/unknown').map((r) => r.headers['webhook-id'])).toEqual(['msg_unknown']);
   });
 
   it('takes back a row whose worker died mid-delivery once its lease runs out', async () => {
@@ -88,9 +112,10 @@ describe('deliverDueOutbox', () => {
     const sending = new Promise<void>((resolve) => (claimed = resolve));
     const crashed = deliverDueOutbox({ ...deps, send: () => (claimed(), new Promise(() => {})) });
     await sending;
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0 });
     clock = new Date(clock.getTime() + (policy.timeoutSeconds + 31) * 1000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0 });
     void crashed;
   });
+
 });

@@ -33,13 +33,14 @@ export async function handleCrawlJob(deps: CrawlJobDeps, job: { targetId: string
 
 /** The delivery job: delivers due outbox rows until none is left. Rows are leased, so workers never clash. */
 export async function handleDueDeliveries(deps: DeliveryDeps): Promise<DeliveryReport> {
-  const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0 };
+  const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0 };
   for (;;) {
     const report = await deliverDueOutbox(deps);
     total.delivered += report.delivered;
     total.retrying += report.retrying;
     total.dead += report.dead;
-    if (report.delivered + report.retrying + report.dead === 0) return total;
+    total.parked += report.parked;
+    if (report.delivered + report.retrying + report.dead + report.parked === 0) return total;
   }
 }
 

@@ -68,8 +68,8 @@ export async function insertAlerts(trx: Db, alerts: readonly AlertRecord[], now:
 }
 
 /**
- * Claims up to `limit` due rows with a lease (their next attempt moves to `leaseUntil`) rather than a lock held
- * over HTTP, so a crashed worker's rows come back by themselves.
+ * Claims up to `limit` due rows, pending or parked, with a lease (their next attempt moves to `leaseUntil`)
+ * rather than a lock held over HTTP, so a crashed worker's rows come back by themselves.
  */
 export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
   return db
@@ -79,7 +79,7 @@ export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit:
       eb
         .selectFrom('outbox')
         .select('id')
-        .where('status', '=', 'pending')
+        .where('status', 'in', ['pending', 'parked'])
         .where('next_attempt_at', '<=', now)
         .orderBy('next_attempt_at')
         .orderBy('id')
@@ -91,7 +91,7 @@ export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit:
     .execute();
 }
 
-/** The outcome of one delivery attempt: delivered, or pending again from `nextAttemptAt`, or dead. */
+/** The outcome of one delivery attempt: delivered, pending again or parked from `nextAttemptAt`, or dead. */
 export async function recordOutboxAttempt(
   db: Db,
   id: string,
@@ -168,4 +168,9 @@ export async function listDeliveries(db: Db, filter: DeliveryListFilter): Promis
       createdAt: row.created_at,
     })),
   };
+}
+
+/** A row whose destination is not in the config: kept as it is, with why, until `recheckAt`. */
+export async function parkOutboxRow(db: Db, id: string, reason: string, recheckAt: Date): Promise<void> {
+  await db.updateTable('outbox').set({ status: 'parked', last_error: reason, next_attempt_at: recheckAt }).where('id', '=', id).execute();
 }

@@ -15,7 +15,9 @@ type Json<T> = ColumnType<T, string, string>;
 
 export type TargetState = 'ok' | 'degraded' | 'blocked' | 'needs_action' | 'disabled';
 export type CrawlRunStatus = 'running' | 'ok' | 'failed' | 'interrupted';
-export type OutboxStatus = 'pending' | 'delivered' | 'dead';
+/** parked: the destination is not in the config; the row goes out when it is back. */
+export const OUTBOX_STATUSES = ['pending', 'delivered', 'dead', 'parked'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 export type TicketStatus = 'new' | 'open' | 'pending' | 'solved' | 'closed';
 export type CorrectionField = 'sentiment' | 'actionable';
 

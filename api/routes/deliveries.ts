@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { listDeliveries, type Delivery } from '../../store/outbox.ts';
+import { OUTBOX_STATUSES } from '../../store/schema.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems } from '../errors.ts';
 import {
   apiSchemaRegistry, formatTimestamp, nullableTimestampSchema, pageSchema, timestampSchema,
 } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
-
-const OUTBOX_STATUSES = ['pending', 'delivered', 'dead'] as const;
 
 const deliverySchema = z
   .object({

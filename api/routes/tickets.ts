@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTBOX_STATUSES } from '../../store/schema.ts';
 import { listTicketFeed, type TicketFeedItem } from '../../store/ticket-feed.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems } from '../errors.ts';
@@ -48,7 +49,7 @@ const ticketSchema = z
       z.object({
         destination_kind: z.enum(['helpdesk', 'channel']),
         destination_id: z.string(),
-        status: z.enum(['pending', 'delivered', 'dead']),
+        status: z.enum(OUTBOX_STATUSES),
         attempts: z.number().int(),
         last_status: z.number().int().nullable(),
         last_error: z.string().nullable(),

@@ -5,6 +5,7 @@ import { sentiment } from './0003-sentiment.ts';
 import { clusters } from './0004-clusters.ts';
 import { runtime } from './0005-runtime.ts';
 import { ingest } from './0006-ingest.ts';
+import { parkedDeliveries } from './0007-parked-deliveries.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-clusters': clusters,
   '0005-runtime': runtime,
   '0006-ingest': ingest,
+  '0007-parked-deliveries': parkedDeliveries,
 };
