@@ -11,6 +11,8 @@ interface PageJson {
   has_more: boolean;
 }
 
+const NOW = new Date('2026-03-02T08:00:00Z');
+
 describe('GET /api/v1/deliveries', () => {
   let store: Store;
   let app: FastifyInstance;
@@ -20,7 +22,7 @@ describe('GET /api/v1/deliveries', () => {
 
   beforeAll(async () => {
     store = await createTestStore();
-    app = await buildApp({ db: store.db, storeKind: store.kind });
+    app = await buildApp({ db: store.db, storeKind: store.kind, now: () => NOW });
     headers = await createBearer(store.db);
     const brandId = await insertBrand(store.db, 'Acme');
     ticketId = (await insertTicket(store.db, { mentionId: await insertMention(store.db, { brandId, externalId: 'x' }), brandId })).id;
@@ -89,4 +91,28 @@ describe('GET /api/v1/deliveries', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().errors[0].path).toBe('querystring.status');
   });
+
+  it('filters by destination, event and ticket', async () => {
+    expect((await get(`?ticket_id=${ticketId}`)).data.map((d) => d.id)).toEqual([ids[2]]);
+    expect((await get('?destination_kind=helpdesk&destination_id=zendesk-main&event_type=ticket.created')).data).toHaveLength(ids.length);
+    expect((await get('?destination_id=usedesk')).data).toEqual([]);
+    expect((await get('?destination_kind=channel')).data).toEqual([]);
+  });
+
+  it('replays a dead delivery from its first attempt, and refuses a pending one, an unknown one and a read-only key', async () => {
+    const writer = await createBearer(store.db, ['read', 'write']);
+    const replay = (id: string, auth = writer) => app.inject({ method: 'POST', url: `/api/v1/deliveries/${id}/replay`, headers: auth });
+
+    expect((await replay(ids[4]!, headers)).statusCode).toBe(403);
+    const res = await replay(ids[4]!);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ id: ids[4], status: 'pending', attempts: 0, next_attempt_at: NOW.toISOString(), last_error: 'HTTP 500 from helpdesk' });
+    expect((await get('?status=pending')).data.map((d) => d.id)).toEqual([ids[4], ids[3], ids[1]]);
+
+    const again = await replay(ids[4]!);
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['content-type']).toContain('application/problem+json');
+    expect((await replay('999999')).statusCode).toBe(404);
+  });
 });
+

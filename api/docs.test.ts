@@ -46,12 +46,12 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/deliveries', '/api/v1/mentions', '/api/v1/mentions/{id}/actionable', '/api/v1/mentions/{id}/corrections',
+      '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/mentions', '/api/v1/mentions/{id}/actionable', '/api/v1/mentions/{id}/corrections',
       '/api/v1/mentions/{id}/sentiment', '/api/v1/query/preview', '/api/v1/targets', '/api/v1/tickets', '/health',
     ]);
     const operationIds = new Set<string>();
     for (const [path, methods] of Object.entries(doc.paths)) {
-      const method = /\/(sentiment|actionable|preview)$/.test(path) ? 'post' : 'get';
+      const method = /\/(sentiment|actionable|preview|replay)$/.test(path) ? 'post' : 'get';
       expect(Object.keys(methods), path).toEqual([method]);
       const op = methods[method] as Operation;
       expect(op.operationId, path).toBeTruthy();
@@ -62,7 +62,7 @@ describe('OpenAPI and docs', () => {
       expect(op.responses?.['500']?.content?.['application/problem+json'], path).toBeTruthy();
       if (path !== '/health') expect(op.responses?.['401']?.content?.['application/problem+json'], path).toBeTruthy();
     }
-    expect(operationIds.size).toBe(9);
+    expect(operationIds.size).toBe(10);
     expect(doc.paths['/health']?.get?.security).toEqual([]);
     expect(Object.keys(doc.components.schemas).sort()).toEqual(
       ['Author', 'Correction', 'Delivery', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'TargetHealth', 'Ticket'],

@@ -114,6 +114,10 @@ export async function recordOutboxAttempt(
 
 export interface DeliveryListFilter {
   status?: OutboxStatus | undefined;
+  destinationKind?: OutboxRow['destination_kind'] | undefined;
+  destinationId?: string | undefined;
+  eventType?: string | undefined;
+  ticketId?: string | undefined;
   /** Keyset cursor: only outbox rows with an id below this one. */
   beforeId?: string | undefined;
   limit: number;
@@ -140,37 +144,66 @@ export interface Delivery {
 export async function listDeliveries(db: Db, filter: DeliveryListFilter): Promise<{ deliveries: Delivery[]; hasMore: boolean }> {
   let query = db
     .selectFrom('outbox')
-    .select([
-      'id', 'message_id', 'destination_kind', 'destination_id', 'event_type', 'ticket_id', 'status', 'attempts',
-      'next_attempt_at', 'last_attempt_at', 'last_status', 'last_error', 'delivered_at', 'created_at',
-    ])
+    .select(DELIVERY_COLUMNS)
     .orderBy('id', 'desc')
     .limit(filter.limit + 1);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.destinationKind !== undefined) query = query.where('destination_kind', '=', filter.destinationKind);
+  if (filter.destinationId !== undefined) query = query.where('destination_id', '=', filter.destinationId);
+  if (filter.eventType !== undefined) query = query.where('event_type', '=', filter.eventType);
+  if (filter.ticketId !== undefined) query = query.where('ticket_id', '=', filter.ticketId);
   if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
   const rows = await query.execute();
   return {
     hasMore: rows.length > filter.limit,
-    deliveries: rows.slice(0, filter.limit).map((row) => ({
-      id: row.id,
-      messageId: row.message_id,
-      destinationKind: row.destination_kind,
-      destinationId: row.destination_id,
-      eventType: row.event_type,
-      ticketId: row.ticket_id,
-      status: row.status,
-      attempts: row.attempts,
-      nextAttemptAt: row.next_attempt_at,
-      lastAttemptAt: row.last_attempt_at,
-      lastStatus: row.last_status,
-      lastError: row.last_error,
-      deliveredAt: row.delivered_at,
-      createdAt: row.created_at,
-    })),
+    deliveries: rows.slice(0, filter.limit).map(deliveryOf),
   };
 }
 
 /** A row whose destination is not in the config: kept as it is, with why, until `recheckAt`. */
 export async function parkOutboxRow(db: Db, id: string, reason: string, recheckAt: Date): Promise<void> {
   await db.updateTable('outbox').set({ status: 'parked', last_error: reason, next_attempt_at: recheckAt }).where('id', '=', id).execute();
+}
+
+const DELIVERY_COLUMNS = [
+  'id', 'message_id', 'destination_kind', 'destination_id', 'event_type', 'ticket_id', 'status', 'attempts',
+  'next_attempt_at', 'last_attempt_at', 'last_status', 'last_error', 'delivered_at', 'created_at',
+] as const;
+
+function deliveryOf(row: Pick<OutboxRow, (typeof DELIVERY_COLUMNS)[number]>): Delivery {
+  return {
+    id: row.id,
+    messageId: row.message_id,
+    destinationKind: row.destination_kind,
+    destinationId: row.destination_id,
+    eventType: row.event_type,
+    ticketId: row.ticket_id,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastAttemptAt: row.last_attempt_at,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
+    createdAt: row.created_at,
+  };
+}
+
+export type ReplayResult = { replayed: Delivery } | { missing: true } | { queued: Delivery };
+
+/**
+ * Sends a delivery again from its first attempt: a dead one after the destination was fixed, a parked one now,
+ * a delivered one that the destination lost. A row still pending is already on its way and is left alone.
+ */
+export async function replayDelivery(db: Db, id: string, now: Date): Promise<ReplayResult> {
+  const row = await db
+    .updateTable('outbox')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, delivered_at: null })
+    .where('id', '=', id)
+    .where('status', '<>', 'pending')
+    .returning(DELIVERY_COLUMNS)
+    .executeTakeFirst();
+  if (row) return { replayed: deliveryOf(row) };
+  const pending = await db.selectFrom('outbox').select(DELIVERY_COLUMNS).where('id', '=', id).executeTakeFirst();
+  return pending ? { queued: deliveryOf(pending) } : { missing: true };
 }

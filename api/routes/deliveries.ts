@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { listDeliveries, type Delivery } from '../../store/outbox.ts';
+import { listDeliveries, replayDelivery, type Delivery } from '../../store/outbox.ts';
 import { OUTBOX_STATUSES } from '../../store/schema.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
-import { describeProblems } from '../errors.ts';
+import { describeProblems, sendProblem } from '../errors.ts';
 import {
   apiSchemaRegistry, formatTimestamp, nullableTimestampSchema, pageSchema, timestampSchema,
 } from '../schemas.ts';
@@ -29,6 +29,10 @@ const deliverySchema = z
 
 const querySchema = z.object({
   status: z.enum(OUTBOX_STATUSES).optional(),
+  destination_kind: z.enum(['helpdesk', 'channel']).optional(),
+  destination_id: z.string().min(1).max(200).optional().describe('A helpdesk or channel id of the config'),
+  event_type: z.string().min(1).max(100).optional().describe('ticket.created, target.failing, …'),
+  ticket_id: bigIdString.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: cursorParam(z.object({ id: bigIdString })).optional(),
 });
@@ -40,21 +44,45 @@ export function registerDeliveryRoutes(app: ZodApp, deps: ApiDeps): void {
       schema: {
         operationId: 'listDeliveries',
         summary: 'Outbound deliveries (helpdesk pushes, alerts), newest first',
-        description: 'Filter by status=dead to see what gave up after its retries.',
+        description: 'Filter by status=dead to see what gave up after its retries, status=parked for what waits for a destination missing from the config.',
         tags: ['deliveries'],
         querystring: querySchema,
         response: { 200: pageSchema(deliverySchema), ...describeProblems(400, 401, 403, 500) },
       },
     },
     async (request) => {
-      const { status, limit, cursor } = request.query;
-      const { deliveries, hasMore } = await listDeliveries(deps.db, { status, limit, beforeId: cursor?.id });
+      const { status, destination_kind, destination_id, event_type, ticket_id, limit, cursor } = request.query;
+      const { deliveries, hasMore } = await listDeliveries(deps.db, {
+        status, destinationKind: destination_kind, destinationId: destination_id, eventType: event_type, ticketId: ticket_id, limit, beforeId: cursor?.id,
+      });
       const last = deliveries.at(-1);
       return {
         data: deliveries.map(formatDelivery),
         next_cursor: hasMore && last ? encodeCursor({ id: last.id }) : null,
         has_more: hasMore,
       };
+    },
+  );
+
+  app.post(
+    '/deliveries/:id/replay',
+    {
+      schema: {
+        operationId: 'replayDelivery',
+        summary: 'Send a delivery again from its first attempt',
+        description:
+          'For a dead delivery once its destination is fixed, a parked one, or a delivered one the destination lost. ' +
+          'The message keeps its webhook-id, so a receiver that deduplicates still sees it once. A pending one is already queued: 409.',
+        tags: ['deliveries'],
+        params: z.object({ id: bigIdString.describe('Delivery id') }),
+        response: { 200: deliverySchema, ...describeProblems(400, 401, 403, 404, 409, 500) },
+      },
+    },
+    async (request, reply) => {
+      const result = await replayDelivery(deps.db, request.params.id, deps.now());
+      if ('missing' in result) return sendProblem(request, reply, 404, `There is no delivery with id ${request.params.id}.`);
+      if ('queued' in result) return sendProblem(request, reply, 409, `Delivery ${request.params.id} is already pending: its next attempt is at ${result.queued.nextAttemptAt.toISOString()}.`);
+      return formatDelivery(result.replayed);
     },
   );
 }
