@@ -119,7 +119,11 @@ helpdesks:
     expect(run.new).toBeGreaterThan(0);
     const runs = await store.db.selectFrom('crawl_runs').select('id').where('target_id', '=', 'news').execute();
     expect(runs).toHaveLength(1);
-    const health = await store.db.selectFrom('targets').select(['state', 'last_success_at', 'consecutive_errors']).where('id', '=', 'news').executeTakeFirstOrThrow();
+    // The target's health is written just after its run is closed.
+    const health = await eventually(async () => {
+      const target = await store.db.selectFrom('targets').select(['state', 'last_success_at', 'consecutive_errors']).where('id', '=', 'news').executeTakeFirstOrThrow();
+      return target.last_success_at === null ? undefined : target;
+    });
     expect(health).toMatchObject({ state: 'ok', consecutive_errors: 0 });
     expect(health.last_success_at).not.toBeNull();
 
@@ -136,7 +140,11 @@ helpdesks:
     await eventually(async () =>
       store.db.selectFrom('crawl_runs').select('id').where('target_id', '=', 'limited').where('status', '=', 'failed').executeTakeFirst(),
     );
-    const health = await store.db.selectFrom('targets').select(['state', 'consecutive_errors', 'last_error']).where('id', '=', 'limited').executeTakeFirstOrThrow();
+    // The target's health is written just after its run is closed.
+    const health = await eventually(async () => {
+      const target = await store.db.selectFrom('targets').select(['state', 'consecutive_errors', 'last_error']).where('id', '=', 'limited').executeTakeFirstOrThrow();
+      return target.last_error === null ? undefined : target;
+    });
     expect(health).toMatchObject({ state: 'degraded', consecutive_errors: 0 });
     expect(health.last_error).toMatch(/^RateLimitedError/);
     const again = await eventually(async () => {

@@ -8,13 +8,14 @@ import type { EarshotConfig } from '../config/schema.ts';
 import { crawlers } from '../crawlers/registry.ts';
 import { silentLogger } from '../log/logger.ts';
 import { createApiKey } from '../store/api-keys.ts';
+import { crawlJobPending } from '../store/crawl-jobs.ts';
 import type { Store } from '../store/connect.ts';
 import { listTargetHealth } from '../store/target-health.ts';
 import { testCrawlDeps } from '../tests/helpers/crawl-deps.ts';
 import { startFixtureServer, type FixtureServer } from '../tests/helpers/fixture-server.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { describeThisProcess, startHeartbeat, type Heartbeat } from './processes.ts';
-import { startCrawlQueue, type CrawlQueue } from './queue.ts';
+import { CRAWL_QUEUE, startCrawlQueue, type CrawlQueue } from './queue.ts';
 import { fireTarget, startScheduler, type SchedulerDeps } from './scheduler.ts';
 import { destinationsOf, loadScheduledTarget, syncConfig, ticketPolicyOf } from './sync-config.ts';
 import { handleCrawlJob, startWorker, type Worker } from './worker.ts';
@@ -203,7 +204,12 @@ describe('workers and the schedule', () => {
     try {
       for (const [n, tick] of ['2026-12-02T12:00:00Z', '2026-12-02T12:01:00Z'].entries()) {
         for (const t of synced.scheduled) expect(await fireTarget({ db: store.db, queue, log: silentLogger, now: () => new Date(), onQueued: worker.wake }, t.id, new Date(tick), null)).toBe('queued');
-        await eventually(async () => ((await runsOf(['airport', 'city', 'spb'])).length === 3 * (n + 1) ? true : undefined));
+        // A run is recorded before its job is finished: wait for both, or the next fire finds the job still running.
+        await eventually(async () => {
+          const done = (await runsOf(['airport', 'city', 'spb'])).length === 3 * (n + 1);
+          const pending = await Promise.all(synced.scheduled.map((t) => crawlJobPending(store.db, CRAWL_QUEUE, t.id)));
+          return done && !pending.includes(true) ? true : undefined;
+        });
         expect(channelRequests()).toEqual(['/s/airport_news', '/s/city_news', '/s/spb_today'].flatMap((p) => Array(n + 1).fill(p)));
       }
     } finally {
