@@ -1,6 +1,6 @@
 import { inTransaction, type Db } from '../store/connect.ts';
 import type { TargetState } from '../store/schema.ts';
-import { enqueueOutbox, insertAlerts } from '../store/outbox.ts';
+import { enqueueAlerts } from '../store/outbox.ts';
 import { silenceOf } from '../store/target-health.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -91,20 +91,18 @@ async function raiseTargetAlert(
     },
   };
   // The message id names the episode: raising the same alert again is a no-op in the outbox.
-  const messages = channels.map((c) => ({
-    messageId: `msg_${kind}_${target.id}_${alert.episode}_channel_${c.id}`,
-    destinationKind: 'channel' as const,
-    destinationId: c.id,
-    eventType: alert.event,
-    ticketId: null,
-    payload,
+  const alerts = channels.map((c) => ({
+    kind,
+    brandId: target.brand.id,
+    targetId: target.id,
+    message: {
+      messageId: `msg_${kind}_${target.id}_${alert.episode}_channel_${c.id}`,
+      destinationKind: 'channel' as const,
+      destinationId: c.id,
+      eventType: alert.event,
+      ticketId: null,
+      payload,
+    },
   }));
-  return inTransaction(deps.db, async (trx) => {
-    const queued = await enqueueOutbox(trx, messages, deps.now);
-    const rows = messages
-      .filter((m) => queued.has(m.messageId))
-      .map((m) => ({ kind, channelId: m.destinationId, ticketId: null, targetId: target.id, brandId: target.brand.id, outboxId: queued.get(m.messageId)! }));
-    await insertAlerts(trx, rows, deps.now);
-    return rows.length;
-  });
+  return inTransaction(deps.db, (trx) => enqueueAlerts(trx, alerts, deps.now));
 }

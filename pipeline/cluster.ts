@@ -1,3 +1,4 @@
+import type { FoundStories, StoredCandidate } from '../store/clusters.ts';
 import { compareTexts, prepareText, signText, type PreparedText } from './dedupe.ts';
 import { normalizeParagraphs } from './normalize.ts';
 
@@ -57,11 +58,11 @@ const SURE_COPY = 0.9;
 // nothing to compare against (its fingerprint finds it) and is not indexed either.
 const INDEXED_MEMBERS = 20;
 
-/** The story of a normalized title and a text as a crawl received it. */
-export function storyOf(key: string, title: string | null, rawText: string): Story {
-  const text = joinTitle(title, normalizeParagraphs(rawText));
-  const signature = signText(text);
-  return { key, text, fingerprint: signature.fingerprint, bands: signature.bands };
+/** The story of a title and a text as they are stored: normalized, the text one paragraph per line. */
+export function storyOf(key: string, title: string | null, text: string): Story {
+  const joined = joinTitle(title, text);
+  const signature = signText(joined);
+  return { key, text: joined, fingerprint: signature.fingerprint, bands: signature.bands };
 }
 
 /** How a mention's title and text are read as one: for clustering, training and display alike. */
@@ -144,16 +145,6 @@ export function createMemoryIndex(recencyFrom = 0): CandidateIndex {
   };
 }
 
-/** What the store knows of a page's stories; see `findStoredStories`. */
-export interface StoredStories {
-  /** Cluster of the oldest stored mention with each fingerprint. */
-  exact: ReadonlyMap<string, string>;
-  /** Per story key, the stored mentions sharing most bands with it (at most CANDIDATES_PER_STORY). */
-  candidates: ReadonlyMap<string, readonly { mentionId: string; clusterId: string; shared: number; text: string }[]>;
-  /** Size of each cluster named above. */
-  sizes: ReadonlyMap<string, number>;
-}
-
 // Stories of the page being ingested are newer than any stored mention (ids are far below 2^52).
 const PAGE_RECENCY = 2 ** 52;
 
@@ -161,19 +152,19 @@ const PAGE_RECENCY = 2 ** 52;
  * The store's answer for a page, with the page's own stories added as they are placed: what a crawl clusters
  * over. Stored candidates outrank none of the page's: the store already returns its best per story.
  */
-export function storedCandidateIndex(stored: StoredStories): CandidateIndex {
+export function storedCandidateIndex(stored: FoundStories): CandidateIndex {
   const page = createMemoryIndex(PAGE_RECENCY);
   const texts = new Map<string, PreparedText>();
-  const textOf = (mentionId: string, text: string) => {
-    let p = texts.get(mentionId);
-    if (p === undefined) texts.set(mentionId, (p = prepareText(text)));
+  const textOf = (c: StoredCandidate) => {
+    let p = texts.get(c.mentionId);
+    if (p === undefined) texts.set(c.mentionId, (p = prepareText(joinTitle(c.title, c.text))));
     return p;
   };
   return {
     exactCopy: (fingerprint) => stored.exact.get(fingerprint) ?? page.exactCopy(fingerprint),
     sharingBands: (story) => [
       ...(stored.candidates.get(story.key) ?? []).map((c) => ({
-        clusterId: c.clusterId, shared: c.shared, recency: Number(c.mentionId), text: () => textOf(c.mentionId, c.text),
+        clusterId: c.clusterId, shared: c.shared, recency: Number(c.mentionId), text: () => textOf(c),
       })),
       ...page.sharingBands(story),
     ],
@@ -191,6 +182,6 @@ export interface ClusterIndex {
 export function createClusterIndex(): ClusterIndex {
   const index = createMemoryIndex();
   return {
-    add: (id, text) => assignStories([storyOf(id, null, text)], index)[0]!.clusterId,
+    add: (id, text) => assignStories([storyOf(id, null, normalizeParagraphs(text))], index)[0]!.clusterId,
   };
 }

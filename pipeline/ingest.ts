@@ -91,7 +91,7 @@ function selectMentions(drafts: readonly MentionDraft[], scope: IngestScope): Se
     }
     const key = mentionKey(draft.source, draft.externalId);
     if (byKey.has(key)) repeated++;
-    byKey.set(key, { draft, title, text, story: storyOf(key, title, draft.text), brand, brandIds: keeping.map((b) => b.id) });
+    byKey.set(key, { draft, title, text, story: storyOf(key, title, text), brand, brandIds: keeping.map((b) => b.id) });
   }
   return { items: [...byKey.values()], unmatched, repeated };
 }
@@ -101,7 +101,8 @@ function scoreMention(item: SelectedItem, targetId: string | null, now: Date): M
   const { draft, title, text, story, brand } = item;
   const replyText = draft.reply ? normalizeText(draft.reply.text) : null;
   // Language, sentiment and the content hash read the text on one line, as before paragraphs were kept.
-  const fullText = joinTitle(title, normalizeText(text));
+  const oneLine = normalizeText(text);
+  const fullText = joinTitle(title, oneLine);
   const lang = detectLanguage(fullText);
   const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, brand.models);
   const action = assessActionability({
@@ -120,7 +121,7 @@ function scoreMention(item: SelectedItem, targetId: string | null, now: Date): M
     author: draft.author,
     title,
     text,
-    content_hash: hashContent(title, normalizeText(text), draft.rating, replyText),
+    content_hash: hashContent(title, oneLine, draft.rating, replyText),
     rating: draft.rating,
     published_at: draft.publishedAt,
     first_seen_at: now,
@@ -364,12 +365,8 @@ function placeNewItems(batch: PreparedBatch, fresh: readonly number[], lookup: P
     else byBrand.set(brandId, [i]);
   }
   for (const [brandId, indices] of byBrand) {
-    const found = lookup.stories.get(brandId)!;
-    const candidates = new Map(
-      [...found.candidates].map(([key, list]) => [key, list.map((c) => ({ mentionId: c.mentionId, clusterId: c.clusterId, shared: c.shared, text: joinTitle(c.title, c.text) }))]),
-    );
     const stories = indices.map((i) => batch.stories[i]!);
-    const assignments = assignStories(stories, storedCandidateIndex({ exact: found.exact, candidates, sizes: found.sizes }), (s) => `new:${s.key}`);
+    const assignments = assignStories(stories, storedCandidateIndex(lookup.stories.get(brandId)!), (s) => `new:${s.key}`);
     indices.forEach((i, n) => placed.set(i, assignments[n]!));
   }
   return placed;
@@ -475,7 +472,7 @@ async function storeBatch(trx: Db, batch: PreparedBatch, lookup: PageLookup, lap
       .filter((u) => u.actionable)
       .map((u) => {
         const key = mentionKey(u.source, u.external_id);
-        return { id: u.id, row: rowsByKey.get(key)!, clusterId: known.get(key)?.clusterId ?? null };
+        return { id: u.id, row: rowsByKey.get(key)!, clusterId: u.cluster_id };
       }),
   ];
   return { actionable, new: fresh.length, updated: updated.length, duplicates: batch.rows.length - fresh.length - updated.length + batch.repeated };

@@ -1,6 +1,6 @@
 import { planTicketAlerts } from '../alerts/ticket-created.ts';
 import type { Db } from '../store/connect.ts';
-import { enqueueOutbox, insertAlerts } from '../store/outbox.ts';
+import { enqueueAlerts } from '../store/outbox.ts';
 import { findMentionForTicket } from '../store/tickets.ts';
 import { openTickets, type ActionableMention, type TicketPolicy } from '../tickets/open.ts';
 
@@ -14,26 +14,17 @@ export async function openTicketsWithAlerts(
   ctx: { brandNames: ReadonlyMap<number, string>; policy: TicketPolicy; now: Date; team?: string | null },
 ): Promise<number> {
   const opened = await openTickets(trx, mentions, ctx);
-  const planned = opened.flatMap(({ ticket, brandName, payload }) =>
-    planTicketAlerts({ ticket, brandName, payload, channels: ctx.policy.channels }).map((alert) => ({ ticket, alert })),
-  );
-  const queued = await enqueueOutbox(
-    trx,
-    planned.map(({ ticket, alert }) => ({
-      messageId: alert.messageId, destinationKind: 'channel' as const, destinationId: alert.channelId,
-      eventType: 'ticket.created', ticketId: ticket.id, payload: alert.payload,
+  const alerts = opened.flatMap(({ ticket, brandName, payload }) =>
+    planTicketAlerts({ ticket, brandName, payload, channels: ctx.policy.channels }).map((alert) => ({
+      kind: 'ticket_created',
+      brandId: ticket.brand_id,
+      message: {
+        messageId: alert.messageId, destinationKind: 'channel' as const, destinationId: alert.channelId,
+        eventType: 'ticket.created', ticketId: ticket.id, payload: alert.payload,
+      },
     })),
-    ctx.now,
   );
-  await insertAlerts(
-    trx,
-    planned
-      .filter(({ alert }) => queued.has(alert.messageId))
-      .map(({ ticket, alert }) => ({
-        kind: 'ticket_created', channelId: alert.channelId, ticketId: ticket.id, brandId: ticket.brand_id, outboxId: queued.get(alert.messageId)!,
-      })),
-    ctx.now,
-  );
+  await enqueueAlerts(trx, alerts, ctx.now);
   return opened.length;
 }
 

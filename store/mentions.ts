@@ -21,11 +21,10 @@ function encodeMention(m: MentionInput): NewMention {
   };
 }
 
-/** A stored mention as ingestion needs to know it: whether the page's copy changed it, and its story. */
+/** A stored mention as ingestion needs to know it: its id, and whether the page's copy changed it. */
 export interface KnownMention {
   id: string;
   contentHash: string;
-  clusterId: string | null;
 }
 
 export function mentionKey(source: string, externalId: string): string {
@@ -35,12 +34,12 @@ export function mentionKey(source: string, externalId: string): string {
 /** The stored mentions among (source, external id) pairs, by `mentionKey`; one index lookup. */
 export async function findKnownMentions(db: Db, keys: readonly { source: string; externalId: string }[]): Promise<Map<string, KnownMention>> {
   if (keys.length === 0) return new Map();
-  const { rows } = await sql<{ id: string; source: string; external_id: string; content_hash: string; cluster_id: string | null }>`
-    SELECT m.id, m.source, m.external_id, m.content_hash, m.cluster_id
+  const { rows } = await sql<{ id: string; source: string; external_id: string; content_hash: string }>`
+    SELECT m.id, m.source, m.external_id, m.content_hash
     FROM unnest(${keys.map((k) => k.source)}::text[], ${keys.map((k) => k.externalId)}::text[]) AS v(source, external_id)
     JOIN mentions m ON m.source = v.source AND m.external_id = v.external_id
   `.execute(db);
-  return new Map(rows.map((r) => [mentionKey(r.source, r.external_id), { id: r.id, contentHash: r.content_hash, clusterId: r.cluster_id }]));
+  return new Map(rows.map((r) => [mentionKey(r.source, r.external_id), { id: r.id, contentHash: r.content_hash }]));
 }
 
 /** Ids for rows about to be written, so a mention and the cluster it founds can name each other in one insert each. */

@@ -39,32 +39,37 @@ export async function enqueueOutbox(trx: Db, messages: readonly OutboxMessage[],
   return new Map(rows.map((r) => [r.message_id, r.id]));
 }
 
-/** An alert row: which channel was told of what, pointing at the outbox message that tells it. */
-export interface AlertRecord {
+/** An alert: the message that tells a channel, and what the alert row records of it. */
+export interface ChannelAlert {
   kind: string;
-  channelId: string;
-  ticketId: string | null;
-  targetId?: string | null;
+  message: OutboxMessage & { destinationKind: 'channel' };
   brandId: number;
-  outboxId: string;
+  targetId?: string | null;
 }
 
-export async function insertAlerts(trx: Db, alerts: readonly AlertRecord[], now: Date): Promise<void> {
-  if (alerts.length === 0) return;
+/**
+ * Queues alert messages with their alert rows, in the caller's transaction. A message already queued (the same
+ * episode raised again) is skipped with its row. Returns how many were queued.
+ */
+export async function enqueueAlerts(trx: Db, alerts: readonly ChannelAlert[], now: Date): Promise<number> {
+  const queued = await enqueueOutbox(trx, alerts.map((a) => a.message), now);
+  const rows = alerts.filter((a) => queued.has(a.message.messageId));
+  if (rows.length === 0) return 0;
   await trx
     .insertInto('alerts')
     .values(
-      alerts.map((a) => ({
+      rows.map((a) => ({
         kind: a.kind,
-        channel_id: a.channelId,
-        ticket_id: a.ticketId,
+        channel_id: a.message.destinationId,
+        ticket_id: a.message.ticketId,
         target_id: a.targetId ?? null,
         brand_id: a.brandId,
-        outbox_id: a.outboxId,
+        outbox_id: queued.get(a.message.messageId)!,
         created_at: now,
       })),
     )
     .execute();
+  return rows.length;
 }
 
 /**
