@@ -9,11 +9,13 @@ import { installProblemHandlers } from './errors.ts';
 import { transformOpenApiDocument, transformRouteSchema } from './openapi.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerHelpdeskHookRoutes } from './routes/helpdesk-hooks.ts';
 import { registerMentionRoutes } from './routes/mentions.ts';
 import { registerQueryRoutes } from './routes/query.ts';
+import { registerStatsRoutes } from './routes/stats.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
 import { registerTicketRoutes } from './routes/tickets.ts';
-import type { TicketPolicy } from '../tickets/open.ts';
+import type { TicketPolicy } from '../pipeline/ticket-policy.ts';
 import type { ApiDeps } from './types.ts';
 
 export interface BuildAppDeps {
@@ -23,6 +25,7 @@ export interface BuildAppDeps {
   logger?: boolean | object;
   version?: string;
   ticketPolicy?: TicketPolicy;
+  destinationOf?: ApiDeps['destinationOf'];
 }
 
 const REDACTED_PATHS = ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'];
@@ -31,6 +34,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   const apiDeps: ApiDeps = {
     db: deps.db,
     ticketPolicy: deps.ticketPolicy ?? null,
+    destinationOf: deps.destinationOf,
     storeKind: deps.storeKind,
     now: deps.now ?? (() => new Date()),
     version: deps.version ?? readPackageVersion(),
@@ -59,6 +63,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
         { name: 'tickets' },
         { name: 'targets' },
         { name: 'deliveries' },
+        { name: 'stats' },
       ],
     },
     transform: transformRouteSchema,
@@ -68,6 +73,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
 
   const zodApp = app.withTypeProvider<ZodTypeProvider>();
   registerHealthRoutes(zodApp, apiDeps);
+  await zodApp.register(async (api) => registerHelpdeskHookRoutes(api.withTypeProvider<ZodTypeProvider>(), apiDeps), { prefix: '/api/v1' });
   await zodApp.register(
     async (api) => {
       api.addHook('onRequest', createAuthHook(apiDeps));
@@ -77,6 +83,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       registerTicketRoutes(zodApi, apiDeps);
       registerTargetRoutes(zodApi, apiDeps);
       registerDeliveryRoutes(zodApi, apiDeps);
+      registerStatsRoutes(zodApi, apiDeps);
     },
     { prefix: '/api/v1' },
   );

@@ -46,26 +46,34 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/mentions', '/api/v1/mentions/{id}/actionable', '/api/v1/mentions/{id}/corrections',
-      '/api/v1/mentions/{id}/sentiment', '/api/v1/query/preview', '/api/v1/targets', '/api/v1/tickets', '/health',
+      '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/helpdesks/{id}/webhook', '/api/v1/mentions',
+      '/api/v1/mentions/{id}/actionable', '/api/v1/mentions/{id}/corrections', '/api/v1/mentions/{id}/sentiment', '/api/v1/query/preview',
+      '/api/v1/stats/response-times', '/api/v1/targets', '/api/v1/tickets', '/api/v1/tickets/{id}', '/api/v1/tickets/{id}/history', '/health',
     ]);
     const operationIds = new Set<string>();
     for (const [path, methods] of Object.entries(doc.paths)) {
-      const method = /\/(sentiment|actionable|preview|replay)$/.test(path) ? 'post' : 'get';
-      expect(Object.keys(methods), path).toEqual([method]);
-      const op = methods[method] as Operation;
-      expect(op.operationId, path).toBeTruthy();
-      operationIds.add(op.operationId as string);
-      expect(op.summary, path).toBeTruthy();
-      expect(op.tags?.length, path).toBeGreaterThan(0);
-      expect(op.responses?.['200']?.content?.['application/json'], path).toBeTruthy();
-      expect(op.responses?.['500']?.content?.['application/problem+json'], path).toBeTruthy();
-      if (path !== '/health') expect(op.responses?.['401']?.content?.['application/problem+json'], path).toBeTruthy();
+      const expected = /\/(sentiment|actionable|preview|replay|webhook)$/.test(path) ? ['post'] : path === '/api/v1/tickets/{id}' ? ['get', 'patch'] : ['get'];
+      expect(Object.keys(methods).sort(), path).toEqual(expected);
+      for (const method of expected) {
+        const op = methods[method] as Operation;
+        expect(op.operationId, path).toBeTruthy();
+        operationIds.add(op.operationId as string);
+        expect(op.summary, path).toBeTruthy();
+        expect(op.tags?.length, path).toBeGreaterThan(0);
+        expect(op.responses?.['200']?.content?.['application/json'], path).toBeTruthy();
+        expect(op.responses?.['500']?.content?.['application/problem+json'], path).toBeTruthy();
+        // The helpdesk webhook is not behind an API key: the helpdesk proves itself (token in the body, signature).
+        if (path !== '/health') expect(op.responses?.['401']?.content?.['application/problem+json'], path).toBeTruthy();
+      }
     }
-    expect(operationIds.size).toBe(10);
+    expect(operationIds.size).toBe(15);
     expect(doc.paths['/health']?.get?.security).toEqual([]);
     expect(Object.keys(doc.components.schemas).sort()).toEqual(
-      ['Author', 'Correction', 'Delivery', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'TargetHealth', 'Ticket'],
+      ['Author', 'Correction', 'Delivery', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'TargetHealth', 'Ticket', 'TicketChange', 'TicketEvent'],
     );
+    // Outgoing events are published under `webhooks`, with the one TicketEvent document.
+    const webhooks = (doc as unknown as { webhooks: Record<string, { post: { requestBody: unknown } }> }).webhooks;
+    expect(Object.keys(webhooks).sort()).toEqual(['ticket.created', 'ticket.sla_breached', 'ticket.sla_warning', 'ticket.updated']);
+    expect(JSON.stringify(webhooks['ticket.updated']!.post.requestBody)).toContain('#/components/schemas/TicketEvent');
   });
 });

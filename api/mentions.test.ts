@@ -4,6 +4,7 @@ import type { Store } from '../store/connect.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { buildApp } from './app.ts';
 import { createBearer, insertBrand, insertMention, insertTarget } from './test-seed.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 interface MentionJson {
   id: string;
@@ -281,7 +282,7 @@ describe('mention corrections API', () => {
   });
 
   it('opens a ticket, routed to the target\'s team, when a person marks a mention actionable', async () => {
-    const policy = { defaultTeam: 'support', helpdesks: [{ id: 'usedesk' }], channels: [{ id: 'tg', events: ['ticket.created'] }] };
+    const policy = basicTicketPolicy({ defaultTeam: 'support', helpdesks: [{ id: 'usedesk' }], channels: [{ id: 'tg', events: ['ticket.created'] }] });
     const routed = await buildApp({ db: store.db, storeKind: store.kind, now: () => NOW, ticketPolicy: policy });
     try {
       await insertTarget(store.db, { id: 'acme-2gis-abay', source: '2gis', brandId });

@@ -1,5 +1,6 @@
 import type { SwaggerTransformObject } from '@fastify/swagger';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { TICKET_EVENT_TYPES, type TicketEventType } from '../documents/ticket.ts';
 import { apiSchemaRegistry } from './schemas.ts';
 
 export const transformRouteSchema = createJsonSchemaTransform({ skipList: [], schemaRegistry: apiSchemaRegistry });
@@ -11,11 +12,12 @@ const addComponents = createJsonSchemaTransformObject({ schemaRegistry: apiSchem
  * are response bodies, so keep only the components the paths actually reach.
  */
 export const transformOpenApiDocument: SwaggerTransformObject = (document) => {
-  const doc = addComponents(document) as { paths?: unknown; components?: { schemas?: Record<string, unknown> } };
+  const doc = addComponents(document) as { paths?: unknown; webhooks?: unknown; components?: { schemas?: Record<string, unknown> } };
+  doc.webhooks = outgoingEvents();
   const schemas = doc.components?.schemas;
   if (!schemas) return doc as ReturnType<SwaggerTransformObject>;
   const reached = new Set<string>();
-  const pending = [...collectRefs(doc.paths)];
+  const pending = [...collectRefs(doc.paths), ...collectRefs(doc.webhooks)];
   while (pending.length > 0) {
     const name = pending.pop() as string;
     if (reached.has(name) || !(name in schemas)) continue;
@@ -28,6 +30,33 @@ export const transformOpenApiDocument: SwaggerTransformObject = (document) => {
   };
   return doc as ReturnType<SwaggerTransformObject>;
 };
+
+const EVENT_SUMMARIES: Record<TicketEventType, string> = {
+  'ticket.created': 'A ticket opened: to its helpdesks, and to alert channels subscribed to it',
+  'ticket.updated': "A ticket changed (status, assignment, a copy joined its story, the brand answered on the source): to its helpdesks",
+  'ticket.sla_warning': "80% of a ticket's first-response or resolution time is gone: to its team's channels",
+  'ticket.sla_breached': "A ticket's first-response or resolution target was missed: to its team's channels",
+};
+
+/**
+ * What earshot sends to a webhook helpdesk or channel, signed the Standard Webhooks way (webhook-id,
+ * webhook-timestamp, webhook-signature). The body is rendered when it is sent, from the ticket as it is then.
+ */
+function outgoingEvents() {
+  return Object.fromEntries(
+    TICKET_EVENT_TYPES.map((type) => [
+      type,
+      {
+        post: {
+          summary: EVENT_SUMMARIES[type],
+          operationId: `event.${type}`,
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TicketEvent' } } } },
+          responses: { '2XX': { description: 'Received; any other answer is retried with backoff' } },
+        },
+      },
+    ]),
+  );
+}
 
 function collectRefs(node: unknown, found: string[] = []): string[] {
   if (Array.isArray(node)) {

@@ -1,65 +1,18 @@
 import { z } from 'zod';
-import type { MentionAuthor } from '../crawlers/types.ts';
-import { ACTION_REASONS, LOW_CONFIDENCE_BELOW } from '../sentiment/types.ts';
-import type { StoredSentiment } from '../store/mention-list.ts';
+import { authorSchema, sentimentSchema } from '../documents/fields.ts';
+import { mentionDocument } from '../documents/mention.ts';
+import { ticketChangeSchema, ticketDocument, ticketEventSchema } from '../documents/ticket.ts';
 
 /** Schemas named in the OpenAPI components; private, so schemas registered elsewhere never leak in. */
 export const apiSchemaRegistry = z.registry<{ id: string; description?: string }>();
 
-export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive', 'mixed', 'unscored'] as const;
-
-export const timestampSchema = z.iso.datetime();
-export const nullableTimestampSchema = timestampSchema.nullable();
-
-export const sentimentSchema = z
-  .object({
-    label: z.enum(SENTIMENT_LABELS),
-    score: z.number().nullable(),
-    model: z.string(),
-    confidence: z
-      .number()
-      .nullable()
-      .describe("0..1, the probability the model gives its label; 1 for a person's label; null when not known"),
-    low_confidence: z.boolean().describe(`confidence below ${LOW_CONFIDENCE_BELOW}: the label is a weak guess`),
-    reason: z.string().nullable().describe('Why the label is mixed: the star rating and the text disagree'),
-  })
-  .register(apiSchemaRegistry, { id: 'Sentiment' });
-
-export const actionReasonsSchema = z
-  .array(z.enum(ACTION_REASONS))
-  .describe('Why the mention needs a reply, strongest first');
-
-export const authorSchema = z
-  .object({
-    name: z.string().nullable(),
-    handle: z.string().nullable(),
-    id: z.string().nullable(),
-    url: z.string().nullable(),
-    followers: z.number().nullable(),
-  })
-  .register(apiSchemaRegistry, { id: 'Author' });
-
-export function formatTimestamp(value: Date): string;
-export function formatTimestamp(value: Date | null): string | null;
-export function formatTimestamp(value: Date | null): string | null {
-  return value === null ? null : value.toISOString();
-}
-
-/** jsonb authors vary by source; the API always shows every field, null when the source did not say. */
-export function formatAuthor(author: Partial<MentionAuthor> | null): z.output<typeof authorSchema> {
-  return {
-    name: author?.name ?? null,
-    handle: author?.handle ?? null,
-    id: author?.id ?? null,
-    url: author?.url ?? null,
-    followers: author?.followers ?? null,
-  };
-}
-
-export function formatSentiment(s: StoredSentiment): z.output<typeof sentimentSchema> {
-  const low = s.label === 'unscored' || (s.confidence !== null && s.confidence < LOW_CONFIDENCE_BELOW);
-  return { label: s.label, score: s.score, model: s.model, confidence: s.confidence, low_confidence: low, reason: s.reason };
-}
+// The documents are defined once in documents/, for the API, every outgoing payload and the CLI alike.
+apiSchemaRegistry.add(sentimentSchema, { id: 'Sentiment' });
+apiSchemaRegistry.add(authorSchema, { id: 'Author' });
+apiSchemaRegistry.add(mentionDocument, { id: 'Mention' });
+apiSchemaRegistry.add(ticketDocument, { id: 'Ticket' });
+apiSchemaRegistry.add(ticketChangeSchema, { id: 'TicketChange' });
+apiSchemaRegistry.add(ticketEventSchema, { id: 'TicketEvent' });
 
 /** Envelope shared by the paged list endpoints. */
 export function pageSchema<T extends z.ZodType>(item: T) {

@@ -1,12 +1,15 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Destination } from '../delivery/outbox.ts';
 import type { Db } from '../store/connect.ts';
-import type { TicketPolicy } from '../tickets/open.ts';
+import type { TicketPolicy } from '../pipeline/ticket-policy.ts';
 
 export interface ApiDeps {
   db: Db;
   /** Routing for tickets a person opens by marking a mention actionable; null: no ticket is opened. */
   ticketPolicy: TicketPolicy | null;
+  /** The configured helpdesks and channels, for the webhooks helpdesks send back; absent: none is taken. */
+  destinationOf?: ((kind: 'helpdesk' | 'channel', id: string) => Destination | undefined) | undefined;
   storeKind: 'pglite' | 'postgres';
   now: () => Date;
   version: string;

@@ -6,6 +6,7 @@ import { upsertBrand } from '../store/brands.ts';
 import { migrateToLatest, type Store } from '../store/connect.ts';
 import { generateRepostSet, pairwiseScore } from './dedupe-set.ts';
 import { openBenchStore } from './ingest.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 const PAGE = 50;
 // Real mentions carry 25–100 band keys, about 30 on average.
@@ -43,7 +44,7 @@ export async function benchDedupe(opts: { sizes: readonly number[]; databaseUrl:
         publishedAt: null, lang: null, metrics: {}, reply: null, parentExternalId: null,
       }));
       const timings = createStageTimings();
-      const deps = { db: store.db, now: () => new Date(), policy: { defaultTeam: 'support', helpdesks: [], channels: [] }, timings };
+      const deps = { db: store.db, now: () => new Date(), policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [], channels: [] }), timings };
       const scope = { brands: [{ brand, matcher: null }], targetId: null };
       for (let p = 0; p < drafts.length; p += PAGE) await ingestPage(deps, drafts.slice(p, p + PAGE), scope);
       const clusterOf = new Map(

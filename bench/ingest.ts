@@ -11,6 +11,7 @@ import { prng, shuffle } from '../sentiment/train/sgd.ts';
 import { upsertBrand } from '../store/brands.ts';
 import { migrateToLatest, openStore, type Store } from '../store/connect.ts';
 import { FIXTURE_TEXTS, generateRepostSet } from './dedupe-set.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 const BRAND = 'Ромашка';
 const PAGE = 50;
@@ -79,7 +80,7 @@ export async function openBenchStore(kind: 'pglite' | 'postgres', databaseUrl: s
   };
 }
 
-const POLICY = { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [{ id: 'ops', events: ['ticket.created'] }] };
+const POLICY = basicTicketPolicy({ defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [{ id: 'ops', events: ['ticket.created'] }] });
 
 export type IngestMix = 'realistic' | 'viral';
 

@@ -5,7 +5,9 @@ import { estimateScheduleLoad, describeScheduleLoad } from '../scheduler/capacit
 import { describeThisProcess, recoverDeadProcesses, STALE_AFTER_MS, startHeartbeat } from '../scheduler/processes.ts';
 import { startCrawlQueue, type CrawlQueue } from '../scheduler/queue.ts';
 import { startScheduler, type Scheduler } from '../scheduler/scheduler.ts';
-import { loadScheduledTarget, syncConfig, ticketPolicyOf } from '../scheduler/sync-config.ts';
+import { sweepSlaClocks } from '../scheduler/sla-sweep.ts';
+import { destinationsOf, loadScheduledTarget, syncConfig, ticketPolicyOf } from '../scheduler/sync-config.ts';
+import { releaseClaimedOutbox } from '../store/outbox.ts';
 import { startWorker, type Worker } from '../scheduler/worker.ts';
 import { recentCrawlStats } from '../store/crawl-runs.ts';
 import { listProcesses } from '../store/processes.ts';
@@ -56,6 +58,8 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       const recover = () => recoverDeadProcesses({ db, queue: queue!, log, now, self, onlyProcess: store.kind === 'pglite' });
       // What a crashed predecessor left is queued again before anything new.
       await recover();
+      // Alone on the data directory: deliveries the predecessor had claimed go out now, as uncertain ones.
+      if (store.kind === 'pglite') await releaseClaimedOutbox(db, now());
       worker = startWorker({
         db,
         queue,
@@ -67,6 +71,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
         targetOf: (id) => loadScheduledTarget(db, config, id),
         // On PostgreSQL other processes come and go: look for dead ones now and then.
         ...(store.kind === 'postgres' ? { recover } : {}),
+        sweepSla: () => sweepSlaClocks({ db, now, policy: ticketPolicyOf(config), log }),
       });
       const started = worker;
       stops.push(async () => {
@@ -104,7 +109,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
     if (roles.api) {
       const [{ buildApp }, { startServer }] = await Promise.all([import('../api/app.ts'), import('../api/server.ts')]);
       const app: FastifyInstance = await buildApp({
-        db, storeKind: store.kind, ticketPolicy: ticketPolicyOf(config), logger: { level: log.level, stream: process.stderr },
+        db, storeKind: store.kind, ticketPolicy: ticketPolicyOf(config), destinationOf: destinationsOf(config), logger: { level: log.level, stream: process.stderr },
       });
       stops.push(() => app.close());
       address = await startServer(app, roles.api);

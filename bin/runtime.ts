@@ -87,7 +87,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     },
     async deliveryDeps(config, log) {
       const { db } = await store();
-      return { db, now, log, policy: config.delivery, destinationOf: destinationsOf(config) };
+      return { db, now, log, policy: config.delivery, destinationOf: destinationsOf(config), nextSlot: new Map<string, number>() };
     },
     async close() {
       await http?.close();

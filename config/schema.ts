@@ -2,7 +2,12 @@ import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { compileQuery, QuerySyntaxError } from '../pipeline/query.ts';
 import { validateCron } from './cron.ts';
-import { markSecret } from '../lib/secret.ts';
+import { destinationIdSchema, httpUrlSchema } from '../delivery/connectors/config.ts';
+import { usedeskConfigSchema } from '../delivery/connectors/usedesk.ts';
+import { webhookConfigSchema, webhookSecretSchema } from '../delivery/connectors/webhook.ts';
+import { zendeskConfigSchema } from '../delivery/connectors/zendesk.ts';
+import { routingRulesSchema } from '../pipeline/routing.ts';
+import { businessHoursSchema, slaPolicySchema } from '../tickets/sla.ts';
 
 /** What the config needs to know of a crawler: the registry's `Crawler` objects fit. */
 export interface ConfigCrawler {
@@ -31,9 +36,9 @@ export function describeConfigIssue(issue: z.core.$ZodRawIssue): string | undefi
   return undefined;
 }
 
-const slugId = z.string().regex(/^[a-z0-9_-]+$/, 'must be lowercase letters, digits, "-" or "_"');
+// Team, channel and helpdesk ids share one shape.
+const slugId = destinationIdSchema;
 const targetId = z.string().regex(/^[a-z0-9_:.-]+$/, 'must be lowercase letters, digits, "-", "_", ":" or "."');
-const httpUrl = z.url({ protocol: /^https?$/, error: 'Invalid URL (http or https)' });
 
 export function checkSchedule(expr: string): string | null {
   const reason = validateCron(expr) ?? validateDetailed(expr).errors[0]?.message ?? null;
@@ -44,20 +49,6 @@ const schedule = z.string().superRefine((expr, ctx) => {
   const reason = checkSchedule(expr);
   if (reason) ctx.addIssue({ code: 'custom', message: reason });
 });
-
-// Standard Webhooks signs with the base64-decoded bytes after "whsec_"; anything else is used as raw bytes.
-const webhookSecret = markSecret(
-  z.string().superRefine((secret, ctx) => {
-    if (secret.startsWith('whsec_')) {
-      const key = secret.slice('whsec_'.length);
-      if (key.length === 0 || key.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
-        ctx.addIssue({ code: 'custom', message: 'after "whsec_" the secret must be base64' });
-      }
-    } else if (secret.length < 16) {
-      ctx.addIssue({ code: 'custom', message: 'must be "whsec_" + base64 (Standard Webhooks) or at least 16 characters' });
-    }
-  }),
-);
 
 // A query in the brand query language; a syntax error names its column.
 const querySchema = z.string().superRefine((source, ctx) => {
@@ -88,6 +79,9 @@ const brandSchema = z.strictObject({
 const teamSchema = z.strictObject({
   id: slugId,
   name: z.string().trim().min(1),
+  hours: businessHoursSchema
+    .optional()
+    .meta({ description: "the team's business hours, time zone and holidays: its SLA clocks run only then; default: around the clock" }),
 });
 
 const targetSchema = z.strictObject({
@@ -118,26 +112,20 @@ const targetSchema = z.strictObject({
  * What a channel can subscribe to: a new ticket; a target with no new mention for longer than its quiet
  * period; a target that stopped working (blocked, needs action, or failing again and again).
  */
-export const channelEvents = ['ticket.created', 'target.silent', 'target.failing'] as const;
+export const channelEvents = ['ticket.created', 'ticket.sla_warning', 'ticket.sla_breached', 'target.silent', 'target.failing'] as const;
 
 const webhookChannelSchema = z.strictObject({
   id: slugId,
   type: z.literal('webhook'),
-  url: httpUrl,
-  secret: webhookSecret,
+  url: httpUrlSchema,
+  secret: webhookSecretSchema,
   events: z.array(z.enum(channelEvents)).min(1).default(['ticket.created']),
 });
 
 const channelSchema = z.discriminatedUnion('type', [webhookChannelSchema]);
 
-const webhookHelpdeskSchema = z.strictObject({
-  id: slugId,
-  type: z.literal('webhook'),
-  url: httpUrl,
-  secret: webhookSecret,
-});
-
-const helpdeskSchema = z.discriminatedUnion('type', [webhookHelpdeskSchema]);
+// Each helpdesk type's entry is its connector's own schema (delivery/connectors/).
+const helpdeskSchema = z.discriminatedUnion('type', [webhookConfigSchema, usedeskConfigSchema, zendeskConfigSchema]);
 
 const deliverySchema = z.strictObject({
   maxAttempts: z.int().min(1).max(20).default(8),
@@ -149,7 +137,11 @@ const deliverySchema = z.strictObject({
 const baseSchema = z.strictObject({
   brands: z.array(brandSchema).min(1, 'needs at least one brand'),
   teams: z.array(teamSchema).min(1, 'needs at least one team'),
-  routing: z.strictObject({ defaultTeam: z.string() }),
+  routing: z.strictObject({
+    defaultTeam: z.string(),
+    rules: routingRulesSchema.meta({ description: 'ordered rules: the first match decides (continue: true tries the next ones too)' }),
+  }),
+  sla: slaPolicySchema.prefault({}).meta({ description: 'first-response and resolution targets per priority' }),
   targets: z.array(targetSchema).default([]),
   channels: z.array(channelSchema).default([]),
   helpdesks: z.array(helpdeskSchema).default([]),
@@ -234,6 +226,8 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: Config
     report(['routing', 'defaultTeam'], `unknown team ${JSON.stringify(defaultTeam)} (teams: ${teamIds.join(', ')})`);
   }
 
+  checkRoutingReferences(readList(readRecord(root.routing).rules), teamIds, root, report);
+
   const sources = Object.keys(crawlers);
   targets.forEach((target, index) => {
     if (typeof target.team === 'string' && teams.length > 0 && !teamIds.includes(target.team)) {
@@ -282,6 +276,34 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: Config
   if (typeof initialDelaySeconds === 'number' && typeof maxDelaySeconds === 'number' && maxDelaySeconds < initialDelaySeconds) {
     report(['delivery', 'maxDelaySeconds'], `must be at least initialDelaySeconds (${initialDelaySeconds})`);
   }
+}
+
+function checkRoutingReferences(
+  rules: Record<string, unknown>[],
+  teamIds: unknown[],
+  root: Record<string, unknown>,
+  report: (path: Path, message: string) => void,
+): void {
+  const known = {
+    helpdesks: readList(root.helpdesks).map((h) => h.id),
+    channels: readList(root.channels).map((c) => c.id),
+  };
+  rules.forEach((rule, index) => {
+    const actions = readRecord(rule.actions);
+    const path: Path = ['routing', 'rules', index, 'actions'];
+    if (typeof actions.team === 'string' && teamIds.length > 0 && !teamIds.includes(actions.team)) {
+      report([...path, 'team'], `unknown team ${JSON.stringify(actions.team)} (teams: ${teamIds.join(', ')})`);
+    }
+    for (const list of ['helpdesks', 'channels'] as const) {
+      const ids = actions[list];
+      if (!Array.isArray(ids)) continue;
+      ids.forEach((id, i) => {
+        if (typeof id === 'string' && !known[list].includes(id)) {
+          report([...path, list, i], `unknown ${list.slice(0, -1)} ${JSON.stringify(id)} (${list}: ${known[list].join(', ') || 'none configured'})`);
+        }
+      });
+    }
+  });
 }
 
 function checkTargetBrands(

@@ -3,10 +3,15 @@ import { silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/connect.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { startWebhookReceiver } from '../tests/helpers/webhook-receiver.ts';
-import { deliverDueOutbox, retryDelayMs, type DeliveryDeps } from './outbox.ts';
+import { webhookConnector } from './connectors/webhook.ts';
+import { deliverDueOutbox, retryDelayMs, type DeliveryDeps, type Destination } from './outbox.ts';
 
 const SECRET = 'a-plain-secret-of-16+chars';
 const policy = { maxAttempts: 4, initialDelaySeconds: 5, maxDelaySeconds: 60, timeoutSeconds: 2 };
+
+const webhookAt = (url: string, connector: Destination['connector'] = webhookConnector): Destination => ({
+  connector, config: { id: 'hook', type: 'webhook', url, secret: SECRET } as Destination['config'],
+});
 
 describe('retryDelayMs', () => {
   it('doubles per attempt within [half, full] of the step, capped, never before Retry-After', () => {
@@ -39,7 +44,7 @@ describe('deliverDueOutbox', () => {
       policy,
       log: silentLogger,
       random: () => 1,
-      destinationOf: (_kind, id) => (id === 'unknown' ? undefined : { url: `${receiver.url}/${id}`, secret: SECRET }),
+      destinationOf: (_kind, id) => (id === 'unknown' ? undefined : webhookAt(`${receiver.url}/${id}`)),
     };
     for (const id of ['flaky', 'down', 'gone', 'unknown']) {
       await store.db
@@ -95,7 +100,7 @@ describe('deliverDueOutbox', () => {
     expect(await parked()).toMatchObject({ status: 'parked', attempts: 0 });
 
     // The config names it again (a restart with the destination restored): at its next look it goes out.
-    const back: DeliveryDeps = { ...deps, destinationOf: (_kind, id) => ({ url: `${receiver.url}/${id}`, secret: SECRET }) };
+    const back: DeliveryDeps = { ...deps, destinationOf: (_kind, id) => webhookAt(`${receiver.url}/${id}`) };
     clock = (await parked()).next_attempt_at;
     expect(await deliverDueOutbox(back)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0 });
     expect(await parked()).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200 });
@@ -110,7 +115,8 @@ describe('deliverDueOutbox', () => {
     // A worker that claims and then crashes: simulated by a sender that never records an outcome.
     let claimed!: () => void;
     const sending = new Promise<void>((resolve) => (claimed = resolve));
-    const crashed = deliverDueOutbox({ ...deps, send: () => (claimed(), new Promise(() => {})) });
+    const hanging = { ...webhookConnector, sendMessage: () => (claimed(), new Promise<never>(() => {})) };
+    const crashed = deliverDueOutbox({ ...deps, destinationOf: (_kind, id) => webhookAt(`${receiver.url}/${id}`, hanging) });
     await sending;
     expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0 });
     clock = new Date(clock.getTime() + (policy.timeoutSeconds + 31) * 1000);

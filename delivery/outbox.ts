@@ -1,9 +1,12 @@
+import { loadMentionDocuments } from '../documents/mention.ts';
+import { loadTicketDocuments, type TicketChange, type TicketDocument, type TicketEvent } from '../documents/ticket.ts';
 import { backoffWithJitterMs } from '../lib/backoff.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Db } from '../store/connect.ts';
-import { claimDueOutbox, parkOutboxRow, recordOutboxAttempt } from '../store/outbox.ts';
+import { inTransaction, type Db } from '../store/connect.ts';
+import { claimDueOutbox, parkOutboxRow, recordOutboxAttempt, releaseOutboxRow } from '../store/outbox.ts';
 import type { OutboxRow } from '../store/schema.ts';
-import { sendWebhook, type DeliveryOutcome, type WebhookDestination } from './connectors/webhook.ts';
+import { findTicketLink, upsertTicketLink } from '../store/tickets.ts';
+import type { Connector, DeliveryOutcome } from './connectors/types.ts';
 
 export interface DeliveryPolicy {
   maxAttempts: number;
@@ -12,15 +15,23 @@ export interface DeliveryPolicy {
   timeoutSeconds: number;
 }
 
+/** A configured destination: its connector and its config entry. */
+export interface Destination {
+  // The config's type decides the connector, so the pair is consistent by construction.
+  connector: Connector<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  config: { id: string; type: string };
+}
+
 export interface DeliveryDeps {
   db: Db;
   now: () => Date;
   policy: DeliveryPolicy;
   /** Resolves an outbox row's destination from config; undefined when it is no longer configured. */
-  destinationOf(kind: OutboxRow['destination_kind'], id: string): WebhookDestination | undefined;
+  destinationOf(kind: OutboxRow['destination_kind'], id: string): Destination | undefined;
   log: Logger;
   random?: () => number;
-  send?: typeof sendWebhook;
+  /** When each destination may be sent to next, for connectors with a rate limit; kept by the worker. */
+  nextSlot?: Map<string, number>;
 }
 
 export interface DeliveryReport {
@@ -36,7 +47,8 @@ const PARKED_RECHECK_MS = 60_000;
 
 /**
  * Delivers the outbox rows that are due. Rows are claimed with a lease (their next attempt moves past the
- * timeout) rather than a lock held over HTTP, so a crashed worker's rows come back by themselves.
+ * timeout) rather than a lock held over HTTP, so a crashed worker's rows come back by themselves. A ticket
+ * event is rendered now, from the ticket as it is, by the destination's connector.
  */
 export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: number } = {}): Promise<DeliveryReport> {
   const now = deps.now();
@@ -44,7 +56,7 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
   const claimed = await claimDueOutbox(deps.db, now, leaseUntil, opts.limit ?? 20);
 
   const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0 };
-  const send = deps.send ?? sendWebhook;
+  const tickets = await loadTicketsOf(deps.db, claimed);
   for (const row of claimed) {
     const destination = deps.destinationOf(row.destination_kind, row.destination_id);
     if (destination === undefined) {
@@ -57,32 +69,108 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
       }
       continue;
     }
-    const outcome: DeliveryOutcome = await send(destination, { id: row.message_id, body: JSON.stringify(row.payload) }, {
-      now: deps.now(),
-      timeoutMs: deps.policy.timeoutSeconds * 1000,
-    });
-    const attempts = row.attempts + 1;
-    const at = deps.now();
-    if (outcome.ok) {
-      report.delivered++;
-      await recordOutboxAttempt(deps.db, row.id, { status: 'delivered', attempts, at, httpStatus: outcome.status, error: null });
-      continue;
-    }
-    const dead = outcome.gone || attempts >= deps.policy.maxAttempts;
-    const next = dead ? at : new Date(at.getTime() + retryDelayMs(attempts, deps.policy, outcome.retryAfterMs, deps.random));
-    await recordOutboxAttempt(deps.db, row.id, {
-      status: dead ? 'dead' : 'pending', attempts, at, httpStatus: outcome.status, error: outcome.error, nextAttemptAt: next,
-    });
-    const fields = { outboxId: row.id, destination: `${row.destination_kind}:${row.destination_id}`, event: row.event_type, attempts, status: outcome.status, error: outcome.error };
-    if (dead) {
-      report.dead++;
-      deps.log.error(fields, 'delivery is dead: no further attempts (see GET /api/v1/deliveries?status=dead)');
-    } else {
-      report.retrying++;
-      deps.log.warn({ ...fields, nextAttemptAt: next.toISOString() }, 'delivery failed, will retry');
-    }
+    if (!takeSlot(deps, row, destination)) continue;
+    const outcome = await send(deps, row, destination, tickets);
+    await record(deps, row, outcome, report);
   }
   return report;
+}
+
+/** A destination with a rate limit is sent to no faster than it allows; a row that would be early waits, unclaimed. */
+function takeSlot(deps: DeliveryDeps, row: OutboxRow, destination: Destination): boolean {
+  const interval = destination.connector.minIntervalMs?.(destination.config) ?? 0;
+  if (interval <= 0 || !deps.nextSlot) return true;
+  const key = `${row.destination_kind}:${row.destination_id}`;
+  const at = deps.now().getTime();
+  const free = deps.nextSlot.get(key) ?? 0;
+  if (free > at) {
+    void releaseOutboxRow(deps.db, row.id, new Date(free)).catch((err: unknown) => deps.log.warn({ err, outboxId: row.id }, 'could not release a rate-limited delivery'));
+    return false;
+  }
+  deps.nextSlot.set(key, at + interval);
+  return true;
+}
+
+async function loadTicketsOf(db: Db, rows: readonly OutboxRow[]): Promise<Map<string, TicketDocument>> {
+  const ids = [...new Set(rows.flatMap((r) => (r.ticket_id === null ? [] : [r.ticket_id])))];
+  return new Map((await loadTicketDocuments(db, ids)).map((t) => [t.id, t]));
+}
+
+async function send(deps: DeliveryDeps, row: OutboxRow, destination: Destination, tickets: Map<string, TicketDocument>): Promise<DeliveryOutcome> {
+  const ctx = { now: deps.now(), timeoutMs: deps.policy.timeoutSeconds * 1000 };
+  const { connector, config } = destination;
+  if (row.ticket_id === null) {
+    // Target alerts carry their whole message: there is no ticket to render.
+    if (!connector.sendMessage) return unsupported(connector, row);
+    return connector.sendMessage(config, { messageId: row.message_id, body: row.payload }, ctx);
+  }
+  const ticket = tickets.get(row.ticket_id);
+  if (!ticket) return { ok: false, status: null, error: `ticket ${row.ticket_id} is gone`, retryAfterMs: null, gone: true };
+  const event = await renderEvent(deps.db, row, ticket);
+  if (row.destination_kind === 'channel') {
+    if (!connector.sendMessage) return unsupported(connector, row);
+    return connector.sendMessage(config, { messageId: row.message_id, body: event }, ctx);
+  }
+  if (!connector.deliverTicket) return unsupported(connector, row);
+  const link = await findTicketLink(deps.db, row.ticket_id, row.destination_id);
+  return connector.deliverTicket(config, {
+    messageId: row.message_id,
+    event,
+    link: link ? { externalId: link.external_id, externalStatus: link.external_status } : null,
+    // An earlier send may have landed: its worker died before recording it (this claim is counted already, so
+    // more claims than attempts + 1), or it timed out or met a 5xx.
+    uncertain: row.claims > row.attempts + 1 || (row.attempts > 0 && (row.last_status === null || row.last_status >= 500)),
+  }, ctx);
+}
+
+/** The event as its receiver reads it: the ticket now, what happened (a joined copy shown whole), the alert line. */
+async function renderEvent(db: Db, row: OutboxRow, ticket: TicketDocument): Promise<TicketEvent> {
+  const stored = row.payload as { change?: TicketChange | null; alert?: { kind: string; summary: string } };
+  let change = stored.change ?? null;
+  const mentionId = change?.changes.mention_id;
+  if (change && typeof mentionId === 'string') {
+    const mention = (await loadMentionDocuments(db, [mentionId])).get(mentionId);
+    change = { ...change, changes: { ...change.changes, mention: mention ?? null } };
+  }
+  return {
+    type: row.event_type as TicketEvent['type'],
+    timestamp: row.created_at.toISOString(),
+    data: { ticket, change, ...(stored.alert ? { alert: stored.alert } : {}) },
+  };
+}
+
+function unsupported(connector: Connector, row: OutboxRow): DeliveryOutcome {
+  return { ok: false, status: null, error: `a ${connector.type} destination cannot take ${row.destination_kind} messages`, retryAfterMs: null, gone: true };
+}
+
+async function record(deps: DeliveryDeps, row: OutboxRow, outcome: DeliveryOutcome, report: DeliveryReport): Promise<void> {
+  const attempts = row.attempts + 1;
+  const at = deps.now();
+  if (outcome.ok) {
+    report.delivered++;
+    await inTransaction(deps.db, async (trx) => {
+      await recordOutboxAttempt(trx, row.id, { status: 'delivered', attempts, at, httpStatus: outcome.status, error: null });
+      if (row.destination_kind === 'helpdesk' && row.ticket_id !== null && outcome.externalId !== undefined) {
+        await upsertTicketLink(trx, {
+          ticketId: row.ticket_id, helpdeskId: row.destination_id, externalId: outcome.externalId, externalStatus: outcome.externalStatus ?? null,
+        }, at);
+      }
+    });
+    return;
+  }
+  const dead = outcome.gone || attempts >= deps.policy.maxAttempts;
+  const next = dead ? at : new Date(at.getTime() + retryDelayMs(attempts, deps.policy, outcome.retryAfterMs, deps.random));
+  await recordOutboxAttempt(deps.db, row.id, {
+    status: dead ? 'dead' : 'pending', attempts, at, httpStatus: outcome.status, error: outcome.error, nextAttemptAt: next,
+  });
+  const fields = { outboxId: row.id, destination: `${row.destination_kind}:${row.destination_id}`, event: row.event_type, attempts, status: outcome.status, error: outcome.error };
+  if (dead) {
+    report.dead++;
+    deps.log.error(fields, 'delivery is dead: no further attempts (see GET /api/v1/deliveries?status=dead)');
+  } else {
+    report.retrying++;
+    deps.log.warn({ ...fields, nextAttemptAt: next.toISOString() }, 'delivery failed, will retry');
+  }
 }
 
 /**

@@ -9,10 +9,10 @@ import { inTransaction, type Db } from '../store/connect.ts';
 import {
   findKnownMentions, insertMentions, linkMentionBrands, mentionKey, reserveIds, upsertMentions, type KnownMention, type MentionInput,
 } from '../store/mentions.ts';
-import type { TicketPolicy } from '../tickets/open.ts';
+import type { TicketPolicy } from './ticket-policy.ts';
 import { assignStories, CANDIDATES_PER_STORY, joinTitle, storedCandidateIndex, storyOf, type Story } from './cluster.ts';
 import { normalizeParagraphs, normalizeText } from './normalize.ts';
-import { openTicketsWithAlerts } from './open-tickets.ts';
+import { openTicketsWithAlerts, solveAnsweredTickets } from './open-tickets.ts';
 import type { CompiledQuery } from './query.ts';
 
 /** One brand a target listens for. */
@@ -283,6 +283,7 @@ export async function ingestPage(
         const tickets = await openTicketsWithAlerts(trx, stored.actionable, {
           brandNames, policy: deps.policy, now: deps.now(), team: scope.team ?? null,
         });
+        await solveAnsweredTickets(trx, stored.answered, { policy: deps.policy, now: deps.now() });
         lap('tickets');
         const counts = { new: stored.new, updated: stored.updated, duplicates: stored.duplicates, unmatched: selection.unmatched, tickets };
         await inside?.(trx, counts);
@@ -409,6 +410,8 @@ function clusterChanges(
 interface StoredBatch {
   /** New and changed mentions that need a reply, with their stories. */
   actionable: { id: string; row: MentionInput; clusterId: string | null }[];
+  /** Changed mentions that now carry the brand's answer on the source. */
+  answered: { id: string; reply: { text: string; at: string | null } }[];
   new: number;
   updated: number;
   duplicates: number;
@@ -475,5 +478,9 @@ async function storeBatch(trx: Db, batch: PreparedBatch, lookup: PageLookup, lap
         return { id: u.id, row: rowsByKey.get(key)!, clusterId: u.cluster_id };
       }),
   ];
-  return { actionable, new: fresh.length, updated: updated.length, duplicates: batch.rows.length - fresh.length - updated.length + batch.repeated };
+  const answered = updated.flatMap((u) => {
+    const reply = rowsByKey.get(mentionKey(u.source, u.external_id))!.reply;
+    return reply ? [{ id: u.id, reply: { text: reply.text, at: reply.at } }] : [];
+  });
+  return { actionable, answered, new: fresh.length, updated: updated.length, duplicates: batch.rows.length - fresh.length - updated.length + batch.repeated };
 }

@@ -1,26 +1,45 @@
-import { planTicketAlerts } from '../alerts/ticket-created.ts';
+import { planTicketAlerts } from '../alerts/ticket-alerts.ts';
 import type { Db } from '../store/connect.ts';
 import { enqueueAlerts } from '../store/outbox.ts';
-import { findMentionForTicket } from '../store/tickets.ts';
-import { openTickets, type ActionableMention, type TicketPolicy } from '../tickets/open.ts';
+import { findMentionForTicket, findOpenTicketsOfMentions } from '../store/tickets.ts';
+import { openTickets, ticketPriority, type ActionableMention, type RoutedMention } from '../tickets/open.ts';
+import { routeMention } from './routing.ts';
+import { changeTickets } from './ticket-changes.ts';
+import type { TicketPolicy } from './ticket-policy.ts';
 
 /**
- * Turns actionable mentions into tickets, in the caller's transaction: one ticket per story with its helpdesk
- * pushes, then the "ticket created" alerts of the channels subscribed to them. Returns how many opened.
+ * Turns actionable mentions into tickets, in the caller's transaction: each is routed by the rules (an ignored
+ * one opens none), one ticket per story opens with its helpdesk pushes, a copy of a story with an open ticket
+ * joins it (a change the helpdesks hear of), and the channels of each new ticket's route are alerted.
+ * Returns how many tickets opened.
  */
 export async function openTicketsWithAlerts(
   trx: Db,
   mentions: readonly ActionableMention[],
   ctx: { brandNames: ReadonlyMap<number, string>; policy: TicketPolicy; now: Date; team?: string | null },
 ): Promise<number> {
-  const opened = await openTickets(trx, mentions, ctx);
-  const alerts = opened.flatMap(({ ticket, brandName, payload }) =>
-    planTicketAlerts({ ticket, brandName, payload, channels: ctx.policy.channels }).map((alert) => ({
-      kind: 'ticket_created',
+  if (mentions.length === 0) return 0;
+  const { policy } = ctx;
+  const defaults = { defaultTeam: policy.defaultTeam, helpdesks: policy.helpdesks.map((h) => h.id), channels: policy.channels.map((c) => c.id) };
+  const routed: RoutedMention[] = [];
+  for (const mention of mentions) {
+    const { row } = mention;
+    const route = routeMention(policy.routing, {
+      brand: ctx.brandNames.get(row.brand_id)!, source: row.source, targetId: row.target_id ?? null, targetTeam: ctx.team ?? null,
+      lang: row.lang, sentiment: row.sentiment, reasons: row.action_reasons ?? [], priority: ticketPriority(row),
+      rating: row.rating ?? null, title: row.title ?? null, text: row.text,
+    }, defaults);
+    if (!route.ignored) routed.push({ ...mention, route });
+  }
+  const { opened, joined } = await openTickets(trx, routed, { now: ctx.now, sla: policy.sla });
+  await changeTickets(trx, joined.map(({ ticketId, mentionId }) => ({ ticketId, actor: 'system', kind: 'copy_joined' as const, mentionId })), ctx);
+  const alerts = opened.flatMap((ticket) =>
+    planTicketAlerts({ ticket, brandName: ctx.brandNames.get(ticket.brand_id)!, channels: policy.channels }).map((alert) => ({
+      kind: alert.kind,
       brandId: ticket.brand_id,
       message: {
         messageId: alert.messageId, destinationKind: 'channel' as const, destinationId: alert.channelId,
-        eventType: 'ticket.created', ticketId: ticket.id, payload: alert.payload,
+        eventType: alert.eventType, ticketId: ticket.id, payload: alert.payload,
       },
     })),
   );
@@ -29,9 +48,9 @@ export async function openTicketsWithAlerts(
 }
 
 /**
- * Opens the ticket a person asked for by marking a stored mention actionable: routed to its target's team,
- * with the same pushes and alerts as a crawl's. Returns false when the mention already has a ticket, or its
- * story has an open one (it attaches to that).
+ * Opens the ticket a person asked for by marking a stored mention actionable: routed like a crawled one, with
+ * the same pushes and alerts. Returns false when the mention already has a ticket, or its story has an open
+ * one (it joins that).
  */
 export async function openTicketForMention(trx: Db, mentionId: string, ctx: { policy: TicketPolicy; now: Date }): Promise<boolean> {
   const found = await findMentionForTicket(trx, mentionId);
@@ -41,4 +60,22 @@ export async function openTicketForMention(trx: Db, mentionId: string, ctx: { po
     brandNames, policy: ctx.policy, now: ctx.now, team: found.team,
   });
   return opened > 0;
+}
+
+/**
+ * The brand answered on the source (a 2GIS official answer, a store developer reply): the open ticket of that
+ * mention, or of its story, is solved with that reason, and its helpdesks hear of the answer.
+ */
+export async function solveAnsweredTickets(
+  trx: Db,
+  answered: readonly { id: string; reply: { text: string; at: string | null } }[],
+  ctx: { policy: TicketPolicy; now: Date },
+): Promise<void> {
+  if (answered.length === 0) return;
+  const tickets = await findOpenTicketsOfMentions(trx, answered.map((a) => a.id));
+  const requests = answered.flatMap(({ id, reply }) => {
+    const ticketId = tickets.get(id);
+    return ticketId ? [{ ticketId, actor: 'system', kind: 'answered_on_source' as const, reply }] : [];
+  });
+  await changeTickets(trx, requests, ctx);
 }

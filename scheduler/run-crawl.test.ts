@@ -10,6 +10,7 @@ import { upsertTarget } from '../store/targets.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { runCrawl, type CrawlDeps, type CrawlTarget } from './run-crawl.ts';
 import { testCrawlDeps } from '../tests/helpers/crawl-deps.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 /**
  * A scripted source: the paging rules of runCrawl (watermark, recheck window, streams, credentials) are
@@ -101,7 +102,7 @@ describe('runCrawl paging rules', () => {
       httpFor: () => http,
       now: () => now,
       log: silentLogger,
-      policy: { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels },
+      policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels }),
       credentials: { scripted: { token: 't' } },
     });
   });

@@ -24,7 +24,7 @@ import {
 } from '../store/crawl-runs.ts';
 import type { Target, TargetState } from '../store/schema.ts';
 import { findTarget, latestMentionAt, recordTargetFailure, recordTargetSuccess } from '../store/targets.ts';
-import type { TicketPolicy } from '../tickets/open.ts';
+import type { TicketPolicy } from '../pipeline/ticket-policy.ts';
 
 /** A brand as a crawl matches it. */
 export interface CrawlBrand {

@@ -4,7 +4,10 @@ import { findBrand, upsertBrand, type BrandRow } from '../store/brands.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import { disableTargetsExcept, recordTargetFailure, targetStates, upsertTarget } from '../store/targets.ts';
 import type { WebhookDestination } from '../delivery/connectors/webhook.ts';
-import type { TicketPolicy } from '../tickets/open.ts';
+import { connectorOf } from '../delivery/connectors/registry.ts';
+import type { Destination } from '../delivery/outbox.ts';
+import { compileRoutingRules } from '../pipeline/routing.ts';
+import type { TicketPolicy } from '../pipeline/ticket-policy.ts';
 import type { CrawlTarget } from './run-crawl.ts';
 
 export interface ScheduledTarget extends CrawlTarget {
@@ -71,16 +74,21 @@ function missingCredentials(config: EarshotConfig, crawlers: CrawlerRegistry, ta
 }
 
 export function ticketPolicyOf(config: EarshotConfig): TicketPolicy {
+  const hours = new Map(config.teams.map((team) => [team.id, team.hours ?? null]));
   return {
     defaultTeam: config.routing.defaultTeam,
+    teams: config.teams.map((team) => team.id),
     helpdesks: config.helpdesks.map(({ id }) => ({ id })),
     channels: config.channels.map(({ id, events }) => ({ id, events })),
+    routing: compileRoutingRules(config.routing.rules),
+    sla: { policy: config.sla, hoursOf: (team) => hours.get(team) ?? null },
   };
 }
 
+/** Resolves an outbox row's destination: the config entry and its connector; undefined when it left the config. */
 export function destinationsOf(config: EarshotConfig) {
-  return (kind: 'helpdesk' | 'channel', id: string): WebhookDestination | undefined => {
+  return (kind: 'helpdesk' | 'channel', id: string): Destination | undefined => {
     const found = kind === 'helpdesk' ? config.helpdesks.find((h) => h.id === id) : config.channels.find((c) => c.id === id);
-    return found ? { url: found.url, secret: found.secret } : undefined;
+    return found ? { connector: connectorOf(found.type), config: found } : undefined;
   };
 }

@@ -58,6 +58,9 @@ export interface WorkerDeps extends CrawlJobDeps {
   stopGraceMs?: number;
   /** Runs every `recoverEveryMs`: takes back the jobs of processes that died (on PostgreSQL). */
   recover?: () => Promise<unknown>;
+  /** Runs every `slaEveryMs`: raises the SLA warnings and breaches that fell due. */
+  sweepSla?: () => Promise<unknown>;
+  slaEveryMs?: number;
   recoverEveryMs?: number;
 }
 
@@ -123,17 +126,20 @@ export function startWorker(deps: WorkerDeps): Worker {
   const pumping = serialized(pumpOnce, warn('could not take crawl jobs'));
   const delivering = serialized(() => handleDueDeliveries(deps.delivery), warn('delivery round failed'));
   const recovering = serialized(deps.recover ?? (async () => undefined), warn('recovery sweep failed'));
+  const sweeping = serialized(deps.sweepSla ?? (async () => undefined), warn('SLA sweep failed'));
   const whileRunning = (task: { request(): void }) => () => {
     if (!stopping) task.request();
   };
   const pump = whileRunning(pumping);
   const deliver = whileRunning(delivering);
   const recover = whileRunning(recovering);
+  const sweep = whileRunning(sweeping);
 
   const timers = [
     setInterval(pump, deps.pollMs ?? 1_000),
     setInterval(deliver, deps.deliveryPollMs ?? 2_000),
     ...(deps.recover ? [setInterval(recover, deps.recoverEveryMs ?? 10_000)] : []),
+    ...(deps.sweepSla ? [setInterval(sweep, deps.slaEveryMs ?? 30_000)] : []),
   ];
   pump();
   deliver();
@@ -153,6 +159,7 @@ export function startWorker(deps: WorkerDeps): Worker {
       }
       await delivering.settled();
       await recovering.settled();
+      await sweeping.settled();
     },
   };
 }

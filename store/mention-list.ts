@@ -75,6 +75,13 @@ export async function getMention(db: Db, id: string): Promise<MentionListItem | 
   return row ? toListItem(row) : null;
 }
 
+/** Several mentions in the list's shape, by id; ids with no mention are absent. */
+export async function getMentions(db: Db, ids: readonly string[]): Promise<Map<string, MentionListItem>> {
+  if (ids.length === 0) return new Map();
+  const rows = await selectMentions(db).where('m.id', 'in', [...ids]).execute();
+  return new Map(rows.map((row) => [row.id, toListItem(row)]));
+}
+
 /** What a query preview shows of a mention. */
 export interface MentionText {
   id: string;

@@ -74,26 +74,45 @@ export async function enqueueAlerts(trx: Db, alerts: readonly ChannelAlert[], no
 
 /**
  * Claims up to `limit` due rows, pending or parked, with a lease (their next attempt moves to `leaseUntil`)
- * rather than a lock held over HTTP, so a crashed worker's rows come back by themselves.
+ * rather than a lock held over HTTP, so a crashed worker's rows come back by themselves. The rows of one ticket
+ * for one destination go out one at a time and in order: an update never overtakes the create it amends.
  */
 export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
   return db
     .updateTable('outbox')
-    .set({ next_attempt_at: leaseUntil })
+    .set((eb) => ({ next_attempt_at: leaseUntil, claims: eb('claims', '+', 1) }))
     .where('id', 'in', (eb) =>
       eb
-        .selectFrom('outbox')
-        .select('id')
-        .where('status', 'in', ['pending', 'parked'])
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .orderBy('id')
+        .selectFrom('outbox as o')
+        .select('o.id')
+        .where('o.status', 'in', ['pending', 'parked'])
+        .where('o.next_attempt_at', '<=', now)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('outbox as earlier')
+                .select('earlier.id')
+                .whereRef('earlier.ticket_id', '=', 'o.ticket_id')
+                .whereRef('earlier.destination_kind', '=', 'o.destination_kind')
+                .whereRef('earlier.destination_id', '=', 'o.destination_id')
+                .whereRef('earlier.id', '<', 'o.id')
+                .where('earlier.status', 'in', ['pending', 'parked']),
+            ),
+          ),
+        )
+        .orderBy('o.next_attempt_at')
+        .orderBy('o.id')
         .limit(limit)
         .forUpdate()
         .skipLocked(),
     )
     .returningAll()
     .execute();
+}
+
+/** A claimed row not tried after all (its destination's rate limit): due again at `at`, the claim undone. */
+export async function releaseOutboxRow(db: Db, id: string, at: Date): Promise<void> {
+  await db.updateTable('outbox').set((eb) => ({ next_attempt_at: at, claims: eb('claims', '-', 1) })).where('id', '=', id).execute();
 }
 
 /** The outcome of one delivery attempt: delivered, pending again or parked from `nextAttemptAt`, or dead. */
@@ -167,7 +186,11 @@ export async function listDeliveries(db: Db, filter: DeliveryListFilter): Promis
 
 /** A row whose destination is not in the config: kept as it is, with why, until `recheckAt`. */
 export async function parkOutboxRow(db: Db, id: string, reason: string, recheckAt: Date): Promise<void> {
-  await db.updateTable('outbox').set({ status: 'parked', last_error: reason, next_attempt_at: recheckAt }).where('id', '=', id).execute();
+  await db
+    .updateTable('outbox')
+    .set((eb) => ({ status: 'parked', last_error: reason, next_attempt_at: recheckAt, claims: eb('claims', '-', 1) }))
+    .where('id', '=', id)
+    .execute();
 }
 
 const DELIVERY_COLUMNS = [
@@ -203,7 +226,7 @@ export type ReplayResult = { replayed: Delivery } | { missing: true } | { queued
 export async function replayDelivery(db: Db, id: string, now: Date): Promise<ReplayResult> {
   const row = await db
     .updateTable('outbox')
-    .set({ status: 'pending', attempts: 0, next_attempt_at: now, delivered_at: null })
+    .set((eb) => ({ status: 'pending', attempts: 0, next_attempt_at: now, delivered_at: null, claims: eb('claims', '-', eb.ref('attempts')) }))
     .where('id', '=', id)
     .where('status', '<>', 'pending')
     .returning(DELIVERY_COLUMNS)
@@ -211,4 +234,21 @@ export async function replayDelivery(db: Db, id: string, now: Date): Promise<Rep
   if (row) return { replayed: deliveryOf(row) };
   const pending = await db.selectFrom('outbox').select(DELIVERY_COLUMNS).where('id', '=', id).executeTakeFirst();
   return pending ? { queued: deliveryOf(pending) } : { missing: true };
+}
+
+/**
+ * Takes back deliveries a dead process had claimed, without waiting for their lease: for a process that is
+ * the only one alive (the data directory lock on PGlite). They go out as uncertain, so a helpdesk without an
+ * idempotency key looks for the ticket first.
+ */
+export async function releaseClaimedOutbox(db: Db, now: Date): Promise<number> {
+  const rows = await db
+    .updateTable('outbox')
+    .set({ next_attempt_at: now })
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '>', now)
+    .where((eb) => eb('claims', '>', eb.ref('attempts')))
+    .returning('id')
+    .execute();
+  return rows.length;
 }

@@ -18,7 +18,15 @@ export type CrawlRunStatus = 'running' | 'ok' | 'failed' | 'interrupted';
 /** parked: the destination is not in the config; the row goes out when it is back. */
 export const OUTBOX_STATUSES = ['pending', 'delivered', 'dead', 'parked'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
-export type TicketStatus = 'new' | 'open' | 'pending' | 'solved' | 'closed';
+/** Zendesk's set, plus spam and ignored for what social listening dismisses. */
+export const TICKET_STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed', 'spam', 'ignored'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** A ticket in these statuses is still being worked on: a copy of its story attaches to it. */
+export const OPEN_TICKET_STATUSES = ['new', 'open', 'pending', 'on_hold'] as const satisfies readonly TicketStatus[];
+export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+/** The two SLA clocks of a ticket. */
+export type SlaMetric = 'first_response' | 'resolution';
 export type CorrectionField = 'sentiment' | 'actionable';
 
 export interface BrandTable {
@@ -196,19 +204,76 @@ export interface SentimentModelTable {
   created_at: Timestamp;
 }
 
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+type NullableTimestampOpt = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
 export interface TicketTable {
   id: Generated<string>;
-  seq: BigId;
+  /** The change feed's cursor: a new value on every change, taken in commit order. */
+  seq: ColumnType<string, string, string>;
+  /** For If-Match: one up on every change. */
+  version: ColumnType<number, number | undefined, number>;
   mention_id: string;
   brand_id: number;
   team: string;
   status: TicketStatus;
-  priority: string;
+  priority: TicketPriority;
+  assignee: Nullable<string>;
+  /** Why the status is what it is, when the system set it: answered_on_source, not_actionable… */
+  status_reason: Nullable<string>;
+  /** The routing rule that chose the team and destinations. */
+  routed_by: Nullable<string>;
+  /** Helpdesks and channels the ticket goes to; null: every configured one (tickets older than routing). */
+  helpdesks: Nullable<string[]>;
+  channels: Nullable<string[]>;
   title: string;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** One open ticket per cluster; null for tickets opened before clusters existed. */
   cluster_id: ColumnType<string | null, string | null | undefined, string | null>;
+  first_response_at: NullableTimestampOpt;
+  solved_at: NullableTimestampOpt;
+  first_response_due_at: NullableTimestampOpt;
+  resolution_due_at: NullableTimestampOpt;
+  first_response_warn_at: NullableTimestampOpt;
+  resolution_warn_at: NullableTimestampOpt;
+  /** Set while the ticket is pending: the SLA clocks stand still. */
+  sla_paused_at: NullableTimestampOpt;
+  sla_warned: ColumnType<SlaMetric[], SlaMetric[] | undefined, SlaMetric[]>;
+  sla_breached: ColumnType<SlaMetric[], SlaMetric[] | undefined, SlaMetric[]>;
+}
+
+export interface TicketHistoryTable {
+  id: Generated<string>;
+  ticket_id: string;
+  seq: string;
+  version: number;
+  /** created, status, assignment, priority, team, copy_joined, answered_on_source, sla_warning, sla_breached… */
+  kind: string;
+  /** Who: apikey:<name>, a person's name, helpdesk:<id>, or system. */
+  actor: string;
+  changes: Json<Record<string, unknown>>;
+  note: string | null;
+  at: Timestamp;
+}
+
+export interface TicketLinkTable {
+  ticket_id: string;
+  helpdesk_id: string;
+  /** The helpdesk's own id of our ticket. */
+  external_id: string;
+  external_status: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface IdempotencyKeyTable {
+  api_key_id: number;
+  key: string;
+  request_hash: string;
+  status: number;
+  response: Json<unknown>;
+  created_at: Timestamp;
 }
 
 export interface OutboxTable {
@@ -227,6 +292,8 @@ export interface OutboxTable {
   last_error: string | null;
   delivered_at: NullableTimestamp;
   created_at: Timestamp;
+  /** How often a worker took the row to send it; more claims than attempts: an outcome was never recorded. */
+  claims: ColumnType<number, number | undefined, number>;
 }
 
 export interface AlertTable {
@@ -257,6 +324,9 @@ export interface Database {
   crawl_runs: CrawlRunTable;
   mentions: MentionTable;
   tickets: TicketTable;
+  ticket_history: TicketHistoryTable;
+  ticket_links: TicketLinkTable;
+  idempotency_keys: IdempotencyKeyTable;
   outbox: OutboxTable;
   alerts: AlertTable;
   api_keys: ApiKeyTable;

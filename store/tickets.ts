@@ -1,13 +1,11 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './connect.ts';
 import type { MentionInput } from './mentions.ts';
-import type { TicketStatus, TicketTable } from './schema.ts';
+import { OPEN_TICKET_STATUSES, type SlaMetric, type TicketPriority, type TicketTable } from './schema.ts';
 
 export type TicketRow = Selectable<TicketTable>;
 
-const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'open', 'pending'];
-
-// Held until commit: tickets get their seq in commit order, so the pull API's `seq > cursor` never skips.
+// Held until commit: every ticket change takes its seq in commit order, so the feed's `seq > cursor` never skips.
 const TICKET_SEQ_LOCK = 7262001;
 
 /** Serializes ticket writers until the transaction ends; see TICKET_SEQ_LOCK. */
@@ -22,23 +20,42 @@ export async function findOpenTicketsOfClusters(trx: Db, clusterIds: readonly st
     .selectFrom('tickets')
     .select(['id', 'cluster_id'])
     .where('cluster_id', 'in', [...clusterIds])
-    .where('status', 'in', OPEN_STATUSES)
+    .where('status', 'in', OPEN_TICKET_STATUSES)
     .execute();
   return new Map(rows.map((t) => [t.cluster_id!, t.id]));
 }
 
-export async function touchTickets(trx: Db, ticketIds: readonly string[], now: Date): Promise<void> {
-  if (ticketIds.length === 0) return;
-  await trx.updateTable('tickets').set({ updated_at: now }).where('id', 'in', [...ticketIds]).execute();
+/** The open tickets that a mention opened or whose story it belongs to, by mention id. */
+export async function findOpenTicketsOfMentions(trx: Db, mentionIds: readonly string[]): Promise<Map<string, string>> {
+  if (mentionIds.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom('mentions as m')
+    .innerJoin('tickets as t', (join) =>
+      join.on((eb) => eb.or([eb('t.mention_id', '=', eb.ref('m.id')), eb('t.cluster_id', '=', eb.ref('m.cluster_id'))])),
+    )
+    .select(['m.id as mention_id', 't.id as ticket_id'])
+    .where('m.id', 'in', [...mentionIds])
+    .where('t.status', 'in', OPEN_TICKET_STATUSES)
+    .execute();
+  return new Map(rows.map((r) => [r.mention_id, r.ticket_id]));
 }
 
 export interface NewTicket {
   mentionId: string;
   brandId: number;
   team: string;
-  priority: 'high' | 'normal' | 'low';
+  priority: TicketPriority;
   title: string;
   clusterId: string | null;
+  routedBy: string | null;
+  helpdesks: readonly string[];
+  channels: readonly string[];
+  sla: {
+    firstResponseDueAt: Date;
+    resolutionDueAt: Date;
+    firstResponseWarnAt: Date;
+    resolutionWarnAt: Date;
+  } | null;
 }
 
 /**
@@ -61,11 +78,159 @@ export async function insertTickets(trx: Db, tickets: readonly NewTicket[], now:
         created_at: now,
         updated_at: now,
         cluster_id: t.clusterId,
+        routed_by: t.routedBy,
+        helpdesks: sql<string[]>`${[...t.helpdesks]}::text[]`,
+        channels: sql<string[]>`${[...t.channels]}::text[]`,
+        first_response_due_at: t.sla?.firstResponseDueAt ?? null,
+        resolution_due_at: t.sla?.resolutionDueAt ?? null,
+        first_response_warn_at: t.sla?.firstResponseWarnAt ?? null,
+        resolution_warn_at: t.sla?.resolutionWarnAt ?? null,
       })),
     )
     .onConflict((oc) => oc.doNothing())
     .returningAll()
     .execute();
+}
+
+/** Tickets by id, locked for a change until the transaction ends. */
+export async function lockTickets(trx: Db, ids: readonly string[]): Promise<TicketRow[]> {
+  if (ids.length === 0) return [];
+  return trx.selectFrom('tickets').selectAll().where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
+}
+
+export type TicketUpdate = Omit<Updateable<TicketTable>, 'id' | 'seq' | 'version' | 'mention_id' | 'brand_id' | 'created_at'>;
+
+/** Writes a change: the fields, a new seq (the caller holds the seq lock) and the next version. */
+export async function updateTicket(trx: Db, id: string, set: TicketUpdate, now: Date): Promise<TicketRow> {
+  const { sla_warned, sla_breached, ...rest } = set;
+  return trx
+    .updateTable('tickets')
+    .set({
+      ...rest,
+      ...(sla_warned ? { sla_warned: sql<SlaMetric[]>`${sla_warned}::text[]` } : {}),
+      ...(sla_breached ? { sla_breached: sql<SlaMetric[]>`${sla_breached}::text[]` } : {}),
+      seq: sql<string>`nextval('ticket_seq')`,
+      version: sql<number>`version + 1`,
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface TicketHistoryInput {
+  ticketId: string;
+  seq: string;
+  version: number;
+  kind: string;
+  actor: string;
+  changes: Record<string, unknown>;
+  note: string | null;
+  at: Date;
+}
+
+export async function insertTicketHistory(trx: Db, rows: readonly TicketHistoryInput[]): Promise<void> {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('ticket_history')
+    .values(
+      rows.map((r) => ({
+        ticket_id: r.ticketId, seq: r.seq, version: r.version, kind: r.kind, actor: r.actor,
+        changes: JSON.stringify(r.changes), note: r.note, at: r.at,
+      })),
+    )
+    .execute();
+}
+
+/** A ticket's history, oldest first; null when there is no such ticket. */
+export async function listTicketHistory(db: Db, ticketId: string): Promise<TicketHistoryInput[] | null> {
+  const exists = await db.selectFrom('tickets').select('id').where('id', '=', ticketId).executeTakeFirst();
+  if (!exists) return null;
+  const rows = await db.selectFrom('ticket_history').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
+  return rows.map((r) => ({
+    ticketId: r.ticket_id, seq: r.seq, version: r.version, kind: r.kind, actor: r.actor, changes: r.changes, note: r.note, at: r.at,
+  }));
+}
+
+/** Keeps a helpdesk's own id (and last known status) of one of our tickets. */
+export async function upsertTicketLink(
+  db: Db,
+  link: { ticketId: string; helpdeskId: string; externalId: string; externalStatus: string | null },
+  now: Date,
+): Promise<void> {
+  await db
+    .insertInto('ticket_links')
+    .values({
+      ticket_id: link.ticketId, helpdesk_id: link.helpdeskId, external_id: link.externalId,
+      external_status: link.externalStatus, created_at: now, updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['ticket_id', 'helpdesk_id']).doUpdateSet((eb) => ({
+        external_id: eb.ref('excluded.external_id'),
+        external_status: sql<string | null>`coalesce(excluded.external_status, ticket_links.external_status)`,
+        updated_at: now,
+      })),
+    )
+    .execute();
+}
+
+/** The link of one of our tickets at a helpdesk; undefined before the helpdesk has it. */
+export async function findTicketLink(db: Db, ticketId: string, helpdeskId: string) {
+  return db
+    .selectFrom('ticket_links')
+    .select(['external_id', 'external_status'])
+    .where('ticket_id', '=', ticketId)
+    .where('helpdesk_id', '=', helpdeskId)
+    .executeTakeFirst();
+}
+
+/** Our ticket behind a helpdesk's ticket id, by the link or, before the link is known, by our id it echoes. */
+export async function findTicketOfHelpdesk(
+  db: Db,
+  helpdeskId: string,
+  externalId: string,
+  ticketId: string | null,
+): Promise<string | undefined> {
+  const linked = await db
+    .selectFrom('ticket_links')
+    .select('ticket_id')
+    .where('helpdesk_id', '=', helpdeskId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  if (linked) return linked.ticket_id;
+  if (ticketId === null || !/^[1-9][0-9]{0,18}$/.test(ticketId)) return undefined;
+  const echoed = await db.selectFrom('tickets').select('id').where('id', '=', ticketId).executeTakeFirst();
+  return echoed?.id;
+}
+
+/** Open tickets with an SLA warning or deadline due at `now`, not paused; the SLA sweep's work. */
+export async function findTicketsWithDueSla(db: Db, now: Date, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('tickets')
+    .select('id')
+    .where('status', 'in', ['new', 'open', 'on_hold'])
+    .where('sla_paused_at', 'is', null)
+    .where((eb) =>
+      eb.or(
+        (['first_response', 'resolution'] as const).map((metric) => {
+          const done = metric === 'first_response' ? 'first_response_at' : 'solved_at';
+          const warnAt = metric === 'first_response' ? 'first_response_warn_at' : 'resolution_warn_at';
+          const dueAt = metric === 'first_response' ? 'first_response_due_at' : 'resolution_due_at';
+          return eb.and([
+            eb(done, 'is', null),
+            sql<boolean>`NOT (${metric} = ANY(sla_breached))`,
+            eb.or([
+              eb(dueAt, '<=', now),
+              eb.and([eb(warnAt, '<=', now), sql<boolean>`NOT (${metric} = ANY(sla_warned))`]),
+            ]),
+          ]);
+        }),
+      ),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /** A stored mention as opening its ticket needs it: the row, its brand's name and its target's team. */
@@ -85,3 +250,34 @@ export async function findMentionForTicket(
   const { id, brand_name, team, search: _search, cluster_id, ...row } = found;
   return { id, row, clusterId: cluster_id, brandName: brand_name, team };
 }
+
+/** A PATCH answer kept for its Idempotency-Key; undefined when the key is new. */
+export async function findIdempotentAnswer(db: Db, apiKeyId: number, key: string) {
+  return db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'status', 'response'])
+    .where('api_key_id', '=', apiKeyId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+}
+
+/** Keeps an answer for its key (24 hours, `pruneIdempotencyKeys`); a key already kept wins. */
+export async function keepIdempotentAnswer(
+  db: Db,
+  answer: { apiKeyId: number; key: string; requestHash: string; status: number; response: unknown },
+  now: Date,
+): Promise<void> {
+  await db
+    .insertInto('idempotency_keys')
+    .values({
+      api_key_id: answer.apiKeyId, key: answer.key, request_hash: answer.requestHash, status: answer.status,
+      response: JSON.stringify(answer.response), created_at: now,
+    })
+    .onConflict((oc) => oc.columns(['api_key_id', 'key']).doNothing())
+    .execute();
+}
+
+export async function pruneIdempotencyKeys(db: Db, before: Date): Promise<void> {
+  await db.deleteFrom('idempotency_keys').where('created_at', '<', before).execute();
+}
+

@@ -11,6 +11,7 @@ import type { Store } from '../store/connect.ts';
 import { captureOutput } from './helpers/capture-output.ts';
 import { testCommandContext } from './helpers/command-context.ts';
 import { createTestStore } from './helpers/test-store.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 const output = captureOutput();
 
@@ -44,7 +45,7 @@ describe('one clustering rule: earshot cluster and a crawl give the same stories
       source: 'vk', externalId: item.id, url: null, author: { name: 'someone' }, title: null, text: item.text, rating: null,
       publishedAt: null, lang: null, metrics: {}, reply: null, parentExternalId: null,
     }));
-    const deps = { db: store.db, now, policy: { defaultTeam: 'support', helpdesks: [], channels: [] } };
+    const deps = { db: store.db, now, policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [], channels: [] }) };
     for (let i = 0; i < drafts.length; i += 50) {
       await ingestPage(deps, drafts.slice(i, i + 50), { brands: [{ brand, matcher: null }], targetId: null });
     }

@@ -7,6 +7,7 @@ import type { Store } from '../store/connect.ts';
 import { listMentions } from '../store/mention-list.ts';
 import { listTicketFeed } from '../store/ticket-feed.ts';
 import { createTestStore } from './helpers/test-store.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 // Our own texts: one complaint told several ways, and a different one that shares its opening.
 const STORY =
@@ -16,7 +17,7 @@ const OTHER =
   'Жетысу Маркет на Абая списал деньги за заказ дважды? Нет, на этот раз привезли не тот товар: вместо молока кефир, ' +
   'а курьер уехал, не дождавшись проверки. Поменяйте заказ или верните деньги за кефир!';
 
-const policy = { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [] };
+const policy = basicTicketPolicy({ defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [] });
 
 describe('clusters: each story once, one ticket per story', () => {
   let store: Store;

@@ -8,12 +8,13 @@ import { createApiKey } from '../store/api-keys.ts';
 import { upsertBrand } from '../store/brands.ts';
 import type { Store } from '../store/connect.ts';
 import { upsertTarget } from '../store/targets.ts';
-import { verifyWebhook } from '../delivery/connectors/webhook.ts';
+import { verifyWebhook, webhookConnector } from '../delivery/connectors/webhook.ts';
 import { deliverDueOutbox } from '../delivery/outbox.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 import { createTestStore } from './helpers/test-store.ts';
 import { startWebhookReceiver } from './helpers/webhook-receiver.ts';
 import { testCrawlDeps } from './helpers/crawl-deps.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 const SECRET = 'whsec_' + Buffer.from('a test secret of enough length!!').toString('base64');
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -76,7 +77,7 @@ describe('crawl → mention → ticket → signed webhook', () => {
       httpFor: () => createHttpClient({ perHostPerSecond: 1000 }),
       now: () => NOW,
       log: silentLogger,
-      policy: { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [{ id: 'ops', events: ['ticket.created'] }] },
+      policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [{ id: 'ops', events: ['ticket.created'] }] }),
     });
     targets = await setUpTargets(store, upstream.url);
   });
@@ -107,7 +108,7 @@ describe('crawl → mention → ticket → signed webhook', () => {
 
   it('pushes each ticket to the helpdesk and the alert channel, signed the Standard Webhooks way', async () => {
     const tickets = await store.db.selectFrom('tickets').select('id').execute();
-    const destinationOf = (kind: string) => ({ url: `${receiver.url}/${kind}`, secret: SECRET });
+    const destinationOf = (kind: string) => ({ connector: webhookConnector, config: { id: kind, type: 'webhook', url: `${receiver.url}/${kind}`, secret: SECRET } });
     const policy = { maxAttempts: 3, initialDelaySeconds: 5, maxDelaySeconds: 60, timeoutSeconds: 5 };
     let total = 0;
     for (;;) {
@@ -121,7 +122,7 @@ describe('crawl → mention → ticket → signed webhook', () => {
     for (const hook of receiver.received) {
       expect(verifyWebhook(SECRET, hook.headers, hook.body, { now: NOW })).toBe(true);
       expect(verifyWebhook(SECRET, hook.headers, hook.body.replace('ticket', 'tickey'), { now: NOW })).toBe(false);
-      const payload = JSON.parse(hook.body) as { type: string; data: { ticket: { id: string }; mention: { text: string } } };
+      const payload = JSON.parse(hook.body) as { type: string; data: { ticket: { id: string; mention: { text: string } } } };
       expect(payload.type).toBe('ticket.created');
       expect(tickets.map((t) => t.id)).toContain(payload.data.ticket.id);
     }
@@ -209,7 +210,7 @@ describe('a crawl killed half-way and run again', () => {
   });
 
   it('loses nothing and duplicates nothing', async () => {
-    const policy = { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [] };
+    const policy = basicTicketPolicy({ defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [] });
     const http = createHttpClient({ perHostPerSecond: 1000, retries: 0 });
     const base = { httpFor: () => http, now: () => NOW, log: silentLogger, policy };
 

@@ -4,6 +4,7 @@ import { ingestPage } from '../pipeline/ingest.ts';
 import { upsertBrand, type BrandRow } from '../store/brands.ts';
 import type { Store } from '../store/connect.ts';
 import { createTestStore } from './helpers/test-store.ts';
+import { basicTicketPolicy } from '../pipeline/ticket-policy.ts';
 
 // Our own texts: one complaint posted twelve times with small changes, so the twelve items are one story.
 const PLACES = ['Абая', 'Сатпаева', 'Толе би', 'Жандосова', 'Розыбакиева', 'Тимирязева', 'Гагарина', 'Шевченко', 'Кабанбай батыра', 'Достык', 'Назарбаева', 'Фурманова'];
@@ -26,7 +27,7 @@ describe('two crawls storing the same items at once', () => {
 
   it('keep each item once, in one story with one ticket, whatever order their pages hold them in', async () => {
     const drafts = PLACES.map(draft);
-    const deps = { db: store.db, now, policy: { defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [] } };
+    const deps = { db: store.db, now, policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [{ id: 'desk' }], channels: [] }) };
     const scope = { brands: [{ brand, matcher: null }], targetId: null };
     // The same items in opposite orders, as two targets listing one channel would meet them.
     const [a, b] = await Promise.all([ingestPage(deps, drafts, scope), ingestPage(deps, [...drafts].reverse(), scope)]);

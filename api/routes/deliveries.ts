@@ -3,9 +3,8 @@ import { listDeliveries, replayDelivery, type Delivery } from '../../store/outbo
 import { OUTBOX_STATUSES } from '../../store/schema.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
-import {
-  apiSchemaRegistry, formatTimestamp, nullableTimestampSchema, pageSchema, timestampSchema,
-} from '../schemas.ts';
+import { formatTimestamp, nullableTimestampSchema, timestampSchema } from '../../documents/fields.ts';
+import { apiSchemaRegistry, pageSchema } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
 const deliverySchema = z

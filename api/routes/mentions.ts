@@ -1,70 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { MentionDetails } from '../../crawlers/types.ts';
 import {
   CORRECTION_LABELS, correctActionable, correctSentiment, listMentionCorrections, type Correction, type CorrectionResult,
 } from '../../store/corrections.ts';
-import { getMention, listMentions, type MentionListItem } from '../../store/mention-list.ts';
+import { getMention, listMentions } from '../../store/mention-list.ts';
 import type { Db } from '../../store/connect.ts';
 import { openTicketForMention } from '../../pipeline/open-tickets.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
-import {
-  SENTIMENT_LABELS, actionReasonsSchema, apiSchemaRegistry, authorSchema, formatAuthor, formatSentiment, formatTimestamp,
-  nullableTimestampSchema, pageSchema, sentimentSchema, timestampSchema,
-} from '../schemas.ts';
+import { SENTIMENT_LABELS, formatTimestamp, timestampSchema } from '../../documents/fields.ts';
+import { formatMention, mentionDocument } from '../../documents/mention.ts';
+import { apiSchemaRegistry, pageSchema } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
-
-const mentionSchema = z
-  .object({
-    id: z.string(),
-    source: z.string(),
-    external_id: z.string(),
-    brand: z.string().describe('The brand it was first stored for: its story, ticket and sentiment model are that brand\'s'),
-    brands: z.array(z.string()).describe('Every brand it names; ?brand= finds it under each'),
-    target_id: z.string().nullable(),
-    url: z.string().nullable(),
-    author: authorSchema,
-    title: z.string().nullable(),
-    text: z.string(),
-    rating: z.number().int().nullable(),
-    published_at: nullableTimestampSchema,
-    first_seen_at: timestampSchema,
-    updated_at: timestampSchema,
-    lang: z.string(),
-    sentiment: sentimentSchema,
-    actionable: z.boolean(),
-    action_reasons: actionReasonsSchema,
-    cluster: z
-      .object({
-        id: z.string(),
-        size: z.number().int().describe('How many mentions tell this story, across sources'),
-        representative_id: z.string().describe('The first mention of the story'),
-      })
-      .nullable()
-      .describe('The story (near-duplicate cluster) of this mention; list it with ?cluster=ID'),
-    corrected: z
-      .object({ sentiment: z.boolean(), actionable: z.boolean() })
-      .describe('A person set this value; re-crawls keep it'),
-    metrics: z.record(z.string(), z.number()),
-    reply: z
-      .object({ text: z.string(), at: z.string().nullable() })
-      .nullable()
-      .describe("The brand's own answer on the source (2GIS official answer, store developer reply)"),
-    answered: z.boolean().describe('The brand has answered on the source; an answered mention opens no ticket'),
-    details: z
-      .object({
-        verified: z.boolean().optional(),
-        links: z.array(z.string()).optional(),
-        forwarded_from: z.object({ name: z.string().nullable(), url: z.string().nullable() }).optional(),
-        signature: z.string().optional(),
-        version: z.string().optional(),
-        place: z.string().optional(),
-        sponsored: z.boolean().optional(),
-      })
-      .describe('What the source tells beyond the common fields; keys appear only when the source has them'),
-  })
-  .register(apiSchemaRegistry, { id: 'Mention' });
 
 const querySchema = z.object({
   brand: z.string().min(1).optional().describe('Brand name: the mentions that name it'),
@@ -111,7 +58,7 @@ const correctionBodyFields = {
 const sentimentBodySchema = z.object({ label: z.enum(CORRECTION_LABELS), ...correctionBodyFields });
 const actionableBodySchema = z.object({ actionable: z.boolean(), ...correctionBodyFields });
 
-const correctedSchema = z.object({ correction: correctionSchema, mention: mentionSchema });
+const correctedSchema = z.object({ correction: correctionSchema, mention: mentionDocument });
 
 export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
@@ -122,7 +69,7 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
         summary: 'List mentions, newest first',
         tags: ['mentions'],
         querystring: querySchema,
-        response: { 200: pageSchema(mentionSchema), ...describeProblems(400, 401, 403, 500) },
+        response: { 200: pageSchema(mentionDocument), ...describeProblems(400, 401, 403, 500) },
       },
     },
     async (request) => {
@@ -253,38 +200,4 @@ function formatCorrection(c: Correction): z.output<typeof correctionSchema> {
     at: formatTimestamp(c.createdAt),
     note: c.note,
   };
-}
-
-function formatMention(m: MentionListItem): z.output<typeof mentionSchema> {
-  return {
-    id: m.id,
-    source: m.source,
-    external_id: m.externalId,
-    brand: m.brand,
-    brands: m.brands,
-    target_id: m.targetId,
-    url: m.url,
-    author: formatAuthor(m.author),
-    title: m.title,
-    text: m.text,
-    rating: m.rating,
-    published_at: formatTimestamp(m.publishedAt),
-    first_seen_at: formatTimestamp(m.firstSeenAt),
-    updated_at: formatTimestamp(m.updatedAt),
-    lang: m.lang,
-    sentiment: formatSentiment(m.sentiment),
-    actionable: m.actionable,
-    action_reasons: m.actionReasons,
-    cluster: m.cluster === null ? null : { id: m.cluster.id, size: m.cluster.size, representative_id: m.cluster.representativeId },
-    corrected: { sentiment: m.sentimentCorrected, actionable: m.actionableCorrected },
-    metrics: Object.fromEntries(Object.entries(m.metrics ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number')),
-    reply: m.reply ?? null,
-    answered: m.reply !== null && m.reply !== undefined,
-    details: formatDetails(m.details),
-  };
-}
-
-function formatDetails(d: MentionDetails): z.output<typeof mentionSchema>['details'] {
-  const { forwardedFrom, ...rest } = d;
-  return forwardedFrom ? { ...rest, forwarded_from: forwardedFrom } : rest;
 }

@@ -3,7 +3,8 @@ import { compileQuery, highlight, matchTitleAndText, QuerySyntaxError, type Comp
 import { findBrand } from '../../store/brands.ts';
 import { listRecentMentionTexts, type MentionText } from '../../store/mention-list.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
-import { apiSchemaRegistry, formatTimestamp, nullableTimestampSchema } from '../schemas.ts';
+import { formatTimestamp, nullableTimestampSchema } from '../../documents/fields.ts';
+import { apiSchemaRegistry } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
 // Enough to judge a query on a busy brand, few enough to answer in about a tenth of a second.

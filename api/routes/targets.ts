@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { listTargetHealth, type TargetHealth } from '../../store/target-health.ts';
 import { describeProblems } from '../errors.ts';
-import { apiSchemaRegistry, formatTimestamp, nullableTimestampSchema, timestampSchema } from '../schemas.ts';
+import { formatTimestamp, nullableTimestampSchema, timestampSchema } from '../../documents/fields.ts';
+import { apiSchemaRegistry } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
 const targetSchema = z

@@ -1,66 +1,19 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { OUTBOX_STATUSES } from '../../store/schema.ts';
-import { listTicketFeed, type TicketFeedItem } from '../../store/ticket-feed.ts';
+import { timestampSchema } from '../../documents/fields.ts';
+import { formatTickets, loadTicketDocuments, ticketChangeSchema, ticketDocument, type TicketDocument } from '../../documents/ticket.ts';
+import { changeTickets } from '../../pipeline/ticket-changes.ts';
+import { inTransaction } from '../../store/connect.ts';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../store/schema.ts';
+import { listTicketFeed } from '../../store/ticket-feed.ts';
+import { findIdempotentAnswer, keepIdempotentAnswer, listTicketHistory } from '../../store/tickets.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
-import { describeProblems } from '../errors.ts';
-import {
-  actionReasonsSchema, apiSchemaRegistry, authorSchema, formatAuthor, formatSentiment, formatTimestamp, nullableTimestampSchema,
-  sentimentSchema, timestampSchema,
-} from '../schemas.ts';
+import { buildProblem, describeProblems, sendProblem } from '../errors.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
-const TICKET_STATUSES = ['new', 'open', 'pending', 'solved', 'closed'] as const;
-
-const ticketSchema = z
-  .object({
-    id: z.string(),
-    seq: z.string(),
-    status: z.enum(TICKET_STATUSES),
-    priority: z.string(),
-    team: z.string(),
-    title: z.string(),
-    brand: z.string(),
-    created_at: timestampSchema,
-    updated_at: timestampSchema,
-    mention: z.object({
-      id: z.string(),
-      source: z.string(),
-      url: z.string().nullable(),
-      author: authorSchema,
-      title: z.string().nullable(),
-      text: z.string(),
-      rating: z.number().int().nullable(),
-      published_at: nullableTimestampSchema,
-      lang: z.string(),
-      sentiment: sentimentSchema,
-      actionable: z.boolean(),
-      action_reasons: actionReasonsSchema,
-    }),
-    cluster: z
-      .object({
-        id: z.string(),
-        size: z.number().int().describe('How many mentions tell this story: copies attach to the open ticket'),
-        sources: z.array(z.string()),
-        first_seen_at: timestampSchema,
-        last_seen_at: timestampSchema,
-      })
-      .nullable(),
-    deliveries: z.array(
-      z.object({
-        destination_kind: z.enum(['helpdesk', 'channel']),
-        destination_id: z.string(),
-        status: z.enum(OUTBOX_STATUSES),
-        attempts: z.number().int(),
-        last_status: z.number().int().nullable(),
-        last_error: z.string().nullable(),
-        delivered_at: nullableTimestampSchema,
-      }),
-    ),
-  })
-  .register(apiSchemaRegistry, { id: 'Ticket' });
-
 const feedSchema = z.object({
-  data: z.array(ticketSchema),
+  data: z.array(ticketDocument),
   next_cursor: z.string().describe('Always present: poll again with it, even after an empty page'),
   has_more: z.boolean(),
 });
@@ -71,6 +24,37 @@ const querySchema = z.object({
   status: z.enum(TICKET_STATUSES).optional(),
 });
 
+const paramsSchema = z.object({ id: bigIdString.describe('Ticket id') });
+
+const patchBodySchema = z
+  .object({
+    status: z.enum(TICKET_STATUSES).optional(),
+    priority: z.enum(TICKET_PRIORITIES).optional(),
+    assignee: z.string().trim().min(1).max(200).nullable().optional().describe('Who works on it; null: nobody'),
+    team: z.string().min(1).optional().describe('A team of the config'),
+    by: z.string().trim().min(1).max(200).optional().describe('The person deciding; defaults to apikey:<key name>'),
+    note: z.string().max(2000).optional(),
+  })
+  .refine((b) => b.status !== undefined || b.priority !== undefined || b.assignee !== undefined || b.team !== undefined, {
+    message: 'give at least one of status, priority, assignee, team',
+  });
+
+const patchHeadersSchema = z.object({
+  'if-match': z
+    .string()
+    .regex(/^(W\/)?"?[0-9]+"?$/, 'must be the ticket\'s version, e.g. "3"')
+    .optional()
+    .describe("The ticket's version as you last read it: the change is refused with 412 if it moved on"),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Repeat a request with the same key (for 24 hours) and get the first answer again, applied once'),
+});
+
+const historySchema = z.object({ data: z.array(ticketChangeSchema) });
+
 export function registerTicketRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/tickets',
@@ -79,8 +63,10 @@ export function registerTicketRoutes(app: ZodApp, deps: ApiDeps): void {
         operationId: 'listTickets',
         summary: 'Ticket change feed for helpdesks, in seq order',
         description:
-          'Start without a cursor, then keep polling with next_cursor. Tickets come in seq order, and seq order ' +
-          'is commit order, so the feed never skips or repeats a ticket.',
+          'Start without a cursor, then keep polling with next_cursor. Every change of a ticket (status, ' +
+          'assignment, a copy joining its story, the brand answering on the source, an SLA breach) gives it a new ' +
+          'seq, and seq order is commit order: the feed never skips or repeats a change, and a ticket shows once, ' +
+          'as it is now.',
         tags: ['tickets'],
         querystring: querySchema,
         response: { 200: feedSchema, ...describeProblems(400, 401, 403, 500) },
@@ -91,54 +77,134 @@ export function registerTicketRoutes(app: ZodApp, deps: ApiDeps): void {
       const afterSeq = cursor?.seq ?? '0';
       const { tickets, hasMore } = await listTicketFeed(deps.db, { afterSeq, limit, status });
       return {
-        data: tickets.map(formatTicket),
+        data: await formatTickets(deps.db, tickets),
         next_cursor: encodeCursor({ seq: tickets.at(-1)?.seq ?? afterSeq }),
         has_more: hasMore,
       };
     },
   );
+
+  app.get(
+    '/tickets/:id',
+    {
+      schema: {
+        operationId: 'getTicket',
+        summary: 'One ticket as it is now',
+        tags: ['tickets'],
+        params: paramsSchema,
+        response: { 200: ticketDocument, ...describeProblems(400, 401, 403, 404, 500) },
+      },
+    },
+    async (request, reply) => {
+      const [ticket] = await loadTicketDocuments(deps.db, [request.params.id]);
+      if (!ticket) return sendProblem(request, reply, 404, `There is no ticket with id ${request.params.id}.`);
+      reply.header('etag', `"${ticket.version}"`);
+      return ticket;
+    },
+  );
+
+  app.get(
+    '/tickets/:id/history',
+    {
+      schema: {
+        operationId: 'listTicketHistory',
+        summary: "A ticket's changes, oldest first",
+        tags: ['tickets'],
+        params: paramsSchema,
+        response: { 200: historySchema, ...describeProblems(400, 401, 403, 404, 500) },
+      },
+    },
+    async (request, reply) => {
+      const history = await listTicketHistory(deps.db, request.params.id);
+      if (history === null) return sendProblem(request, reply, 404, `There is no ticket with id ${request.params.id}.`);
+      return {
+        data: history.map((h) => ({
+          kind: h.kind, actor: h.actor, changes: h.changes, note: h.note, seq: h.seq, version: h.version, at: h.at.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.patch(
+    '/tickets/:id',
+    {
+      schema: {
+        operationId: 'updateTicket',
+        summary: "Change a ticket's status, priority, assignee or team",
+        description:
+          'How a helpdesk that pulls the feed reports back, and how the inbox works a ticket. The change gets a ' +
+          'new seq and version, a history row, and a ticket.updated event to every helpdesk of the ticket. ' +
+          'Leaving `new` is the first response. `pending` stops the SLA clocks until the ticket leaves it. ' +
+          'A closed ticket keeps its status (409).',
+        tags: ['tickets'],
+        params: paramsSchema,
+        headers: patchHeadersSchema,
+        body: patchBodySchema,
+        response: { 200: ticketDocument, ...describeProblems(400, 401, 403, 404, 409, 412, 422, 500) },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const apiKeyId = request.apiKey!.id;
+      const requestHash = createHash('sha256').update(JSON.stringify([request.params.id, request.headers['if-match'] ?? null, request.body])).digest('base64url');
+      if (key !== undefined) {
+        const kept = await findIdempotentAnswer(deps.db, apiKeyId, key);
+        if (kept) {
+          if (kept.request_hash !== requestHash) {
+            return sendProblem(request, reply, 422, 'This Idempotency-Key was used with another request; use a new key for a new change.');
+          }
+          reply.header('idempotent-replayed', 'true');
+          return sendAnswer(reply, { status: kept.status, body: kept.response });
+        }
+      }
+      const answer = await patchTicket(deps, request, {
+        id: request.params.id, body: request.body, ifMatch: request.headers['if-match'],
+      });
+      if (key !== undefined && answer.status < 500) {
+        await keepIdempotentAnswer(deps.db, { apiKeyId, key, requestHash, status: answer.status, response: answer.body }, deps.now());
+      }
+      return sendAnswer(reply, answer);
+    },
+  );
 }
 
-function formatTicket(t: TicketFeedItem): z.output<typeof ticketSchema> {
-  return {
-    id: t.id,
-    seq: t.seq,
-    status: t.status,
-    priority: t.priority,
-    team: t.team,
-    title: t.title,
-    brand: t.brand,
-    created_at: formatTimestamp(t.createdAt),
-    updated_at: formatTimestamp(t.updatedAt),
-    mention: {
-      id: t.mention.id,
-      source: t.mention.source,
-      url: t.mention.url,
-      author: formatAuthor(t.mention.author),
-      title: t.mention.title,
-      text: t.mention.text,
-      rating: t.mention.rating,
-      published_at: formatTimestamp(t.mention.publishedAt),
-      lang: t.mention.lang,
-      sentiment: formatSentiment(t.mention.sentiment),
-      actionable: t.mention.actionable,
-      action_reasons: t.mention.actionReasons,
-    },
-    cluster:
-      t.cluster === null
-        ? null
-        : {
-            id: t.cluster.id, size: t.cluster.size, sources: t.cluster.sources,
-            first_seen_at: formatTimestamp(t.cluster.firstSeenAt)!, last_seen_at: formatTimestamp(t.cluster.lastSeenAt)!,
-          },
-    deliveries: t.deliveries.map((d) => ({
-      destination_kind: d.destinationKind,
-      destination_id: d.destinationId,
-      status: d.status,
-      attempts: d.attempts,
-      last_status: d.lastStatus,
-      last_error: d.lastError,
-      delivered_at: formatTimestamp(d.deliveredAt),
-    })),
-  };
+/** A PATCH answer, fresh or kept for its Idempotency-Key: the ticket with its version as ETag, or a problem. */
+function sendAnswer(reply: FastifyReply, answer: { status: number; body: unknown }) {
+  if (answer.status !== 200) return reply.code(answer.status as 409).type('application/problem+json').send(answer.body as never);
+  const ticket = answer.body as TicketDocument;
+  reply.header('etag', `"${ticket.version}"`);
+  return reply.code(200).send(ticket);
+}
+
+async function patchTicket(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  input: { id: string; body: z.output<typeof patchBodySchema>; ifMatch: string | undefined },
+): Promise<{ status: number; body: unknown }> {
+  const { id } = input;
+  const { by, note, ...set } = input.body;
+  const policy = deps.ticketPolicy;
+  const problem = (status: number, detail: string) => ({ status, body: buildProblem(request, status, detail) });
+  if (!policy) return problem(409, 'Tickets cannot be changed here: this API runs without the config.');
+  if (set.team !== undefined && !policy.teams.includes(set.team)) {
+    return problem(422, `Unknown team "${set.team}" (teams: ${policy.teams.join(', ')}).`);
+  }
+  const { ifMatch } = input;
+  const ifVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replaceAll('"', ''));
+  const actor = by ?? `apikey:${request.apiKey?.name ?? 'unknown'}`;
+  const now = deps.now();
+  return inTransaction(deps.db, async (trx) => {
+    const { refused } = await changeTickets(trx, [{
+      ticketId: id, actor, note: note ?? null, kind: 'update',
+      set: Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)),
+      ...(ifVersion === undefined ? {} : { ifVersion }),
+    }], { policy, now });
+    const refusal = refused[0];
+    if (refusal) {
+      const status = refusal.reason === 'missing' ? 404 : refusal.reason === 'version' ? 412 : 409;
+      return problem(status, refusal.message);
+    }
+    const [ticket] = await loadTicketDocuments(trx, [id]);
+    return { status: 200, body: ticket! };
+  });
 }

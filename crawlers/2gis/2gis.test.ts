@@ -30,6 +30,7 @@ import { targetSchema } from './schema.ts';
 import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
+import { basicTicketPolicy } from '../../pipeline/ticket-policy.ts';
 
 const BRANCH = '70000001000000042';
 const REAL_KEY = '6e7e1929-4ea9-4a5d-8c05-d601860389bd';
@@ -451,7 +452,7 @@ describe('2gis crawls end to end', () => {
       httpFor: () => http,
       now: () => clock.now,
       log: silentLogger,
-      policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
+      policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [], channels: [] }),
     });
     return { crawl: () => runCrawl(deps, target) };
   }

@@ -30,6 +30,7 @@ import type { RedditCredentials } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
+import { basicTicketPolicy } from '../../pipeline/ticket-policy.ts';
 
 const ctx = { fetchedAt: new Date('2026-11-22T10:00:00Z') };
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -683,7 +684,7 @@ describe('runCrawl end to end', () => {
       httpFor: () => http,
       now: () => NOW,
       log: silentLogger,
-      policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
+      policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [], channels: [] }),
       credentials: credentials === undefined ? {} : { reddit: credentials },
     });
   }

@@ -27,6 +27,7 @@ import type { TelegramCursor } from './schema.ts';
 import { catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
+import { basicTicketPolicy } from '../../pipeline/ticket-policy.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -496,7 +497,7 @@ describe('telegram crawls end to end', () => {
       httpFor: () => http,
       now: () => NOW,
       log: silentLogger,
-      policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
+      policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [], channels: [] }),
     });
     return runCrawl(deps, { id: targetId, source: 'telegram', params, brands: [brand] });
   }

@@ -34,6 +34,7 @@ import type { VkCursor } from './schema.ts';
 import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
+import { basicTicketPolicy } from '../../pipeline/ticket-policy.ts';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
 const ctx = { fetchedAt: NOW };
@@ -592,7 +593,7 @@ describe('runCrawl end to end', () => {
       httpFor: (crawler) => client.withRate(crawler.rateLimit.perHostPerSecond),
       now: () => NOW,
       log: silentLogger,
-      policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
+      policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [], channels: [] }),
       credentials: { vk: { accessToken: TOKEN } },
     });
     return { deps, target, db: store.db, server };

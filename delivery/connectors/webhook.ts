@@ -1,6 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request } from 'undici';
+import { z } from 'zod';
 import { parseRetryAfter } from '../../lib/backoff.ts';
+import { markSecret } from '../../lib/secret.ts';
+import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import type { Connector, DeliveryOutcome } from './types.ts';
 
 // Standard Webhooks: HMAC-SHA256 over "{id}.{timestamp}.{body}", headers webhook-id/-timestamp/-signature.
 
@@ -45,10 +49,6 @@ export interface WebhookDestination {
   secret: string;
 }
 
-export type DeliveryOutcome =
-  | { ok: true; status: number }
-  | { ok: false; status: number | null; error: string; retryAfterMs: number | null; gone: boolean };
-
 export async function sendWebhook(
   destination: WebhookDestination,
   message: { id: string; body: string },
@@ -83,3 +83,36 @@ export async function sendWebhook(
     return { ok: false, status: null, error: (err as Error).message, retryAfterMs: null, gone: false };
   }
 }
+
+// Standard Webhooks signs with the base64-decoded bytes after "whsec_"; anything else is used as raw bytes.
+export const webhookSecretSchema = markSecret(
+  z.string().superRefine((secret, ctx) => {
+    if (secret.startsWith('whsec_')) {
+      const key = secret.slice('whsec_'.length);
+      if (key.length === 0 || key.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
+        ctx.addIssue({ code: 'custom', message: 'after "whsec_" the secret must be base64' });
+      }
+    } else if (secret.length < 16) {
+      ctx.addIssue({ code: 'custom', message: 'must be "whsec_" + base64 (Standard Webhooks) or at least 16 characters' });
+    }
+  }),
+);
+
+export const webhookConfigSchema = z.strictObject({
+  id: destinationIdSchema,
+  type: z.literal('webhook'),
+  url: httpUrlSchema,
+  secret: webhookSecretSchema,
+});
+
+/**
+ * The generic Standard Webhooks destination, for a helpdesk of any kind (its events carry the whole ticket
+ * document) and for alert channels. It keeps no id of its own: the receiver keys on our ticket id.
+ */
+export const webhookConnector: Connector<z.output<typeof webhookConfigSchema>> = {
+  type: 'webhook',
+  configSchema: webhookConfigSchema,
+  deliverTicket: (config, delivery, ctx) =>
+    sendWebhook(config, { id: delivery.messageId, body: JSON.stringify(delivery.event) }, ctx),
+  sendMessage: (config, message, ctx) => sendWebhook(config, { id: message.messageId, body: JSON.stringify(message.body) }, ctx),
+};

@@ -6,6 +6,7 @@ import { clusters } from './0004-clusters.ts';
 import { runtime } from './0005-runtime.ts';
 import { ingest } from './0006-ingest.ts';
 import { parkedDeliveries } from './0007-parked-deliveries.ts';
+import { ticketLifecycle } from './0008-ticket-lifecycle.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-runtime': runtime,
   '0006-ingest': ingest,
   '0007-parked-deliveries': parkedDeliveries,
+  '0008-ticket-lifecycle': ticketLifecycle,
 };

@@ -26,7 +26,7 @@ export interface ResumableCrawlCase {
 
 /** Back to a freshly migrated store without loading a new one: every row a crawl writes, children first. */
 async function emptyStore(store: Store): Promise<void> {
-  for (const table of ['alerts', 'outbox', 'tickets', 'mention_brands', 'mentions', 'crawl_runs', 'target_brands', 'targets'] as const) {
+  for (const table of ['alerts', 'outbox', 'ticket_history', 'ticket_links', 'tickets', 'mention_brands', 'mentions', 'crawl_runs', 'target_brands', 'targets'] as const) {
     await store.db.deleteFrom(table).execute();
   }
 }

@@ -4,6 +4,7 @@ import { silentLogger } from '../../log/logger.ts';
 import { createBrandModels } from '../../pipeline/brand-models.ts';
 import type { CrawlDeps } from '../../scheduler/run-crawl.ts';
 import type { Db } from '../../store/connect.ts';
+import { basicTicketPolicy } from '../../pipeline/ticket-policy.ts';
 
 /**
  * What runCrawl needs, as the composition root builds it (the real crawler registry, fresh caches and brand
@@ -16,7 +17,7 @@ export function testCrawlDeps(db: Db, over: Partial<CrawlDeps> = {}): CrawlDeps 
     httpFor: () => createHttpClient({ perHostPerSecond: 0, retries: 0 }),
     now: () => new Date(),
     log: silentLogger,
-    policy: { defaultTeam: 'support', helpdesks: [], channels: [] },
+    policy: basicTicketPolicy({ defaultTeam: 'support', helpdesks: [], channels: [] }),
     caches: new Map(),
     models: createBrandModels(),
     ...over,
