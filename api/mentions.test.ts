@@ -301,10 +301,21 @@ describe('mention corrections API', () => {
         'channel:tg:ticket.created', 'helpdesk:usedesk:ticket.created',
       ]);
 
-      // Marking it again, or not actionable, opens nothing more and leaves the ticket to the helpdesk.
+      // Marking it again opens nothing more; marking it not actionable sets its ticket aside, and the helpdesk hears of it.
       expect((await mark(true)).statusCode).toBe(200);
-      expect((await mark(false)).statusCode).toBe(200);
       expect(await ticketsOf()).toHaveLength(1);
+      expect((await mark(false)).statusCode).toBe(200);
+      const [ignored, ...none] = await ticketsOf();
+      expect(none).toEqual([]);
+      expect(ignored).toMatchObject({ status: 'ignored', status_reason: 'not_actionable', version: 2 });
+      expect(Number(ignored!.seq)).toBeGreaterThan(Number(ticket!.seq));
+      const history = await store.db.selectFrom('ticket_history').select(['kind', 'actor', 'changes']).where('ticket_id', '=', ticket!.id).orderBy('id').execute();
+      expect(history).toEqual([
+        { kind: 'created', actor: 'system', changes: { team: 'almaty', priority: 'normal', routed_by: null } },
+        { kind: 'status', actor: 'olga', changes: { status: { from: 'new', to: 'ignored' } } },
+      ]);
+      const updates = await store.db.selectFrom('outbox').select(['destination_id', 'event_type']).where('ticket_id', '=', ticket!.id).where('event_type', '=', 'ticket.updated').execute();
+      expect(updates).toEqual([{ destination_id: 'usedesk', event_type: 'ticket.updated' }]);
     } finally {
       await routed.close();
     }

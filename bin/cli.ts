@@ -11,7 +11,9 @@ import { commandMigrate } from './commands/migrate.ts';
 import { commandQuery } from './commands/query.ts';
 import { roleCommand } from './commands/run.ts';
 import { commandEvalSentiment, commandSentiment, commandTrain } from './commands/sentiment.ts';
+import { commandRouting } from './commands/routing.ts';
 import { commandTargets } from './commands/targets.ts';
+import { commandTickets } from './commands/tickets.ts';
 import { commandLogger, dataDirOf, stdio, type CommandContext, type CommandIo, type Env } from './context.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { UsageError } from './usage-error.ts';
@@ -32,6 +34,12 @@ const USAGE = `usage: earshot <command> [options]
                                     --record saves every raw response (secrets trimmed) as a fixture
   parse <source> <file>             parse a recorded response; prints one JSON mention per line, no database
   targets [--json]                  crawl health of every target: state, last success, errors, next run
+  tickets [--status S] [--limit N] [--json]
+                                    the latest changed tickets: status, SLA, helpdesk ids; --json prints the
+                                    ticket documents the API and helpdesk payloads carry
+  routing test [--since 7d] [--limit N] [--json] [--config FILE]
+                                    try the routing rules on mentions stored lately (default 7d, 200): team,
+                                    priority, helpdesks, channels and the rules that decided, per mention
   apikey create --name NAME [--scopes read,write]
                                     create an API key (shown once)
   sentiment "text" [--lang xx] [--rating N]
@@ -70,6 +78,8 @@ const commands: Record<string, Command> = {
   crawl: { run: commandCrawl, store: true },
   parse: { run: commandParse },
   targets: { run: commandTargets, store: true },
+  tickets: { run: commandTickets, store: true },
+  routing: { run: commandRouting, store: true },
   apikey: { run: commandApiKey, store: true },
   sentiment: { run: commandSentiment },
   'eval-sentiment': { run: commandEvalSentiment },

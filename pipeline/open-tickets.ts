@@ -1,7 +1,7 @@
 import { planTicketAlerts } from '../alerts/ticket-alerts.ts';
 import type { Db } from '../store/connect.ts';
 import { enqueueAlerts } from '../store/outbox.ts';
-import { findMentionForTicket, findOpenTicketsOfMentions } from '../store/tickets.ts';
+import { findMentionForTicket, findOpenTicketOpenedBy, findOpenTicketsOfMentions } from '../store/tickets.ts';
 import { openTickets, ticketPriority, type ActionableMention, type RoutedMention } from '../tickets/open.ts';
 import { routeMention } from './routing.ts';
 import { changeTickets } from './ticket-changes.ts';
@@ -78,4 +78,14 @@ export async function solveAnsweredTickets(
     return ticketId ? [{ ticketId, actor: 'system', kind: 'answered_on_source' as const, reply }] : [];
   });
   await changeTickets(trx, requests, ctx);
+}
+
+/**
+ * A person decided a mention needs no reply: the open ticket it opened is set aside as `ignored` (reason
+ * not_actionable), and its helpdesks hear of it. A copy's decision leaves its story's ticket alone.
+ */
+export async function ignoreTicketOfMention(trx: Db, mentionId: string, ctx: { policy: TicketPolicy; now: Date; actor: string }): Promise<void> {
+  const ticketId = await findOpenTicketOpenedBy(trx, mentionId);
+  if (ticketId === undefined) return;
+  await changeTickets(trx, [{ ticketId, actor: ctx.actor, kind: 'not_actionable' }], ctx);
 }

@@ -72,6 +72,13 @@ export async function listTicketFeed(db: Db, query: TicketFeedQuery): Promise<{ 
   return { hasMore: rows.length > query.limit, tickets: await withLinksAndDeliveries(db, page) };
 }
 
+/** The latest changed tickets first (by seq), for a person at a terminal. */
+export async function listRecentTickets(db: Db, query: { limit: number; status?: TicketStatus | undefined }): Promise<TicketRecord[]> {
+  let select = selectTickets(db).orderBy('t.seq', 'desc').limit(query.limit);
+  if (query.status !== undefined) select = select.where('t.status', '=', query.status);
+  return withLinksAndDeliveries(db, await select.execute());
+}
+
 /** Tickets by id, in the order asked; unknown ids are left out. */
 export async function getTicketRecords(db: Db, ids: readonly string[]): Promise<TicketRecord[]> {
   if (ids.length === 0) return [];

@@ -40,6 +40,17 @@ export async function findOpenTicketsOfMentions(trx: Db, mentionIds: readonly st
   return new Map(rows.map((r) => [r.mention_id, r.ticket_id]));
 }
 
+/** The open ticket a mention opened itself (not its story's); undefined when it has none. */
+export async function findOpenTicketOpenedBy(trx: Db, mentionId: string): Promise<string | undefined> {
+  const row = await trx
+    .selectFrom('tickets')
+    .select('id')
+    .where('mention_id', '=', mentionId)
+    .where('status', 'in', OPEN_TICKET_STATUSES)
+    .executeTakeFirst();
+  return row?.id;
+}
+
 export interface NewTicket {
   mentionId: string;
   brandId: number;

@@ -5,7 +5,7 @@ import {
 } from '../../store/corrections.ts';
 import { getMention, listMentions } from '../../store/mention-list.ts';
 import type { Db } from '../../store/connect.ts';
-import { openTicketForMention } from '../../pipeline/open-tickets.ts';
+import { ignoreTicketOfMention, openTicketForMention } from '../../pipeline/open-tickets.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import { SENTIMENT_LABELS, formatTimestamp, timestampSchema } from '../../documents/fields.ts';
@@ -123,7 +123,8 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
         description:
           'Records who changed it, when, and the old and new value; re-crawls keep it. ' +
           'Marking it actionable opens a ticket for it (routed like a crawled one) unless it has one; ' +
-          'marking it not actionable leaves an existing ticket as it is, for the helpdesk to close.',
+          'marking it not actionable sets the open ticket it opened aside (status ignored, reason not_actionable), ' +
+          'and its helpdesks hear of it.',
         tags: ['mentions'],
         params: mentionParamsSchema,
         body: actionableBodySchema,
@@ -135,8 +136,10 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
       const input = { mentionId: request.params.id, actionable, actor: actorOf(request, by), note, now: deps.now() };
       return respondCorrected(deps.db, request, reply, input.mentionId, async (trx) => {
         const corrected = await correctActionable(trx, input);
-        if (corrected && actionable && deps.ticketPolicy) {
-          await openTicketForMention(trx, input.mentionId, { policy: deps.ticketPolicy, now: input.now });
+        if (corrected && deps.ticketPolicy) {
+          const ctx = { policy: deps.ticketPolicy, now: input.now, actor: input.actor };
+          if (actionable) await openTicketForMention(trx, input.mentionId, ctx);
+          else await ignoreTicketOfMention(trx, input.mentionId, ctx);
         }
         return corrected;
       });
