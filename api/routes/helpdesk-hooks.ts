@@ -23,6 +23,8 @@ export async function registerHelpdeskHookRoutes(
   deps: ApiDeps,
 ): Promise<void> {
   await app.register(async (hooks) => {
+    // Every body as its raw text, JSON included: signatures are over the exact bytes.
+    hooks.removeAllContentTypeParsers();
     hooks.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1_048_576 }, (_request, body, done) => done(null, body));
     const api = hooks.withTypeProvider<ZodTypeProvider>();
     api.post(
