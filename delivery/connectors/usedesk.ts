@@ -6,6 +6,7 @@ import { parseRetryAfter } from '../../lib/backoff.ts';
 import { markSecret } from '../../lib/secret.ts';
 import type { TicketPriority, TicketStatus } from '../../store/schema.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
 import type { Connector, DeliveryOutcome, InboundChange, InboundResult, SendContext } from './types.ts';
 
 // Usedesk API (api.usedocs.ru / api.usedocs.com): every method is a POST with `api_token` in the JSON body.
@@ -207,24 +208,6 @@ async function updateTicket(config: UsedeskConfig, externalId: string, ticket: T
 }
 
 // Rendering: Usedesk messages are HTML, so every value from outside is escaped.
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function renderParagraphs(text: string): string {
-  return text
-    .split(/\n\s*\n/)
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map((p) => `<p>${escapeHtml(p).replaceAll('\n', '<br>')}</p>`)
-    .join('');
-}
-
-/** Only http(s) links: a `javascript:` url from a source must not become clickable. */
-function renderLink(url: string | null | undefined, label: string): string {
-  return url && /^https?:\/\//i.test(url) ? `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>` : escapeHtml(label);
-}
 
 const copySchema = z.object({
   source: z.string().catch('unknown source'),

@@ -47,7 +47,10 @@ function change(kind: string, changes: Record<string, unknown> = {}, note: strin
   return { kind, actor: 'system', changes, note, seq: '42', version: 2, at: NOW.toISOString() };
 }
 
-function delivery(ticket: TicketDocument, opts: { change?: TicketChange | null; link?: string | null; messageId?: string } = {}): HelpdeskDelivery {
+function delivery(
+  ticket: TicketDocument,
+  opts: { change?: TicketChange | null; link?: string | null; messageId?: string; uncertain?: boolean } = {},
+): HelpdeskDelivery {
   const event: TicketEvent = {
     type: opts.link ? 'ticket.updated' : 'ticket.created',
     timestamp: NOW.toISOString(),
@@ -57,7 +60,7 @@ function delivery(ticket: TicketDocument, opts: { change?: TicketChange | null; 
     messageId: opts.messageId ?? `msg_${Math.random().toString(36).slice(2)}`,
     event,
     link: opts.link ? { externalId: opts.link, externalStatus: null } : null,
-    uncertain: false,
+    uncertain: opts.uncertain ?? false,
   };
 }
 
@@ -135,11 +138,80 @@ describe('zendesk connector against the fake', () => {
     expect(((await shown.json()) as { ticket: unknown }).ticket).toMatchObject({ external_id: 'tkt_replay', status: 'open' });
   });
 
-  it('gives up on a reused Idempotency-Key with a different body', async () => {
-    await deliver(delivery(makeTicket({ id: 'tkt_key' }), { messageId: 'msg_same_key' }));
+  /** A create that lands in Zendesk but whose answer is lost; returns the Zendesk id. */
+  async function createUnanswered(ticket: TicketDocument, messageId: string) {
+    fake.onCreate = () => 'drop';
+    const lost = await deliver(delivery(ticket, { messageId }));
+    fake.onCreate = undefined;
+    expect(lost).toMatchObject({ ok: false, status: null });
+    return [...fake.tickets.values()].find((t) => t.external_id === ticket.id)!.id;
+  }
+  const listPath = (ticketId: string) => `/api/v2/tickets.json?external_id=${ticketId}`;
+
+  it('finds an uncertain create that landed and changed since, instead of creating it again', async () => {
+    const zendeskId = await createUnanswered(makeTicket({ id: 'tkt_uncertain' }), 'msg_uncertain');
+    const before = fake.tickets.size;
+    const sent = fake.requests.length;
+
+    const changed = makeTicket({ id: 'tkt_uncertain', priority: 'urgent' });
+    const outcome = await deliver(delivery(changed, { messageId: 'msg_uncertain', uncertain: true }));
+    expect(outcome).toEqual({ ok: true, status: 200, externalId: String(zendeskId), externalStatus: 'new' });
+    expect(fake.tickets.size).toBe(before);
+    expect(fake.requests.slice(sent).map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${listPath('tkt_uncertain')}`]);
+  });
+
+  it('resolves an IdempotentRequestError (same key, changed body) to the ticket that landed', async () => {
+    const zendeskId = await createUnanswered(makeTicket({ id: 'tkt_key' }), 'msg_same_key');
+    const before = fake.tickets.size;
+    const sent = fake.requests.length;
+
     const outcome = await deliver(delivery(makeTicket({ id: 'tkt_key', priority: 'urgent' }), { messageId: 'msg_same_key' }));
-    expect(outcome).toMatchObject({ ok: false, status: 400, gone: true });
-    expect(!outcome.ok && outcome.error).toContain('IdempotentRequestError');
+    expect(outcome).toEqual({ ok: true, status: 200, externalId: String(zendeskId), externalStatus: 'new' });
+    expect(fake.tickets.size).toBe(before);
+    const [post, get] = fake.requests.slice(sent);
+    expect(post).toMatchObject({ method: 'POST', path: '/api/v2/tickets.json', status: 400 });
+    expect(post!.headers['idempotency-key']).toBe('msg_same_key');
+    expect(get).toMatchObject({ method: 'GET', path: listPath('tkt_key'), status: 200 });
+    expect(fake.requests.length).toBe(sent + 2);
+  });
+
+  it('creates an uncertain create that never landed, after looking for it', async () => {
+    const before = fake.tickets.size;
+    const sent = fake.requests.length;
+    const outcome = await deliver(delivery(makeTicket({ id: 'tkt_never_landed' }), { messageId: 'msg_never_landed', uncertain: true }));
+    expect(outcome).toMatchObject({ ok: true, status: 201, externalStatus: 'new' });
+    expect(fake.tickets.size).toBe(before + 1);
+    expect(fake.tickets.get(Number(outcome.ok && outcome.externalId))).toMatchObject({ external_id: 'tkt_never_landed' });
+    const [get, post] = fake.requests.slice(sent);
+    expect(get).toMatchObject({ method: 'GET', path: listPath('tkt_never_landed'), status: 200 });
+    expect(get!.body).toBe('');
+    expect(post).toMatchObject({ method: 'POST', path: '/api/v2/tickets.json', status: 201, idempotencyLookup: 'miss' });
+  });
+
+  it('creates under a derived key when the IdempotentRequestError ticket is gone from Zendesk', async () => {
+    const zendeskId = await createUnanswered(makeTicket({ id: 'tkt_deleted' }), 'msg_deleted');
+    fake.tickets.delete(zendeskId);
+    const sent = fake.requests.length;
+
+    const outcome = await deliver(delivery(makeTicket({ id: 'tkt_deleted', priority: 'urgent' }), { messageId: 'msg_deleted' }));
+    expect(outcome).toMatchObject({ ok: true, status: 201 });
+    expect(outcome.ok && outcome.externalId).not.toBe(String(zendeskId));
+    const requests = fake.requests.slice(sent);
+    expect(requests.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 400', 'GET 200', 'POST 201']);
+    expect(requests[2]!.headers['idempotency-key']).toBe('msg_deleted:retry');
+
+    // A later retry of the same row finds that ticket rather than making a third.
+    const again = await deliver(delivery(makeTicket({ id: 'tkt_deleted', priority: 'low' }), { messageId: 'msg_deleted', uncertain: true }));
+    expect(again).toMatchObject({ ok: true, externalId: outcome.ok && outcome.externalId });
+    expect([...fake.tickets.values()].filter((t) => t.external_id === 'tkt_deleted')).toHaveLength(1);
+  });
+
+  it('passes on a failed lookup as the outcome, so the create is retried later', async () => {
+    const sent = fake.requests.length;
+    fake.setDown(true, 5);
+    const outcome = await deliver(delivery(makeTicket({ id: 'tkt_lookup_down' }), { uncertain: true }));
+    expect(outcome).toMatchObject({ ok: false, status: 503, retryAfterMs: 5000, gone: false });
+    expect(fake.requests.slice(sent).map((r) => r.method)).toEqual(['GET']);
   });
 
   it('updates status and priority in place, mapping on_hold to hold and spam to solved with a tag', async () => {

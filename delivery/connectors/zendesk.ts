@@ -7,10 +7,12 @@ import { parseRetryAfter } from '../../lib/backoff.ts';
 import { markSecret } from '../../lib/secret.ts';
 import type { TicketStatus } from '../../store/schema.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
 import type { Connector, DeliveryOutcome, HelpdeskDelivery, InboundRequest, InboundResult, SendContext } from './types.ts';
 
-// Zendesk Ticketing API: POST /api/v2/tickets.json (Idempotency-Key), PUT /api/v2/tickets/{id}.json, and
-// webhooks signed base64(HMAC-SHA256(secret, timestamp + body)) that a trigger sends with the body below.
+// Zendesk Ticketing API: POST /api/v2/tickets.json (Idempotency-Key), GET /api/v2/tickets.json?external_id=…,
+// PUT /api/v2/tickets/{id}.json, and webhooks signed base64(HMAC-SHA256(secret, timestamp + body)) that a trigger
+// sends with the body below.
 
 /** The body to paste into the Zendesk webhook's trigger (JSON, with Zendesk placeholders). */
 export const ZENDESK_WEBHOOK_BODY =
@@ -178,41 +180,74 @@ export async function deliverZendeskTicket(
 ): Promise<DeliveryOutcome> {
   const { ticket, change } = delivery.event.data;
   const base = config.url.replace(/\/+$/, '');
-  // With Zendesk's Idempotency-Key a create that may have landed is simply sent again: `uncertain` needs no lookup.
-  if (delivery.link === null) {
-    return callZendesk(config, ctx, 'POST', `${base}/api/v2/tickets.json`, renderCreateTicket(config, ticket), {
-      'idempotency-key': delivery.messageId,
-    });
-  }
+  if (delivery.link === null) return createZendeskTicket(config, delivery, ctx, base);
   const id = delivery.link.externalId;
   const tag = statusTag(ticket.status);
   if (tag && (change === null || change.kind === 'status')) {
     // Update Ticket replaces the whole tag list; the Add Tags endpoint keeps the agents' tags.
-    const tagged = await callZendesk(config, ctx, 'PUT', `${base}/api/v2/tickets/${encodeURIComponent(id)}/tags`, { tags: [tag] }, {}, false);
-    if (!tagged.ok) return tagged;
+    const tagged = await callZendesk(config, ctx, 'PUT', `${base}/api/v2/tickets/${encodeURIComponent(id)}/tags`, { tags: [tag] });
+    if (!tagged.ok) return tagged.outcome;
   }
-  const outcome = await callZendesk(config, ctx, 'PUT', `${base}/api/v2/tickets/${encodeURIComponent(id)}.json`, renderTicketUpdate(config, ticket, change));
+  const outcome = ticketOutcome(
+    await callZendesk(config, ctx, 'PUT', `${base}/api/v2/tickets/${encodeURIComponent(id)}.json`, renderTicketUpdate(config, ticket, change)),
+  );
   return outcome.ok ? { ...outcome, externalId: id } : outcome;
 }
+
+/**
+ * The create body is rendered now, from the ticket as it is now: a create that landed but whose answer was lost
+ * cannot be replayed once the ticket changed (Zendesk answers IdempotentRequestError), nor once the key expired.
+ * So a create that may have landed looks for the ticket by our external_id first.
+ */
+async function createZendeskTicket(config: ZendeskConfig, delivery: HelpdeskDelivery, ctx: SendContext, base: string): Promise<DeliveryOutcome> {
+  const { ticket } = delivery.event.data;
+  if (delivery.uncertain) {
+    const found = await findZendeskTicket(config, ctx, base, ticket.id);
+    if (found !== null) return found;
+  }
+  const create = (key: string) =>
+    callZendesk(config, ctx, 'POST', `${base}/api/v2/tickets.json`, renderCreateTicket(config, ticket), { 'idempotency-key': key });
+  const created = await create(delivery.messageId);
+  if (created.ok || created.code !== 'IdempotentRequestError') return ticketOutcome(created);
+  const found = await findZendeskTicket(config, ctx, base, ticket.id);
+  if (found !== null) return found;
+  // The first key's ticket is gone (deleted, or its external_id edited): a new key, the same on every retry of this row.
+  return ticketOutcome(await create(`${delivery.messageId}:retry`));
+}
+
+/** List Tickets by external_id: our ticket as Zendesk has it (the oldest, should there be several), or null. */
+async function findZendeskTicket(config: ZendeskConfig, ctx: SendContext, base: string, ticketId: string): Promise<DeliveryOutcome | null> {
+  const answer = await callZendesk(config, ctx, 'GET', `${base}/api/v2/tickets.json?external_id=${encodeURIComponent(ticketId)}`);
+  if (!answer.ok) return answer.outcome;
+  const listed = parseTicketList(answer.text);
+  if (listed === null) {
+    return { ok: false, status: answer.status, error: `HTTP ${answer.status}: no ticket list in the answer`, retryAfterMs: null, gone: false };
+  }
+  const ours = listed.filter((t) => t.external_id === ticketId).sort((a, b) => Number(a.id) - Number(b.id))[0];
+  return ours ? { ok: true, status: answer.status, externalId: String(ours.id), externalStatus: ours.status } : null;
+}
+
+type Failure = Extract<DeliveryOutcome, { ok: false }>;
+/** A 2xx with its body, or the failure as an outcome plus Zendesk's error code (`{"error": "..."}`) when it gave one. */
+type ZendeskAnswer = { ok: true; status: number; text: string } | { ok: false; outcome: Failure; code: string | null };
 
 async function callZendesk(
   config: ZendeskConfig,
   ctx: SendContext,
-  method: 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT',
   url: string,
-  body: unknown,
+  body?: unknown,
   extraHeaders: Record<string, string> = {},
-  answersTicket = true,
-): Promise<DeliveryOutcome> {
+): Promise<ZendeskAnswer> {
   const credentials = Buffer.from(`${config.email}/token:${config.apiToken}`).toString('base64');
   const hide = (text: string) => text.replaceAll(config.apiToken, '[redacted]').replaceAll(credentials, '[redacted]');
   try {
     const res = await request(url, {
       method,
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       headers: {
         authorization: `Basic ${credentials}`,
-        'content-type': 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         accept: 'application/json',
         'user-agent': 'earshot-zendesk/0.1',
         ...extraHeaders,
@@ -222,25 +257,33 @@ async function callZendesk(
     });
     const text = await res.body.text();
     const status = res.statusCode;
-    if (status >= 200 && status < 300) {
-      if (!answersTicket) return { ok: true, status };
-      const answer = parseTicketAnswer(text);
-      if (!answer) return { ok: false, status, error: `HTTP ${status}: no ticket in the answer`, retryAfterMs: null, gone: false };
-      return { ok: true, status, externalId: String(answer.id), externalStatus: answer.status };
-    }
+    if (status >= 200 && status < 300) return { ok: true, status, text };
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], ctx.now.getTime());
     // 408, 409 (a concurrent update of the ticket), 429 and 5xx pass; every other 4xx will fail the same way again.
     const transient = status === 408 || status === 409 || status === 429 || status >= 500;
+    const error = readError(text);
     return {
       ok: false,
-      status,
-      error: hide(`HTTP ${status}${describeError(text)}`),
-      retryAfterMs: status === 429 || status === 503 ? retryAfterMs : null,
-      gone: !transient,
+      code: error?.code ?? null,
+      outcome: {
+        ok: false,
+        status,
+        error: hide(`HTTP ${status}${describeError(error, text)}`),
+        retryAfterMs: status === 429 || status === 503 ? retryAfterMs : null,
+        gone: !transient,
+      },
     };
   } catch (err) {
-    return { ok: false, status: null, error: hide((err as Error).message), retryAfterMs: null, gone: false };
+    return { ok: false, code: null, outcome: { ok: false, status: null, error: hide((err as Error).message), retryAfterMs: null, gone: false } };
   }
+}
+
+/** The outcome of a call that answers `{ticket: {...}}` (create, update). */
+function ticketOutcome(answer: ZendeskAnswer): DeliveryOutcome {
+  if (!answer.ok) return answer.outcome;
+  const ticket = parseTicketAnswer(answer.text);
+  if (!ticket) return { ok: false, status: answer.status, error: `HTTP ${answer.status}: no ticket in the answer`, retryAfterMs: null, gone: false };
+  return { ok: true, status: answer.status, externalId: String(ticket.id), externalStatus: ticket.status };
 }
 
 function parseTicketAnswer(text: string): { id: number | string; status: string } | null {
@@ -253,14 +296,34 @@ function parseTicketAnswer(text: string): { id: number | string; status: string 
   }
 }
 
+function parseTicketList(text: string): { id: number | string; external_id: unknown; status: string }[] | null {
+  try {
+    const tickets = (JSON.parse(text) as { tickets?: unknown }).tickets;
+    if (!Array.isArray(tickets)) return null;
+    return tickets.flatMap((t: { id?: unknown; external_id?: unknown; status?: unknown } | null) =>
+      typeof t?.id === 'number' || typeof t?.id === 'string'
+        ? [{ id: t.id, external_id: t.external_id, status: typeof t.status === 'string' ? t.status : '' }]
+        : [],
+    );
+  } catch {
+    return null;
+  }
+}
+
 /** Zendesk errors are `{error, description}`; IdempotentRequestError is a reused key with another body. */
-function describeError(text: string): string {
+function readError(text: string): { code: string; description: string | null } | null {
   try {
     const { error, description } = JSON.parse(text) as { error?: unknown; description?: unknown };
-    if (typeof error === 'string') return `: ${error}${typeof description === 'string' ? `: ${description}` : ''}`.slice(0, 300);
+    if (typeof error === 'string') return { code: error, description: typeof description === 'string' ? description : null };
   } catch {
-    // not JSON: quote the start of it
+    // not JSON
   }
+  return null;
+}
+
+function describeError(error: { code: string; description: string | null } | null, text: string): string {
+  if (error) return `: ${error.code}${error.description !== null ? `: ${error.description}` : ''}`.slice(0, 300);
+  // not Zendesk's error JSON: quote the start of it
   return text ? `: ${text.slice(0, 200)}` : '';
 }
 
@@ -268,26 +331,7 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-// HTML rendering: every value from a mention is escaped; links are kept only when they are http(s).
-
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
-}
-
-function paragraphs(text: string): string {
-  return text
-    .split(/\n\s*\n/)
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
-    .join('');
-}
-
-function link(url: string | null, label: string): string {
-  return url && /^https?:\/\//i.test(url) ? `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>` : escapeHtml(label);
-}
+// HTML rendering: every value from a mention is escaped; links are kept only when they are http(s) (./html.ts).
 
 function stars(rating: number): string {
   return rating >= 1 && rating <= 5 ? `${'★'.repeat(rating)}${'☆'.repeat(5 - rating)} (${rating}/5)` : String(rating);
@@ -296,15 +340,15 @@ function stars(rating: number): string {
 function authorLine(a: MentionDocument['author']): string {
   const name = [a.name, a.handle ? `@${a.handle.replace(/^@/, '')}` : null].filter(Boolean).join(' ') || 'unknown';
   const followers = a.followers === null ? '' : `, ${a.followers} followers`;
-  return `${link(a.url, name)}${escapeHtml(followers)}`;
+  return `${renderLink(a.url, name)}${escapeHtml(followers)}`;
 }
 
 function renderMentionHtml(m: MentionDocument, more: (string | null)[] = []): string {
   return [
     m.title ? `<p><strong>${escapeHtml(m.title)}</strong></p>` : '',
-    paragraphs(m.text),
+    renderParagraphs(m.text),
     list([
-      `Source: ${link(m.url, m.source)}`,
+      `Source: ${renderLink(m.url, m.source)}`,
       `Author: ${authorLine(m.author)}`,
       m.rating === null ? null : `Rating: ${escapeHtml(stars(m.rating))}`,
       m.published_at ? `Published: ${escapeHtml(m.published_at)}` : null,
@@ -338,7 +382,7 @@ function renderCopyHtml(m: MentionDocument): string {
 function renderAnswerHtml(t: TicketDocument, reply: unknown): string {
   const r = (reply ?? t.mention.reply ?? { text: '', at: null }) as { text?: string; at?: string | null };
   const when = r.at ? ` on ${escapeHtml(r.at)}` : '';
-  return `<p>${escapeHtml(t.brand)} answered on ${link(t.mention.url, t.mention.source)}${when}:</p><blockquote>${paragraphs(r.text ?? '')}</blockquote><p>Solved by earshot: answered on the source.</p>`;
+  return `<p>${escapeHtml(t.brand)} answered on ${renderLink(t.mention.url, t.mention.source)}${when}:</p><blockquote>${renderParagraphs(r.text ?? '')}</blockquote><p>Solved by earshot: answered on the source.</p>`;
 }
 
 function renderSlaHtml(t: TicketDocument, change: TicketChange): string {

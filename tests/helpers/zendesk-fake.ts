@@ -1,7 +1,8 @@
 /**
  * A local Zendesk Ticketing API, built from Zendesk's documented request and response shapes: no recording of
  * the real service exists. It covers what earshot uses: Basic auth with an API token, create with
- * Idempotency-Key, update, show, Add Tags, and a trigger webhook signed as Zendesk signs it. The bodies of 429 and 503
+ * Idempotency-Key, List Tickets (by external_id, offset-paginated), update, show, Add Tags, and a trigger webhook
+ * signed as Zendesk signs it. The bodies of 429 and 503
  * are not documented; it answers a short JSON error for both.
  */
 import { createHmac } from 'node:crypto';
@@ -137,6 +138,7 @@ export async function startZendeskFake(opts: { email: string; token: string; web
       return answer(200, { tags: ticket.tags });
     }
     if (r.method === 'POST' && path === '/api/v2/tickets.json') return create(r, res, answer);
+    if (r.method === 'GET' && (path === '/api/v2/tickets.json' || path === '/api/v2/tickets')) return list(r, answer);
     if (one && (r.method === 'GET' || r.method === 'PUT')) {
       const ticket = tickets.get(Number(one[1]));
       if (!ticket) return answer(404, { error: 'RecordNotFound', description: 'Not found' });
@@ -183,6 +185,29 @@ export async function startZendeskFake(opts: { email: string; token: string; web
     }
     if (key !== undefined) r.idempotencyLookup = 'miss';
     answer(201, { ticket: show(ticket) }, key === undefined ? {} : { 'x-idempotency-lookup': 'miss' });
+  }
+
+  /** List Tickets: by id, 100 a page; external_id filters (it need not be unique, so several may match). */
+  function list(r: FakeZendeskRequest, answer: (status: number, json: unknown) => void) {
+    const query = new URL(r.path, 'http://fake').searchParams;
+    const externalId = query.get('external_id');
+    const page = Number(query.get('page') ?? '1');
+    if (!Number.isInteger(page) || page < 1) return answer(400, { error: 'InvalidPaginationParameter', description: 'page must be a positive integer' });
+    const matching = [...tickets.values()]
+      .filter((t) => externalId === null || t.external_id === externalId)
+      .sort((a, b) => a.id - b.id);
+    const perPage = 100;
+    const pageUrl = (n: number) => {
+      const q = new URLSearchParams(query);
+      q.set('page', String(n));
+      return `${fake.url}/api/v2/tickets.json?${q}`;
+    };
+    answer(200, {
+      tickets: matching.slice((page - 1) * perPage, page * perPage).map(show),
+      next_page: page * perPage < matching.length ? pageUrl(page + 1) : null,
+      previous_page: page > 1 ? pageUrl(page - 1) : null,
+      count: matching.length,
+    });
   }
 
   function update(ticket: FakeZendeskTicket, r: FakeZendeskRequest, answer: (status: number, json: unknown) => void) {
