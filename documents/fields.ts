@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import type { MentionAuthor } from '../crawlers/types.ts';
-import { ACTION_REASONS, LOW_CONFIDENCE_BELOW } from '../sentiment/types.ts';
+import { ACTION_REASONS, LOW_CONFIDENCE_BELOW, SENTIMENT_LABELS } from '../sentiment/types.ts';
 import type { StoredSentiment } from '../store/mention-list.ts';
 
 // The fields the documents share. The API names them in its OpenAPI components (api/schemas.ts).
 
-export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive', 'mixed', 'unscored'] as const;
 
 export const timestampSchema = z.iso.datetime();
 export const nullableTimestampSchema = timestampSchema.nullable();

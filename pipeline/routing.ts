@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Lang } from '../sentiment/language.ts';
-import { ACTION_REASONS, type SentimentLabel } from '../sentiment/types.ts';
+import { LANGS } from '../sentiment/language.ts';
+import { ACTION_REASONS, SENTIMENT_LABELS } from '../sentiment/types.ts';
+import { TICKET_PRIORITIES, type TicketPriority } from '../store/schema.ts';
 import { compileQuery, QuerySyntaxError, type CompiledQuery } from './query.ts';
 
 /**
@@ -8,18 +9,6 @@ import { compileQuery, QuerySyntaxError, type CompiledQuery } from './query.ts';
  * `continue: true` lets the rules below it add to the decision (Zendesk triggers, Alertmanager routes).
  * Pure: the caller hands over a mention as stored and gets back where its ticket goes.
  */
-
-export const ROUTING_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export type RoutingPriority = (typeof ROUTING_PRIORITIES)[number];
-
-// The label and language types have no value list to import; `satisfies` and the checks below keep these in step.
-const SENTIMENT_LABELS = ['negative', 'neutral', 'positive', 'mixed', 'unscored'] as const satisfies readonly SentimentLabel[];
-const LANGUAGES = ['ru', 'kk', 'uz', 'en', 'other'] as const satisfies readonly Lang[];
-type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
-const sentimentsListed: Missing<SentimentLabel, (typeof SENTIMENT_LABELS)[number]> = true;
-const languagesListed: Missing<Lang, (typeof LANGUAGES)[number]> = true;
-void sentimentsListed;
-void languagesListed;
 
 const slug = z.string().regex(/^[a-z0-9_-]+$/, 'must be lowercase letters, digits, "-" or "_"');
 
@@ -62,12 +51,12 @@ const matchSchema = z.strictObject({
   team: anyOf(slug, '[almaty]')
     .optional()
     .meta({ description: "the target's own `team`; a mention whose target has no team matches none" }),
-  language: anyOf(oneOf(LANGUAGES, 'language', 'languages'), '[kk]').optional(),
+  language: anyOf(oneOf(LANGS, 'language', 'languages'), '[kk]').optional(),
   sentiment: anyOf(oneOf(SENTIMENT_LABELS, 'sentiment', 'sentiments'), '[negative, mixed]').optional(),
   reasons: anyOf(oneOf(ACTION_REASONS, 'reason', 'reasons'), '[legal_threat, safety]')
     .optional()
     .meta({ description: "any of the mention's action reasons (why it needs a reply)" }),
-  priority: anyOf(oneOf(ROUTING_PRIORITIES, 'priority', 'priorities'), '[high, urgent]')
+  priority: anyOf(oneOf(TICKET_PRIORITIES, 'priority', 'priorities'), '[high, urgent]')
     .optional()
     .meta({ description: 'the priority the ticket would get without rules' }),
   rating: ratingCondition
@@ -80,7 +69,7 @@ const matchSchema = z.strictObject({
 
 const actionsSchema = z.strictObject({
   team: slug.optional().meta({ description: 'the team that gets the ticket' }),
-  priority: oneOf(ROUTING_PRIORITIES, 'priority', 'priorities').optional(),
+  priority: oneOf(TICKET_PRIORITIES, 'priority', 'priorities').optional(),
   helpdesks: z
     .array(slug)
     .optional()
@@ -135,7 +124,7 @@ export interface RoutingInput {
   sentiment: string;
   reasons: readonly string[];
   /** What the ticket would get without rules. */
-  priority: RoutingPriority;
+  priority: TicketPriority;
   rating: number | null;
   title: string | null;
   text: string;
@@ -149,7 +138,7 @@ export interface RoutingDefaults {
 
 export interface RoutingDecision {
   team: string;
-  priority: RoutingPriority;
+  priority: TicketPriority;
   helpdesks: string[];
   channels: string[];
   /** No ticket at all; the other fields say what it would have had. */
@@ -168,7 +157,7 @@ export function compileRoutingRules(rules: readonly RoutingRule[]): CompiledRout
 /** Where a mention's ticket goes under the rules, and why. */
 export function routeMention(compiled: readonly CompiledRoutingRule[], input: RoutingInput, defaults: RoutingDefaults): RoutingDecision {
   let team: string | undefined;
-  let priority: RoutingPriority | undefined;
+  let priority: TicketPriority | undefined;
   let helpdesks: Set<string> | null = null;
   let channels: Set<string> | null = null;
   let ignored = false;

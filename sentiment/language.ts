@@ -3,7 +3,8 @@
 import { data as FRANC_DATA } from 'franc/data.js';
 import { expressions as FRANC_SCRIPTS } from 'franc/expressions.js';
 
-export type Lang = 'ru' | 'kk' | 'uz' | 'en' | 'other';
+export const LANGS = ['ru', 'kk', 'uz', 'en', 'other'] as const;
+export type Lang = (typeof LANGS)[number];
 
 const NOISE = /(?:https?:\/\/|www\.)\S*|@[\p{L}\p{N}_.]+|#/gu;
 const APOSTROPHES = /[ʻʼ‘’`]/gu;

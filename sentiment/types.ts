@@ -1,7 +1,8 @@
 import type { Lang } from './language.ts';
 
 /** `mixed`: the text and the star rating disagree strongly, or the text is clearly both. */
-export type SentimentLabel = 'negative' | 'neutral' | 'positive' | 'mixed' | 'unscored';
+export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive', 'mixed', 'unscored'] as const;
+export type SentimentLabel = (typeof SENTIMENT_LABELS)[number];
 
 /** Below this confidence a label is a weak guess: shown as such, never turned neutral. */
 export const LOW_CONFIDENCE_BELOW = 0.6;

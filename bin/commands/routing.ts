@@ -7,9 +7,9 @@ import {
   routingRulesSchema,
   type RoutingDecision,
   type RoutingDefaults,
-  type RoutingPriority,
   type RoutingRule,
 } from '../../pipeline/routing.ts';
+import type { TicketPriority } from '../../store/schema.ts';
 import { listRoutingSample, type RoutingSampleMention } from '../../store/routing-sample.ts';
 import { ticketPriority } from '../../tickets/open.ts';
 import { loadCommandConfig, type CommandContext } from '../context.ts';
@@ -21,7 +21,7 @@ const MAX_LIMIT = 10_000;
 /** One stored mention and where the config's rules would send its ticket; null decision: not actionable. */
 export interface RoutingTrial {
   mention: RoutingSampleMention;
-  defaultPriority: RoutingPriority;
+  defaultPriority: TicketPriority;
   decision: RoutingDecision | null;
 }
 
