@@ -151,6 +151,18 @@ describe('GET /api/v1/stats/response-times', () => {
     expect(body.total).toMatchObject({ tickets: 7, ticket_to_first_response: { count: 5, unanswered: 2 } });
   });
 
+  it('owes no answer to a ticket set aside as spam or not actionable', async () => {
+    const before = (await get('by=team')) as { total: { ticket_to_first_response: { unanswered: number } } };
+    const open = await store.db.selectFrom('tickets').select(['id', 'status']).where('first_response_at', 'is', null).orderBy('id').executeTakeFirstOrThrow();
+    await store.db.updateTable('tickets').set({ status: 'ignored' }).where('id', '=', open.id).execute();
+    try {
+      const after = (await get('by=team')) as typeof before;
+      expect(after.total.ticket_to_first_response.unanswered).toBe(before.total.ticket_to_first_response.unanswered - 1);
+    } finally {
+      await store.db.updateTable('tickets').set({ status: open.status }).where('id', '=', open.id).execute();
+    }
+  });
+
   it('answers an empty period with no groups and a total of zeros and nulls', async () => {
     expect(await get('by=brand&since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z')).toEqual({
       since: '2026-01-01T00:00:00.000Z',

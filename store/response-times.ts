@@ -15,7 +15,7 @@ export interface ResponseTimeFigures {
   tickets: number;
   /** Published (first seen when the source gave no date) → ticket opened. */
   publishToTicket: DurationPercentiles;
-  /** Ticket opened → first response; `unanswered` tickets have none yet. */
+  /** Ticket opened → first response; `unanswered` tickets have none yet (spam and ignored ones are not owed one). */
   ticketToFirstResponse: DurationPercentiles & { unanswered: number };
   /** Published → the brand's answer on the source, for mentions with both dates. */
   publishToAnswer: DurationPercentiles;
@@ -51,6 +51,7 @@ interface FiguresRow {
   ptt_p50: number | null;
   ptt_p90: number | null;
   tfr_count: number;
+  tfr_unanswered: number;
   tfr_p50: number | null;
   tfr_p90: number | null;
   pta_count: number;
@@ -70,7 +71,7 @@ export async function measureResponseTimes(
   // and PostgreSQL 15 has no pg_input_is_valid); the day check rejects 30 February and the like.
   const { rows } = await sql<FiguresRow>`
     WITH period AS (
-      SELECT ${GROUP_KEYS[opts.by]} AS key, t.created_at, t.first_response_at,
+      SELECT ${GROUP_KEYS[opts.by]} AS key, t.created_at, t.first_response_at, t.status,
         coalesce(m.published_at, m.first_seen_at) AS seen_published_at, m.published_at,
         m.reply->>'at' AS answer_text
       FROM tickets t
@@ -90,6 +91,8 @@ export async function measureResponseTimes(
     ),
     durations AS (
       SELECT key,
+        -- Set aside as spam or not actionable: nobody owes them an answer.
+        (first_response_at IS NULL AND status NOT IN ('spam', 'ignored')) AS unanswered,
         ${clampedSeconds(sql`created_at`, sql`seen_published_at`)} AS publish_to_ticket,
         ${clampedSeconds(sql`first_response_at`, sql`created_at`)} AS ticket_to_first_response,
         ${clampedSeconds(sql`answered_at`, sql`published_at`)} AS publish_to_answer
@@ -100,6 +103,7 @@ export async function measureResponseTimes(
       ${percentile(0.5, sql`publish_to_ticket`)} AS ptt_p50,
       ${percentile(0.9, sql`publish_to_ticket`)} AS ptt_p90,
       count(ticket_to_first_response)::int AS tfr_count,
+      count(*) FILTER (WHERE unanswered)::int AS tfr_unanswered,
       ${percentile(0.5, sql`ticket_to_first_response`)} AS tfr_p50,
       ${percentile(0.9, sql`ticket_to_first_response`)} AS tfr_p90,
       count(publish_to_answer)::int AS pta_count,
@@ -136,7 +140,7 @@ function toFigures(row: FiguresRow): ResponseTimeFigures {
       count: row.tfr_count,
       p50Seconds: row.tfr_p50,
       p90Seconds: row.tfr_p90,
-      unanswered: row.tickets - row.tfr_count,
+      unanswered: row.tfr_unanswered,
     },
     publishToAnswer: { count: row.pta_count, p50Seconds: row.pta_p50, p90Seconds: row.pta_p90 },
   };
