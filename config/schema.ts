@@ -1,6 +1,6 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
-import { compileQuery, QuerySyntaxError } from '../pipeline/query.ts';
+import { querySourceSchema } from '../pipeline/query.ts';
 import { validateCron } from './cron.ts';
 import { destinationIdSchema, httpUrlSchema } from '../delivery/connectors/config.ts';
 import { usedeskConfigSchema } from '../delivery/connectors/usedesk.ts';
@@ -50,16 +50,6 @@ const schedule = z.string().superRefine((expr, ctx) => {
   if (reason) ctx.addIssue({ code: 'custom', message: reason });
 });
 
-// A query in the brand query language; a syntax error names its column.
-const querySchema = z.string().superRefine((source, ctx) => {
-  try {
-    compileQuery(source);
-  } catch (err) {
-    if (!(err instanceof QuerySyntaxError)) throw err;
-    ctx.addIssue({ code: 'custom', message: `query syntax: ${err.message}` });
-  }
-});
-
 const brandSchema = z.strictObject({
   name: z.string().trim().min(1),
   keywords: z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'needs at least one keyword'),
@@ -67,7 +57,7 @@ const brandSchema = z.strictObject({
     .array(z.string().trim().min(1, 'must not be empty'))
     .default([])
     .meta({ description: 'other names and transliterations (Kaspi, Каспи): matched like the keywords' }),
-  query: querySchema
+  query: querySourceSchema
     .optional()
     .meta({ description: 'the brand query: terms (word forms match), "exact phrases", AND, OR, NOT/-term, ( ), NEAR/n, prefix*; default: keywords and aliases OR-ed' }),
   ownAccounts: z
@@ -95,7 +85,7 @@ const targetSchema = z.strictObject({
     .meta({ description: 'several brands: each item is kept for every brand whose query it matches; the first owns reviews and its own page' }),
   schedule: schedule.optional().meta({ description: 'cron, 5 or 6 fields; default: the source\'s own schedule' }),
   enabled: z.boolean().default(true),
-  exclude: querySchema
+  exclude: querySourceSchema
     .optional()
     .meta({ description: "a query whose matches are dropped from this target, even on the brand's own targets that keep every item" }),
   team: slugId.optional().meta({ description: 'team that owns this target\'s tickets (a branch\'s city or franchise); default: routing.defaultTeam' }),

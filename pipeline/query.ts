@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { foldLetters } from '../sentiment/fold.ts';
 import type { Lang } from '../sentiment/language.ts';
 import { stemWord } from '../sentiment/stem.ts';
@@ -664,3 +665,13 @@ export function matchTitleAndText(query: CompiledQuery, title: string | null, te
   }
   return { title: inTitle, text: inText };
 }
+
+/** A query in the brand query language, as a config field: a syntax error names its column. */
+export const querySourceSchema = z.string().superRefine((source, ctx) => {
+  try {
+    compileQuery(source);
+  } catch (err) {
+    if (!(err instanceof QuerySyntaxError)) throw err;
+    ctx.addIssue({ code: 'custom', message: `query syntax: ${err.message}` });
+  }
+});

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LANGS } from '../sentiment/language.ts';
 import { ACTION_REASONS, SENTIMENT_LABELS } from '../sentiment/types.ts';
 import { TICKET_PRIORITIES, type TicketPriority } from '../store/schema.ts';
-import { compileQuery, QuerySyntaxError, type CompiledQuery } from './query.ts';
+import { compileQuery, querySourceSchema, type CompiledQuery } from './query.ts';
 
 /**
  * Ticket routing rules: an ordered list of `match` → `actions`. The first matching rule decides; one with
@@ -34,16 +34,6 @@ const ratingCondition = z
   .refine((r) => r.gte !== undefined || r.lte !== undefined, 'give gte, lte or both, e.g. { lte: 2 }')
   .refine((r) => r.gte === undefined || r.lte === undefined || r.gte <= r.lte, 'gte must not be above lte');
 
-// Checked here rather than with config's query schema: the pipeline sits below config.
-const routingQuery = z.string().superRefine((source, ctx) => {
-  try {
-    compileQuery(source);
-  } catch (err) {
-    if (!(err instanceof QuerySyntaxError)) throw err;
-    ctx.addIssue({ code: 'custom', message: `query syntax: ${err.message}` });
-  }
-});
-
 const matchSchema = z.strictObject({
   brand: anyOf(z.string().trim().min(1), '[Kaspi]').optional().meta({ description: 'brand names' }),
   source: anyOf(z.string().min(1), '[2gis, google-play]').optional().meta({ description: 'source ids' }),
@@ -62,7 +52,7 @@ const matchSchema = z.strictObject({
   rating: ratingCondition
     .optional()
     .meta({ description: 'stars, { gte, lte }; a mention without a rating does not match' }),
-  query: routingQuery
+  query: querySourceSchema
     .optional()
     .meta({ description: 'the brand query language over title and text, e.g. \'суд OR прокуратура\'' }),
 });
