@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger.ts';
 import { changeTickets } from '../pipeline/ticket-changes.ts';
 import type { TicketPolicy } from '../pipeline/ticket-policy.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
-import { findTicketsWithDueSla, lockTickets } from '../store/tickets.ts';
+import { findTicketsWithDueSla, lockTicketSeq, lockTickets } from '../store/tickets.ts';
 import { dueSlaEvents } from '../tickets/sla.ts';
 
 export interface SlaSweepDeps {
@@ -22,6 +22,8 @@ export async function sweepSlaClocks(deps: SlaSweepDeps): Promise<number> {
   const due = await findTicketsWithDueSla(deps.db, now, 200);
   if (due.length === 0) return 0;
   const raised = await inTransaction(deps.db, async (trx) => {
+    // The seq lock before any ticket row, as every ticket writer takes them: the other order deadlocks with them.
+    await lockTicketSeq(trx);
     const tickets = await lockTickets(trx, due);
     const requests = tickets.flatMap((t) =>
       dueSlaEvents({

@@ -272,19 +272,31 @@ export async function findIdempotentAnswer(db: Db, apiKeyId: number, key: string
     .executeTakeFirst();
 }
 
-/** Keeps an answer for its key (24 hours, `pruneIdempotencyKeys`); a key already kept wins. */
-export async function keepIdempotentAnswer(
-  db: Db,
-  answer: { apiKeyId: number; key: string; requestHash: string; status: number; response: unknown },
+/**
+ * Claims an Idempotency-Key for a request, in the caller's transaction; false when the key is taken (by an
+ * earlier request, or one still running, which this waits for). Its answer is kept by `keepIdempotentAnswer`.
+ */
+export async function claimIdempotencyKey(
+  trx: Db,
+  claim: { apiKeyId: number; key: string; requestHash: string },
   now: Date,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const row = await trx
     .insertInto('idempotency_keys')
-    .values({
-      api_key_id: answer.apiKeyId, key: answer.key, request_hash: answer.requestHash, status: answer.status,
-      response: JSON.stringify(answer.response), created_at: now,
-    })
+    .values({ api_key_id: claim.apiKeyId, key: claim.key, request_hash: claim.requestHash, status: 0, response: 'null', created_at: now })
     .onConflict((oc) => oc.columns(['api_key_id', 'key']).doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The answer of a claimed key, kept 24 hours (`pruneIdempotencyKeys`). */
+export async function keepIdempotentAnswer(trx: Db, answer: { apiKeyId: number; key: string; status: number; response: unknown }): Promise<void> {
+  await trx
+    .updateTable('idempotency_keys')
+    .set({ status: answer.status, response: JSON.stringify(answer.response) })
+    .where('api_key_id', '=', answer.apiKeyId)
+    .where('key', '=', answer.key)
     .execute();
 }
 

@@ -37,12 +37,15 @@ export interface PlannedChange {
 
 export type ChangePlan = { ok: true; change: PlannedChange } | { ok: false; reason: 'unchanged' } | { ok: false; reason: 'closed'; message: string };
 
+/** Set aside rather than answered: moving there is no response to the author. */
+const SET_ASIDE: ReadonlySet<TicketStatus> = new Set(['spam', 'ignored']);
+
 /** Statuses in which nobody works on the ticket any more. */
 const DONE: ReadonlySet<TicketStatus> = new Set(['solved', 'closed', 'spam', 'ignored']);
 
 /**
  * The one rule of what a change does to a ticket, pure. A closed ticket stays closed (helpdesks treat it as
- * final too). The first response is the first move out of `new` by anyone but earshot itself, or the brand's
+ * final too). The first response is the first move out of `new` (except to spam or ignored), or the brand's
  * answer on the source; leaving `pending` moves the SLA deadlines on by the time the clock stood still.
  */
 export function planTicketChange(t: TicketRow, req: TicketChangeRequest, now: Date, sla: SlaSettings): ChangePlan {
@@ -87,7 +90,7 @@ export function planTicketChange(t: TicketRow, req: TicketChangeRequest, now: Da
     changes.reply = req.reply;
     // The answer on the source is the first response, at the moment the source dates it when it does.
     if (t.first_response_at === null) set.first_response_at = answerTime(req.reply.at, now);
-  } else if (status !== undefined && status !== t.status && t.status === 'new' && t.first_response_at === null) {
+  } else if (status !== undefined && status !== t.status && t.status === 'new' && t.first_response_at === null && !SET_ASIDE.has(status)) {
     set.first_response_at = now;
   }
   if (Object.keys(changes).length === 0) return { ok: false, reason: 'unchanged' };

@@ -2,7 +2,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { changeTickets } from '../../pipeline/ticket-changes.ts';
 import { inTransaction } from '../../store/connect.ts';
-import { findTicketOfHelpdesk, upsertTicketLink } from '../../store/tickets.ts';
+import { findTicketOfHelpdesk, lockTicketSeq, upsertTicketLink } from '../../store/tickets.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
@@ -58,6 +58,8 @@ export async function registerHelpdeskHookRoutes(
         let accepted = 0;
         let unknown = 0;
         await inTransaction(deps.db, async (trx) => {
+          // The seq lock before any ticket row (the link's insert locks it too), as every ticket writer does.
+          await lockTicketSeq(trx);
           for (const change of result.changes) {
             const ticketId = await findTicketOfHelpdesk(trx, id, change.externalId, change.ticketId);
             if (ticketId === undefined) {

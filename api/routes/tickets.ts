@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { timestampSchema } from '../../documents/fields.ts';
 import { formatTickets, loadTicketDocuments, ticketChangeSchema, ticketDocument, type TicketDocument } from '../../documents/ticket.ts';
 import { changeTickets } from '../../pipeline/ticket-changes.ts';
-import { inTransaction } from '../../store/connect.ts';
+import { inTransaction, type Db } from '../../store/connect.ts';
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../store/schema.ts';
 import { listTicketFeed } from '../../store/ticket-feed.ts';
-import { findIdempotentAnswer, keepIdempotentAnswer, listTicketHistory } from '../../store/tickets.ts';
+import { claimIdempotencyKey, findIdempotentAnswer, keepIdempotentAnswer, listTicketHistory } from '../../store/tickets.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { buildProblem, describeProblems, sendProblem } from '../errors.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
@@ -147,23 +147,24 @@ export function registerTicketRoutes(app: ZodApp, deps: ApiDeps): void {
       const key = request.headers['idempotency-key'];
       const apiKeyId = request.apiKey!.id;
       const requestHash = createHash('sha256').update(JSON.stringify([request.params.id, request.headers['if-match'] ?? null, request.body])).digest('base64url');
-      if (key !== undefined) {
-        const kept = await findIdempotentAnswer(deps.db, apiKeyId, key);
-        if (kept) {
-          if (kept.request_hash !== requestHash) {
-            return sendProblem(request, reply, 422, 'This Idempotency-Key was used with another request; use a new key for a new change.');
-          }
-          reply.header('idempotent-replayed', 'true');
-          return sendAnswer(reply, { status: kept.status, body: kept.response });
+      const input = { id: request.params.id, body: request.body, ifMatch: request.headers['if-match'] };
+      // The key is claimed, the change made and its answer kept in one transaction: a repeat, even one sent
+      // at the same moment, waits for the first and gets its answer, and a crash keeps neither.
+      const outcome = await inTransaction(deps.db, async (trx) => {
+        if (key !== undefined && !(await claimIdempotencyKey(trx, { apiKeyId, key, requestHash }, deps.now()))) {
+          return { replay: true as const, kept: await findIdempotentAnswer(trx, apiKeyId, key) };
         }
-      }
-      const answer = await patchTicket(deps, request, {
-        id: request.params.id, body: request.body, ifMatch: request.headers['if-match'],
+        const answer = await patchTicket(trx, deps, request, input);
+        if (key !== undefined) await keepIdempotentAnswer(trx, { apiKeyId, key, status: answer.status, response: answer.body });
+        return { replay: false as const, answer };
       });
-      if (key !== undefined && answer.status < 500) {
-        await keepIdempotentAnswer(deps.db, { apiKeyId, key, requestHash, status: answer.status, response: answer.body }, deps.now());
+      if (!outcome.replay) return sendAnswer(reply, outcome.answer);
+      const { kept } = outcome;
+      if (!kept || kept.request_hash !== requestHash) {
+        return sendProblem(request, reply, 422, 'This Idempotency-Key was used with another request; use a new key for a new change.');
       }
-      return sendAnswer(reply, answer);
+      reply.header('idempotent-replayed', 'true');
+      return sendAnswer(reply, { status: kept.status, body: kept.response });
     },
   );
 }
@@ -177,6 +178,7 @@ function sendAnswer(reply: FastifyReply, answer: { status: number; body: unknown
 }
 
 async function patchTicket(
+  trx: Db,
   deps: ApiDeps,
   request: FastifyRequest,
   input: { id: string; body: z.output<typeof patchBodySchema>; ifMatch: string | undefined },
@@ -193,18 +195,16 @@ async function patchTicket(
   const ifVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replaceAll('"', ''));
   const actor = by ?? `apikey:${request.apiKey?.name ?? 'unknown'}`;
   const now = deps.now();
-  return inTransaction(deps.db, async (trx) => {
-    const { refused } = await changeTickets(trx, [{
-      ticketId: id, actor, note: note ?? null, kind: 'update',
-      set: Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)),
-      ...(ifVersion === undefined ? {} : { ifVersion }),
-    }], { policy, now });
-    const refusal = refused[0];
-    if (refusal) {
-      const status = refusal.reason === 'missing' ? 404 : refusal.reason === 'version' ? 412 : 409;
-      return problem(status, refusal.message);
-    }
-    const [ticket] = await loadTicketDocuments(trx, [id]);
-    return { status: 200, body: ticket! };
-  });
+  const { refused } = await changeTickets(trx, [{
+    ticketId: id, actor, note: note ?? null, kind: 'update',
+    set: Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)),
+    ...(ifVersion === undefined ? {} : { ifVersion }),
+  }], { policy, now });
+  const refusal = refused[0];
+  if (refusal) {
+    const status = refusal.reason === 'missing' ? 404 : refusal.reason === 'version' ? 412 : 409;
+    return problem(status, refusal.message);
+  }
+  const [ticket] = await loadTicketDocuments(trx, [id]);
+  return { status: 200, body: ticket! };
 }
