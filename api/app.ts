@@ -8,6 +8,7 @@ import { createAuthHook } from './auth.ts';
 import { installProblemHandlers } from './errors.ts';
 import { transformOpenApiDocument, transformRouteSchema } from './openapi.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
+import { registerDestinationRoutes } from './routes/destinations.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHelpdeskHookRoutes } from './routes/helpdesk-hooks.ts';
 import { registerMentionRoutes } from './routes/mentions.ts';
@@ -83,6 +84,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       registerTicketRoutes(zodApi, apiDeps);
       registerTargetRoutes(zodApi, apiDeps);
       registerDeliveryRoutes(zodApi, apiDeps);
+      registerDestinationRoutes(zodApi, apiDeps);
       registerStatsRoutes(zodApi, apiDeps);
     },
     { prefix: '/api/v1' },

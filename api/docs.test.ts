@@ -46,7 +46,7 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/helpdesks/{id}/webhook', '/api/v1/mentions',
+      '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/destinations', '/api/v1/helpdesks/{id}/webhook', '/api/v1/mentions',
       '/api/v1/mentions/{id}/actionable', '/api/v1/mentions/{id}/corrections', '/api/v1/mentions/{id}/sentiment', '/api/v1/query/preview',
       '/api/v1/stats/response-times', '/api/v1/targets', '/api/v1/tickets', '/api/v1/tickets/{id}', '/api/v1/tickets/{id}/history', '/health',
     ]);
@@ -66,10 +66,10 @@ describe('OpenAPI and docs', () => {
         if (path !== '/health') expect(op.responses?.['401']?.content?.['application/problem+json'], path).toBeTruthy();
       }
     }
-    expect(operationIds.size).toBe(15);
+    expect(operationIds.size).toBe(16);
     expect(doc.paths['/health']?.get?.security).toEqual([]);
     expect(Object.keys(doc.components.schemas).sort()).toEqual(
-      ['Author', 'Correction', 'Delivery', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'TargetHealth', 'Ticket', 'TicketChange', 'TicketEvent'],
+      ['Author', 'Correction', 'Delivery', 'DestinationHealth', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'TargetHealth', 'Ticket', 'TicketChange', 'TicketEvent'],
     );
     // Outgoing events are published under `webhooks`, with the one TicketEvent document.
     const webhooks = (doc as unknown as { webhooks: Record<string, { post: { requestBody: unknown } }> }).webhooks;

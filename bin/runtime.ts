@@ -5,6 +5,7 @@ import type { Crawler } from '../crawlers/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { createBrandModels, type BrandModels } from '../pipeline/brand-models.ts';
 import type { CrawlCaches, CrawlDeps } from '../scheduler/run-crawl.ts';
+import { planDestinationAlerts } from '../alerts/destination-health.ts';
 import { destinationsOf, ticketPolicyOf } from '../scheduler/sync-config.ts';
 import { migrateToLatest, openStore, withStartupLock, type Store } from '../store/connect.ts';
 import { reserveHostSlot } from '../store/host-slots.ts';
@@ -87,7 +88,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     },
     async deliveryDeps(config, log) {
       const { db } = await store();
-      return { db, now, log, policy: config.delivery, destinationOf: destinationsOf(config), nextSlot: new Map<string, number>() };
+      return {
+        db, now, log, policy: config.delivery, destinationOf: destinationsOf(config), nextSlot: new Map<string, number>(),
+        channels: config.channels.map(({ id, events }) => ({ id, events })), planDestinationAlerts,
+      };
     },
     async close() {
       await http?.close();

@@ -99,10 +99,11 @@ const targetSchema = z.strictObject({
 });
 
 /**
- * What a channel can subscribe to: a new ticket; a target with no new mention for longer than its quiet
- * period; a target that stopped working (blocked, needs action, or failing again and again).
+ * What a channel can subscribe to: a new ticket; 80% and 100% of a ticket's SLA target; a target with no new
+ * mention for longer than its quiet period; a target that stopped working (blocked, needs action, or failing
+ * again and again); a helpdesk or channel that keeps refusing our deliveries.
  */
-export const channelEvents = ['ticket.created', 'ticket.sla_warning', 'ticket.sla_breached', 'target.silent', 'target.failing'] as const;
+export const channelEvents = ['ticket.created', 'ticket.sla_warning', 'ticket.sla_breached', 'target.silent', 'target.failing', 'destination.failing'] as const;
 
 const webhookChannelSchema = z.strictObject({
   id: slugId,

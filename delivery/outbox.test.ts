@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planDestinationAlerts } from '../alerts/destination-health.ts';
 import { silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/connect.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
@@ -123,5 +125,159 @@ describe('deliverDueOutbox', () => {
     expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0 });
     void crashed;
   });
+});
 
+describe('destination health', () => {
+  let store: Store;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let clock = new Date('2026-11-23T09:00:00Z');
+  let deps: DeliveryDeps;
+  const logs: { level: number; msg: string; destination?: string }[] = [];
+  // Paths that answer 500 for now; everything else takes the message.
+  const down = new Set<string>();
+  let seq = 0;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    receiver = await startWebhookReceiver((path) => (down.has(path) ? 500 : path === '/gone' ? 410 : path === '/picky' ? 422 : 200));
+    deps = {
+      db: store.db,
+      now: () => clock,
+      policy: { ...policy, maxAttempts: 8 },
+      log: pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
+      random: () => 1,
+      destinationOf: (_kind, id) => (id === 'unknown' ? undefined : webhookAt(`${receiver.url}/${id}`)),
+      channels: [
+        { id: 'ops', events: ['destination.failing', 'target.failing'] },
+        { id: 'chat', events: ['ticket.created', 'destination.failing'] },
+        { id: 'quiet', events: ['ticket.created'] },
+      ],
+      planDestinationAlerts,
+    };
+  });
+  afterAll(async () => {
+    await store?.close();
+    await receiver?.close();
+  });
+
+  const queue = async (kind: 'helpdesk' | 'channel', id: string, count: number) => {
+    for (let i = 0; i < count; i++) {
+      await store.db
+        .insertInto('outbox')
+        .values({ message_id: `msg_h${++seq}`, destination_kind: kind, destination_id: id, event_type: 'target.failing', payload: JSON.stringify({ n: seq }), status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+        .execute();
+    }
+  };
+  const health = (kind: string, id: string) =>
+    store.db
+      .withTables<{ destination_health: { destination_kind: string; destination_id: string; consecutive_failures: number; failing_since: Date | null; last_status: number | null; last_error: string | null } }>()
+      .selectFrom('destination_health')
+      .select(['consecutive_failures', 'failing_since', 'last_status', 'last_error'])
+      .where('destination_kind', '=', kind)
+      .where('destination_id', '=', id)
+      .executeTakeFirst();
+  const failingAlerts = () =>
+    store.db
+      .selectFrom('alerts')
+      .innerJoin('outbox', 'outbox.id', 'alerts.outbox_id')
+      .select(['alerts.channel_id', 'alerts.brand_id', 'alerts.ticket_id', 'outbox.message_id', 'outbox.event_type', 'outbox.payload'])
+      .where('alerts.kind', '=', 'destination_failing')
+      .orderBy('alerts.id')
+      .execute();
+  /** Runs the loop until nothing is due, moving the clock to each next attempt. */
+  const drain = async (rounds: number) => {
+    for (let i = 0; i < rounds; i++) {
+      await deliverDueOutbox(deps);
+      clock = new Date(clock.getTime() + 60_000);
+    }
+  };
+
+  it('turns failing after three failed attempts in a row, alerting each subscribed channel once, never the failing one', async () => {
+    down.add('/chat');
+    await queue('channel', 'chat', 2);
+    await deliverDueOutbox(deps);
+    expect(await health('channel', 'chat')).toMatchObject({ consecutive_failures: 2, failing_since: null, last_status: 500 });
+    expect(await failingAlerts()).toEqual([]);
+
+    // A third row, sent before the first two are due again: the third failure in a row.
+    const startedAt = new Date(clock.getTime() + 1_000);
+    clock = startedAt;
+    await queue('channel', 'chat', 1);
+    await deliverDueOutbox(deps);
+    expect(await health('channel', 'chat')).toMatchObject({ consecutive_failures: 3, failing_since: startedAt });
+    const alerts = await failingAlerts();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      channel_id: 'ops',
+      brand_id: null,
+      ticket_id: null,
+      message_id: `msg_destination_channel_chat_failing_${startedAt.getTime()}_channel_ops`,
+      event_type: 'destination.failing',
+      payload: {
+        type: 'destination.failing',
+        timestamp: startedAt.toISOString(),
+        data: {
+          destination: { kind: 'channel', id: 'chat' },
+          failing_since: startedAt.toISOString(),
+          consecutive_failures: 3,
+          last_status: 500,
+          alert: { kind: 'destination_failing' },
+        },
+      },
+    });
+
+    // Failing on changes nothing more: one alert per episode. The alert itself reaches ops.
+    await drain(3);
+    expect(await health('channel', 'chat')).toMatchObject({ failing_since: startedAt });
+    expect((await health('channel', 'chat'))!.consecutive_failures).toBeGreaterThan(3);
+    expect(await failingAlerts()).toHaveLength(1);
+    const heard = receiver.received.filter((r) => r.path === '/ops').map((r) => JSON.parse(r.body) as { type: string });
+    expect(heard.map((b) => b.type)).toEqual(['destination.failing']);
+    expect(logs.filter((l) => l.destination === 'channel:chat' && l.msg.startsWith('destination is failing'))).toHaveLength(1);
+  });
+
+  it('ends the episode at the next success, and alerts again for a new episode', async () => {
+    down.delete('/chat');
+    await drain(1);
+    expect(await health('channel', 'chat')).toMatchObject({ consecutive_failures: 0, failing_since: null, last_status: 200, last_error: null });
+    expect(logs.filter((l) => l.destination === 'channel:chat' && l.msg.startsWith('destination recovered'))).toHaveLength(1);
+
+    down.add('/chat');
+    const again = clock;
+    await queue('channel', 'chat', 3);
+    await deliverDueOutbox(deps);
+    expect(await health('channel', 'chat')).toMatchObject({ consecutive_failures: 3, failing_since: again });
+    expect((await failingAlerts()).map((a) => a.message_id)).toEqual([
+      expect.stringMatching(/^msg_destination_channel_chat_failing_\d+_channel_ops$/),
+      `msg_destination_channel_chat_failing_${again.getTime()}_channel_ops`,
+    ]);
+    down.delete('/chat');
+    await drain(2);
+  });
+
+  it('turns a destination failing at once when a delivery goes dead, and tells the other channels', async () => {
+    await queue('helpdesk', 'gone', 1);
+    await deliverDueOutbox(deps);
+    const failing = await health('helpdesk', 'gone');
+    expect(failing).toMatchObject({ consecutive_failures: 1, failing_since: clock, last_status: 410 });
+    const alerts = (await failingAlerts()).filter((a) => a.message_id.startsWith('msg_destination_helpdesk_gone_'));
+    expect(alerts.map((a) => a.channel_id)).toEqual(['ops', 'chat']);
+  });
+
+  it('one ticket refused (a 422, dead at once) is no failing destination', async () => {
+    const picky: DeliveryDeps = { ...deps, destinationOf: (_kind, id) => webhookAt(`${receiver.url}/${id}`, { ...webhookConnector, sendMessage: async (config, message, ctx) => {
+      const outcome = await webhookConnector.sendMessage!(config, message, ctx);
+      return outcome.ok ? outcome : { ...outcome, gone: true };
+    } }) };
+    await queue('helpdesk', 'picky', 1);
+    expect((await deliverDueOutbox(picky)).dead).toBe(1);
+    expect(await health('helpdesk', 'picky')).toMatchObject({ consecutive_failures: 1, failing_since: null, last_status: 422 });
+    expect((await failingAlerts()).filter((a) => a.message_id.startsWith('msg_destination_helpdesk_picky_'))).toEqual([]);
+  });
+
+  it('counts nothing for a parked row: no attempt reached the destination', async () => {
+    await queue('helpdesk', 'unknown', 1);
+    expect((await deliverDueOutbox(deps)).parked).toBe(1);
+    expect(await health('helpdesk', 'unknown')).toBeUndefined();
+  });
 });

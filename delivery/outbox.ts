@@ -3,7 +3,8 @@ import { loadTicketDocuments, type TicketChange, type TicketDocument, type Ticke
 import { backoffWithJitterMs } from '../lib/backoff.ts';
 import type { Logger } from '../log/logger.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
-import { claimDueOutbox, parkOutboxRow, recordOutboxAttempt, releaseOutboxRow } from '../store/outbox.ts';
+import { recordDestinationAttempt, type DestinationAttempt, type DestinationEpisode } from '../store/destination-health.ts';
+import { claimDueOutbox, enqueueAlerts, parkOutboxRow, recordOutboxAttempt, releaseOutboxRow, type ChannelAlert } from '../store/outbox.ts';
 import type { OutboxRow } from '../store/schema.ts';
 import { findTicketLink, upsertTicketLink } from '../store/tickets.ts';
 import type { Connector, DeliveryOutcome } from './connectors/types.ts';
@@ -32,6 +33,18 @@ export interface DeliveryDeps {
   random?: () => number;
   /** When each destination may be sent to next, for connectors with a rate limit; kept by the worker. */
   nextSlot?: Map<string, number>;
+  /** The alert channels and the events they take, for `destination.failing`; absent: no channel hears of it. */
+  channels?: readonly AlertChannel[];
+  /**
+   * Plans the alerts of a failing episode: `planDestinationAlerts` of alerts/destination-health.ts, handed in by
+   * the composition root because delivery/ and alerts/ do not import each other. Absent: no alert is queued.
+   */
+  planDestinationAlerts?: (input: { episode: DestinationEpisode; channels: readonly AlertChannel[]; now: Date }) => ChannelAlert[];
+}
+
+export interface AlertChannel {
+  id: string;
+  events: readonly string[];
 }
 
 export interface DeliveryReport {
@@ -71,7 +84,9 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
     }
     if (!takeSlot(deps, row, destination)) continue;
     const outcome = await send(deps, row, destination, tickets);
-    await record(deps, row, outcome, report);
+    const attempt = await record(deps, row, outcome, report);
+    // A ticket gone from the store is no fault of the destination, which was never asked.
+    if (row.ticket_id === null || tickets.has(row.ticket_id)) await trackDestination(deps, row, attempt);
   }
   return report;
 }
@@ -143,7 +158,8 @@ function unsupported(connector: Connector, row: OutboxRow): DeliveryOutcome {
   return { ok: false, status: null, error: `a ${connector.type} destination cannot take ${row.destination_kind} messages`, retryAfterMs: null, gone: true };
 }
 
-async function record(deps: DeliveryDeps, row: OutboxRow, outcome: DeliveryOutcome, report: DeliveryReport): Promise<void> {
+/** Records the attempt on its outbox row; returns it as the destination's health counts it. */
+async function record(deps: DeliveryDeps, row: OutboxRow, outcome: DeliveryOutcome, report: DeliveryReport): Promise<AttemptOutcome> {
   const attempts = row.attempts + 1;
   const at = deps.now();
   if (outcome.ok) {
@@ -156,7 +172,7 @@ async function record(deps: DeliveryDeps, row: OutboxRow, outcome: DeliveryOutco
         }, at);
       }
     });
-    return;
+    return { ok: true, dead: false, at, status: outcome.status, error: null };
   }
   const dead = outcome.gone || attempts >= deps.policy.maxAttempts;
   const next = dead ? at : new Date(at.getTime() + retryDelayMs(attempts, deps.policy, outcome.retryAfterMs, deps.random));
@@ -170,6 +186,41 @@ async function record(deps: DeliveryDeps, row: OutboxRow, outcome: DeliveryOutco
   } else {
     report.retrying++;
     deps.log.warn({ ...fields, nextAttemptAt: next.toISOString() }, 'delivery failed, will retry');
+  }
+  return { ok: false, dead, at, status: outcome.status, error: outcome.error };
+}
+
+type AttemptOutcome = Omit<DestinationAttempt, 'kind' | 'id'>;
+
+/**
+ * Counts the attempt in its destination's health and, when it starts a failing episode, queues the episode's
+ * alerts in the same transaction. Kept apart from the row's own record, which a failure here must not undo.
+ */
+async function trackDestination(deps: DeliveryDeps, row: OutboxRow, attempt: AttemptOutcome): Promise<void> {
+  const destination = `${row.destination_kind}:${row.destination_id}`;
+  const tracked = await inTransaction(deps.db, async (trx) => {
+    const health = await recordDestinationAttempt(trx, { kind: row.destination_kind, id: row.destination_id, ...attempt });
+    const plan = health.started && deps.planDestinationAlerts
+      ? deps.planDestinationAlerts({ episode: health.started, channels: deps.channels ?? [], now: attempt.at })
+      : [];
+    return { health, alerts: await enqueueAlerts(trx, plan, attempt.at) };
+  }).catch((err: unknown) => {
+    deps.log.warn({ err, destination }, 'could not record the health of a destination');
+    return null;
+  });
+  if (!tracked) return;
+  const { started, recovered } = tracked.health;
+  if (started) {
+    deps.log.warn(
+      { destination, failingSince: started.failingSince.toISOString(), consecutiveFailures: started.consecutiveFailures, status: started.lastStatus, error: started.lastError, alerts: tracked.alerts },
+      'destination is failing (see GET /api/v1/destinations)',
+    );
+  }
+  if (recovered) {
+    deps.log.info(
+      { destination, failingSince: recovered.failingSince.toISOString(), failedForMs: attempt.at.getTime() - recovered.failingSince.getTime(), consecutiveFailures: recovered.consecutiveFailures },
+      'destination recovered: a delivery succeeded again',
+    );
   }
 }
 

@@ -43,7 +43,8 @@ export async function enqueueOutbox(trx: Db, messages: readonly OutboxMessage[],
 export interface ChannelAlert {
   kind: string;
   message: OutboxMessage & { destinationKind: 'channel' };
-  brandId: number;
+  /** Null when the alert concerns no brand (a failing destination). */
+  brandId: number | null;
   targetId?: string | null;
 }
 

@@ -7,6 +7,7 @@ import { runtime } from './0005-runtime.ts';
 import { ingest } from './0006-ingest.ts';
 import { parkedDeliveries } from './0007-parked-deliveries.ts';
 import { ticketLifecycle } from './0008-ticket-lifecycle.ts';
+import { destinationHealth } from './0009-destination-health.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006-ingest': ingest,
   '0007-parked-deliveries': parkedDeliveries,
   '0008-ticket-lifecycle': ticketLifecycle,
+  '0009-destination-health': destinationHealth,
 };
