@@ -168,9 +168,8 @@ describe('destination health', () => {
         .execute();
     }
   };
-  const health = (kind: string, id: string) =>
+  const health = (kind: 'helpdesk' | 'channel', id: string) =>
     store.db
-      .withTables<{ destination_health: { destination_kind: string; destination_id: string; consecutive_failures: number; failing_since: Date | null; last_status: number | null; last_error: string | null } }>()
       .selectFrom('destination_health')
       .select(['consecutive_failures', 'failing_since', 'last_status', 'last_error'])
       .where('destination_kind', '=', kind)

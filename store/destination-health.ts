@@ -1,27 +1,7 @@
-import type { ColumnType } from 'kysely';
 import { inTransaction, type Db } from './connect.ts';
 import type { OutboxRow } from './schema.ts';
 
 export type DestinationKind = OutboxRow['destination_kind'];
-
-type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
-
-/** `destination_health` (migration 0009): one row per helpdesk or channel that an attempt was made to. */
-interface DestinationHealthTable {
-  destination_kind: DestinationKind;
-  destination_id: string;
-  consecutive_failures: ColumnType<number, number | undefined, number>;
-  failing_since: NullableTimestamp;
-  last_success_at: NullableTimestamp;
-  last_failure_at: NullableTimestamp;
-  last_error: ColumnType<string | null, string | null | undefined, string | null>;
-  last_status: ColumnType<number | null, number | null | undefined, number | null>;
-}
-
-// The table is known only to this module, its one reader and writer.
-function withHealthTable(db: Db) {
-  return db.withTables<{ destination_health: DestinationHealthTable }>();
-}
 
 // One timeout is noise; three failed attempts in a row are a broken destination.
 export const FAILURES_BEFORE_FAILING = 3;
@@ -94,10 +74,10 @@ function applyAttempt(prev: HealthState, attempt: DestinationAttempt): HealthSta
  * episode once.
  */
 export async function recordDestinationAttempt(db: Db, attempt: DestinationAttempt): Promise<DestinationAttemptResult> {
-  return inTransaction(db, (trx) => applyAttemptTo(withHealthTable(trx), attempt));
+  return inTransaction(db, (trx) => applyAttemptTo(trx, attempt));
 }
 
-async function applyAttemptTo(db: ReturnType<typeof withHealthTable>, attempt: DestinationAttempt): Promise<DestinationAttemptResult> {
+async function applyAttemptTo(db: Db, attempt: DestinationAttempt): Promise<DestinationAttemptResult> {
   const key = { destination_kind: attempt.kind, destination_id: attempt.id };
   await db.insertInto('destination_health').values(key).onConflict((oc) => oc.columns(['destination_kind', 'destination_id']).doNothing()).execute();
   const row = await db
@@ -177,7 +157,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function listDestinationHealth(db: Db, now: Date): Promise<DestinationHealth[]> {
   const since = new Date(now.getTime() - DAY_MS);
   const [rows, counts] = await Promise.all([
-    withHealthTable(db).selectFrom('destination_health').selectAll().execute(),
+    db.selectFrom('destination_health').selectAll().execute(),
     // Only open and recently dead rows are read (each set has a partial index), never the delivered history.
     db
       .selectFrom('outbox')

@@ -296,6 +296,18 @@ export interface OutboxTable {
   claims: ColumnType<number, number | undefined, number>;
 }
 
+/** One row per helpdesk or channel that a delivery was tried to (migration 0009). */
+export interface DestinationHealthTable {
+  destination_kind: OutboxRow['destination_kind'];
+  destination_id: string;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  failing_since: NullableTimestampOpt;
+  last_success_at: NullableTimestampOpt;
+  last_failure_at: NullableTimestampOpt;
+  last_error: Nullable<string>;
+  last_status: Nullable<number>;
+}
+
 export interface AlertTable {
   id: Generated<string>;
   kind: string;
@@ -327,6 +339,7 @@ export interface Database {
   ticket_history: TicketHistoryTable;
   ticket_links: TicketLinkTable;
   idempotency_keys: IdempotencyKeyTable;
+  destination_health: DestinationHealthTable;
   outbox: OutboxTable;
   alerts: AlertTable;
   api_keys: ApiKeyTable;
