@@ -127,6 +127,36 @@ describe('deliverDueOutbox', () => {
   });
 });
 
+describe('a destination with a rate limit', () => {
+  it('is sent to no faster than it allows: an early row waits, unclaimed, for its slot', async () => {
+    const store = await createTestStore();
+    const receiver = await startWebhookReceiver(() => 200);
+    try {
+      let clock = new Date('2026-11-24T09:00:00Z');
+      const slow = { ...webhookConnector, minIntervalMs: () => 2_500 };
+      const deps: DeliveryDeps = {
+        db: store.db, now: () => clock, policy, log: silentLogger, nextSlot: new Map(),
+        destinationOf: () => webhookAt(`${receiver.url}/slow`, slow),
+      };
+      for (const n of [1, 2]) {
+        await store.db
+          .insertInto('outbox')
+          .values({ message_id: `msg_rate_${n}`, destination_kind: 'helpdesk', destination_id: 'slow', event_type: 'target.failing', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+          .execute();
+      }
+      expect((await deliverDueOutbox(deps)).delivered).toBe(1);
+      const waiting = await store.db.selectFrom('outbox').select(['status', 'claims', 'attempts', 'next_attempt_at']).where('message_id', '=', 'msg_rate_2').executeTakeFirstOrThrow();
+      expect(waiting).toEqual({ status: 'pending', claims: 0, attempts: 0, next_attempt_at: new Date(clock.getTime() + 2_500) });
+      clock = new Date(clock.getTime() + 2_500);
+      expect((await deliverDueOutbox(deps)).delivered).toBe(1);
+      expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual(['msg_rate_1', 'msg_rate_2']);
+    } finally {
+      await receiver.close();
+      await store.close();
+    }
+  });
+});
+
 describe('destination health', () => {
   let store: Store;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;

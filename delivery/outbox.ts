@@ -82,7 +82,7 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
       }
       continue;
     }
-    if (!takeSlot(deps, row, destination)) continue;
+    if (!(await takeSlot(deps, row, destination))) continue;
     const outcome = await send(deps, row, destination, tickets);
     const attempt = await record(deps, row, outcome, report);
     // A ticket gone from the store is no fault of the destination, which was never asked.
@@ -92,14 +92,14 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
 }
 
 /** A destination with a rate limit is sent to no faster than it allows; a row that would be early waits, unclaimed. */
-function takeSlot(deps: DeliveryDeps, row: OutboxRow, destination: Destination): boolean {
+async function takeSlot(deps: DeliveryDeps, row: OutboxRow, destination: Destination): Promise<boolean> {
   const interval = destination.connector.minIntervalMs?.(destination.config) ?? 0;
   if (interval <= 0 || !deps.nextSlot) return true;
   const key = `${row.destination_kind}:${row.destination_id}`;
   const at = deps.now().getTime();
   const free = deps.nextSlot.get(key) ?? 0;
   if (free > at) {
-    void releaseOutboxRow(deps.db, row.id, new Date(free)).catch((err: unknown) => deps.log.warn({ err, outboxId: row.id }, 'could not release a rate-limited delivery'));
+    await releaseOutboxRow(deps.db, row.id, new Date(free));
     return false;
   }
   deps.nextSlot.set(key, at + interval);
