@@ -1,4 +1,5 @@
 import { benchDedupe } from './dedupe.ts';
+import { benchHelpdesk, type HelpdeskPart } from './helpdesk.ts';
 import { benchIngest, type IngestMix } from './ingest.ts';
 import { benchRecovery, benchSchedule } from './runtime.ts';
 import { benchSentiment } from './sentiment.ts';
@@ -23,6 +24,14 @@ const benches: Record<string, () => Promise<void>> = {
       targets: Number(process.env.BENCH_N ?? 40), minutes: Number(process.env.BENCH_MINUTES ?? 5), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB,
     }),
   recovery: () => benchRecovery({ databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB }),
+  // Tickets into the Usedesk and Zendesk fakes: deliveries per ticket, the default-rate drain, a 60 s outage, latency.
+  helpdesk: () =>
+    benchHelpdesk({
+      n: Number(process.env.BENCH_N ?? 200), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB,
+      outageSeconds: Number(process.env.BENCH_OUTAGE_S ?? 60), latencySeconds: Number(process.env.BENCH_LATENCY_S ?? 30),
+      usedeskRps: Number(process.env.BENCH_USEDESK_RPS ?? 50), zendeskRpm: Number(process.env.BENCH_ZENDESK_RPM ?? 3000),
+      parts: process.env.BENCH_PARTS?.split(',') as HelpdeskPart[] | undefined,
+    }),
 };
 
 const names = process.argv.slice(2);

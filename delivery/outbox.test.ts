@@ -6,6 +6,7 @@ import type { Store } from '../store/connect.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { startWebhookReceiver } from '../tests/helpers/webhook-receiver.ts';
 import { webhookConnector } from './connectors/webhook.ts';
+import { handleDueDeliveries } from '../scheduler/worker.ts';
 import { deliverDueOutbox, retryDelayMs, type DeliveryDeps, type Destination } from './outbox.ts';
 
 const SECRET = 'a-plain-secret-of-16+chars';
@@ -66,7 +67,7 @@ describe('deliverDueOutbox', () => {
     );
 
   it('retries with backoff, delivers the flaky one, marks the hopeless ones dead and parks the unconfigured one, visibly', async () => {
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 1, parked: 1 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 1, parked: 1, deferred: 0 });
     let state = await rows();
     expect(state.gone).toMatchObject({ status: 'dead', attempts: 1, last_status: 410 });
     expect(state.unknown).toMatchObject({ status: 'parked', attempts: 0, last_error: 'helpdesk "unknown" is not in the config: parked until it is back' });
@@ -74,16 +75,16 @@ describe('deliverDueOutbox', () => {
 
     // Nothing is due until the backoff has passed.
     clock = new Date(clock.getTime() + 4_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 });
     clock = new Date(clock.getTime() + 1_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 0, parked: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 0, parked: 0, deferred: 0 });
     state = await rows();
     expect(state.down!.next_attempt_at.getTime() - clock.getTime()).toBe(10_000);
 
     clock = new Date(clock.getTime() + 10_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 1, dead: 0, parked: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 1, dead: 0, parked: 0, deferred: 0 });
     clock = new Date(clock.getTime() + 20_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 1, parked: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 1, parked: 0, deferred: 0 });
     state = await rows();
     expect(state.flaky).toMatchObject({ status: 'delivered', attempts: 3, last_status: 200 });
     expect(state.down).toMatchObject({ status: 'dead', attempts: 4, last_status: 500 });
@@ -104,7 +105,7 @@ describe('deliverDueOutbox', () => {
     // The config names it again (a restart with the destination restored): at its next look it goes out.
     const back: DeliveryDeps = { ...deps, destinationOf: (_kind, id) => webhookAt(`${receiver.url}/${id}`) };
     clock = (await parked()).next_attempt_at;
-    expect(await deliverDueOutbox(back)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0 });
+    expect(await deliverDueOutbox(back)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0, deferred: 0 });
     expect(await parked()).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200 });
     expect(receiver.received.filter((r) => r.path === '/unknown').map((r) => r.headers['webhook-id'])).toEqual(['msg_unknown']);
   });
@@ -120,9 +121,9 @@ describe('deliverDueOutbox', () => {
     const hanging = { ...webhookConnector, sendMessage: () => (claimed(), new Promise<never>(() => {})) };
     const crashed = deliverDueOutbox({ ...deps, destinationOf: (_kind, id) => webhookAt(`${receiver.url}/${id}`, hanging) });
     await sending;
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 });
     clock = new Date(clock.getTime() + (policy.timeoutSeconds + 31) * 1000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0, deferred: 0 });
     void crashed;
   });
 });
@@ -150,6 +151,40 @@ describe('a destination with a rate limit', () => {
       clock = new Date(clock.getTime() + 2_500);
       expect((await deliverDueOutbox(deps)).delivered).toBe(1);
       expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual(['msg_rate_1', 'msg_rate_2']);
+    } finally {
+      await receiver.close();
+      await store.close();
+    }
+  });
+});
+
+describe('the delivery loop and a rate-limited destination', () => {
+  it('drains at the destination\'s own pace: it waits for each free slot instead of the next poll', async () => {
+    const store = await createTestStore();
+    const receiver = await startWebhookReceiver(() => 200);
+    try {
+      let clock = new Date('2026-11-24T10:00:00Z');
+      const slept: number[] = [];
+      const deps: DeliveryDeps = {
+        db: store.db, now: () => clock, policy, log: silentLogger, nextSlot: new Map(),
+        destinationOf: () => webhookAt(`${receiver.url}/slow`, { ...webhookConnector, minIntervalMs: () => 2_500 }),
+      };
+      for (const n of [1, 2, 3, 4]) {
+        await store.db
+          .insertInto('outbox')
+          .values({ message_id: `msg_pace_${n}`, destination_kind: 'helpdesk', destination_id: 'slow', event_type: 'target.failing', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+          .execute();
+      }
+      const report = await handleDueDeliveries(deps, {
+        sleep: async (ms) => {
+          slept.push(ms);
+          clock = new Date(clock.getTime() + ms);
+        },
+      });
+      expect(report).toMatchObject({ delivered: 4, retrying: 0, dead: 0 });
+      expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual(['msg_pace_1', 'msg_pace_2', 'msg_pace_3', 'msg_pace_4']);
+      // Three waits of one interval between four sends, and one more after the last before it sees nothing is left.
+      expect(slept).toEqual([2_500, 2_500, 2_500, 2_500]);
     } finally {
       await receiver.close();
       await store.close();

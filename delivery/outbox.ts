@@ -53,6 +53,8 @@ export interface DeliveryReport {
   dead: number;
   /** Rows whose destination is not in the config. */
   parked: number;
+  /** Due rows held back by their destination's rate limit: due again at its next free slot. */
+  deferred: number;
 }
 
 // How often a parked row is looked at again: once its destination is back in the config, it goes out.
@@ -68,7 +70,7 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
   const leaseUntil = new Date(now.getTime() + (deps.policy.timeoutSeconds + 30) * 1000);
   const claimed = await claimDueOutbox(deps.db, now, leaseUntil, opts.limit ?? 20);
 
-  const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0 };
+  const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 };
   const tickets = await loadTicketsOf(deps.db, claimed);
   for (const row of claimed) {
     const destination = deps.destinationOf(row.destination_kind, row.destination_id);
@@ -82,7 +84,10 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
       }
       continue;
     }
-    if (!(await takeSlot(deps, row, destination))) continue;
+    if (!(await takeSlot(deps, row, destination))) {
+      report.deferred++;
+      continue;
+    }
     const outcome = await send(deps, row, destination, tickets);
     const attempt = await record(deps, row, outcome, report);
     // A ticket gone from the store is no fault of the destination, which was never asked.
@@ -236,4 +241,11 @@ export function retryDelayMs(
 ): number {
   const delay = backoffWithJitterMs(attempts - 1, policy.initialDelaySeconds * 1000, policy.maxDelaySeconds * 1000, random);
   return Math.min(Math.max(delay, retryAfterMs ?? 0), policy.maxDelaySeconds * 1000);
+}
+
+/** When the first destination held back by its rate limit may be sent to again; null when none is. */
+export function nextFreeSlot(deps: Pick<DeliveryDeps, 'nextSlot' | 'now'>): number | null {
+  const now = deps.now().getTime();
+  const ahead = [...(deps.nextSlot?.values() ?? [])].filter((at) => at > now);
+  return ahead.length === 0 ? null : Math.min(...ahead);
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { Db } from '../store/connect.ts';
 import { isTargetCrawlable } from '../store/targets.ts';
-import { deliverDueOutbox, type DeliveryDeps, type DeliveryReport } from '../delivery/outbox.ts';
+import { deliverDueOutbox, nextFreeSlot, type DeliveryDeps, type DeliveryReport } from '../delivery/outbox.ts';
 import type { ClaimedCrawl, CrawlQueue } from './queue.ts';
 import { CrawlInterruptedError, runCrawl, type CrawlDeps, type CrawlSummary } from './run-crawl.ts';
 import type { ScheduledTarget } from './sync-config.ts';
@@ -31,18 +31,34 @@ export async function handleCrawlJob(deps: CrawlJobDeps, job: { targetId: string
   return runCrawl(signal ? { ...deps.crawl, signal } : deps.crawl, target);
 }
 
-/** The delivery job: delivers due outbox rows until none is left. Rows are leased, so workers never clash. */
-export async function handleDueDeliveries(deps: DeliveryDeps): Promise<DeliveryReport> {
-  const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0 };
+/**
+ * The delivery job: delivers due outbox rows until none is left. Rows are leased, so workers never clash. Rows
+ * held back by a destination's rate limit are waited for, so a rate-limited helpdesk drains at its own pace
+ * rather than one row per poll; `stopping` ends the wait.
+ */
+export async function handleDueDeliveries(
+  deps: DeliveryDeps,
+  opts: { stopping?: () => boolean; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<DeliveryReport> {
+  const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 };
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (;;) {
     const report = await deliverDueOutbox(deps);
     total.delivered += report.delivered;
     total.retrying += report.retrying;
     total.dead += report.dead;
     total.parked += report.parked;
-    if (report.delivered + report.retrying + report.dead + report.parked === 0) return total;
+    total.deferred += report.deferred;
+    if (report.delivered + report.retrying + report.dead + report.parked > 0) continue;
+    // Nothing went out: rows held back by a rate limit come due at the next free slot, so wait for it once more.
+    const free = nextFreeSlot(deps);
+    if (free === null || opts.stopping?.()) return total;
+    await sleep(Math.min(free - deps.now().getTime(), MAX_SLOT_WAIT_MS));
   }
 }
+
+// A slot further away than this is left to the next poll.
+const MAX_SLOT_WAIT_MS = 10_000;
 
 export interface WorkerDeps extends CrawlJobDeps {
   queue: CrawlQueue;
@@ -124,7 +140,7 @@ export function startWorker(deps: WorkerDeps): Worker {
 
   const warn = (what: string) => (err: unknown) => deps.log.warn({ err: (err as Error).message }, `${what}; trying again`);
   const pumping = serialized(pumpOnce, warn('could not take crawl jobs'));
-  const delivering = serialized(() => handleDueDeliveries(deps.delivery), warn('delivery round failed'));
+  const delivering = serialized(() => handleDueDeliveries(deps.delivery, { stopping: () => stopping }), warn('delivery round failed'));
   const recovering = serialized(deps.recover ?? (async () => undefined), warn('recovery sweep failed'));
   const sweeping = serialized(deps.sweepSla ?? (async () => undefined), warn('SLA sweep failed'));
   const whileRunning = (task: { request(): void }) => () => {
