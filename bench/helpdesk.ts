@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { EarshotConfig } from '../config/schema.ts';
 import { crawlers } from '../crawlers/registry.ts';
@@ -10,10 +9,11 @@ import type { DeliveryDeps } from '../delivery/outbox.ts';
 import { createLogger } from '../log/logger.ts';
 import { ingestPage, type PageScope } from '../pipeline/ingest.ts';
 import { handleDueDeliveries } from '../scheduler/worker.ts';
+import { benchDatabase } from './runtime.ts';
 import { destinationsOf, ticketPolicyOf } from '../scheduler/sync-config.ts';
 import { prng } from '../sentiment/train/sgd.ts';
 import { upsertBrand } from '../store/brands.ts';
-import { migrateToLatest, openStore, type Store } from '../store/connect.ts';
+import { migrateToLatest, type Store } from '../store/connect.ts';
 import { startUsedeskFake, type UsedeskFake } from '../tests/helpers/usedesk-fake.ts';
 import { startZendeskFake } from '../tests/helpers/zendesk-fake.ts';
 
@@ -107,7 +107,7 @@ async function withRig<T>(
   rates: { usedeskRps: number | null; zendeskRpm: number | null },
   run: (rig: Rig) => Promise<T>,
 ): Promise<T> {
-  const database = await benchDatabase(kind, databaseUrl);
+  const database = await openBenchStore(kind, databaseUrl);
   const usedesk = await startUsedeskFake({ token: USEDESK_TOKEN });
   const zendesk = await startZendeskFake({ ...ZENDESK });
   const received = { usedesk: new Map<string, number>(), zendesk: new Map<string, number>() };
@@ -240,30 +240,11 @@ function startDeliveryLoop(deps: DeliveryDeps, pollMs: number): DeliveryLoop {
   return loop;
 }
 
-/** A PGlite directory, or a new PostgreSQL database dropped afterwards. */
-let databases = 0;
-async function benchDatabase(kind: 'pglite' | 'postgres', databaseUrl: string | undefined): Promise<{ store: Store; drop: () => Promise<void> }> {
-  if (kind === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
-    const store = await openStore({ dataDir: dir });
-    return { store, drop: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const name = `earshot_bench_helpdesk_${process.pid}_${databases++}`;
-  const admin = async (query: string) => {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      await client.query(query);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`DROP DATABASE IF EXISTS ${name}`);
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(databaseUrl!);
-  url.pathname = `/${name}`;
-  const store = await openStore({ databaseUrl: url.toString() });
-  return { store, drop: async () => { await store.close(); await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } };
+/** A fresh store for one run: the runtime bench's database, opened; `drop` closes and removes it. */
+async function openBenchStore(kind: 'pglite' | 'postgres', databaseUrl: string | undefined): Promise<{ store: Store; drop: () => Promise<void> }> {
+  const database = await benchDatabase(kind, databaseUrl);
+  const store = await database.open();
+  return { store, drop: async () => { await store.close(); await database.drop(); } };
 }
 
 // ---------------------------------------------------------------------------------------------------------

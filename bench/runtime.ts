@@ -13,13 +13,15 @@ function print(line: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+let databases = 0;
+
 /** Where a bench keeps its data: a PGlite directory, or a new PostgreSQL database dropped afterwards. */
-async function benchDatabase(kind: 'pglite' | 'postgres', databaseUrl: string | undefined): Promise<{ env: Record<string, string>; open: () => Promise<Store>; drop: () => Promise<void> }> {
+export async function benchDatabase(kind: 'pglite' | 'postgres', databaseUrl: string | undefined): Promise<{ env: Record<string, string>; open: () => Promise<Store>; drop: () => Promise<void> }> {
   if (kind === 'pglite') {
     const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
     return { env: { EARSHOT_DATA_DIR: dir }, open: () => openStore({ dataDir: dir }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
-  const name = `earshot_bench_${process.pid}_${Date.now()}`;
+  const name = `earshot_bench_${process.pid}_${Date.now()}_${databases++}`;
   const admin = async (query: string) => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();

@@ -3,7 +3,6 @@ import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
 import { findBrand, upsertBrand, type BrandRow } from '../store/brands.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import { disableTargetsExcept, recordTargetFailure, targetStates, upsertTarget } from '../store/targets.ts';
-import type { WebhookDestination } from '../delivery/connectors/webhook.ts';
 import { connectorOf } from '../delivery/connectors/registry.ts';
 import type { Destination } from '../delivery/outbox.ts';
 import { compileRoutingRules } from '../pipeline/routing.ts';

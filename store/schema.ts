@@ -5,8 +5,7 @@ import type { ActionReason, SentimentLabel } from '../sentiment/types.ts';
 // One definition of the label, in the sentiment contract; store callers keep importing it from here.
 export type { SentimentLabel } from '../sentiment/types.ts';
 
-// int8 columns come back from pg as strings (on PGlite and PostgreSQL alike); we keep them as strings.
-type BigId = ColumnType<string, string | undefined, never>;
+// int8 columns (ids, seq) come back from pg as strings (on PGlite and PostgreSQL alike); we keep them as strings.
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { timestampSchema } from '../../documents/fields.ts';
 import { formatTickets, loadTicketDocuments, ticketChangeSchema, ticketDocument, type TicketDocument } from '../../documents/ticket.ts';
 import { changeTickets } from '../../pipeline/ticket-changes.ts';
 import { inTransaction, type Db } from '../../store/connect.ts';
