@@ -79,7 +79,7 @@ export async function enqueueAlerts(trx: Db, alerts: readonly ChannelAlert[], no
  * for one destination go out one at a time and in order: an update never overtakes the create it amends.
  */
 export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
-  return db
+  const rows = await db
     .updateTable('outbox')
     .set((eb) => ({ next_attempt_at: leaseUntil, claims: eb('claims', '+', 1) }))
     .where('id', 'in', (eb) =>
@@ -109,6 +109,8 @@ export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit:
     )
     .returningAll()
     .execute();
+  // RETURNING keeps no order: oldest first, as they were chosen.
+  return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
 }
 
 /** A claimed row not tried after all (its destination's rate limit): due again at `at`, the claim undone. */
