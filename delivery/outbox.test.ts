@@ -5,6 +5,7 @@ import { silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/connect.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { startWebhookReceiver } from '../tests/helpers/webhook-receiver.ts';
+import type { SendContext } from './connectors/types.ts';
 import { webhookConnector } from './connectors/webhook.ts';
 import { handleDueDeliveries } from '../scheduler/worker.ts';
 import { deliverDueOutbox, retryDelayMs, type DeliveryDeps, type Destination } from './outbox.ts';
@@ -187,6 +188,49 @@ describe('the delivery loop and a rate-limited destination', () => {
       expect(slept).toEqual([2_500, 2_500, 2_500, 2_500]);
     } finally {
       await receiver.close();
+      await store.close();
+    }
+  });
+});
+
+describe('a delivery that makes several requests to a rate-limited destination', () => {
+  it('spaces its requests too: the second waits for the next free slot', async () => {
+    const store = await createTestStore();
+    try {
+      let clock = new Date('2026-11-24T11:00:00Z');
+      const requestsAt: number[] = [];
+      const slept: number[] = [];
+      // A lookup, then a create: what Usedesk does for a create whose first answer never came.
+      const twoRequests = {
+        ...webhookConnector,
+        minIntervalMs: () => 2_500,
+        sendMessage: async (_config: unknown, _message: unknown, ctx: SendContext) => {
+          for (let i = 0; i < 2; i++) {
+            await ctx.pace?.();
+            requestsAt.push(clock.getTime());
+          }
+          return { ok: true as const, status: 200 };
+        },
+      };
+      const nextSlot = new Map<string, number>();
+      const deps: DeliveryDeps = {
+        db: store.db, now: () => clock, policy, log: silentLogger, nextSlot,
+        destinationOf: () => webhookAt('http://127.0.0.1:9/unused', twoRequests),
+        sleep: async (ms) => {
+          slept.push(ms);
+          clock = new Date(clock.getTime() + ms);
+        },
+      };
+      await store.db
+        .insertInto('outbox')
+        .values({ message_id: 'msg_two', destination_kind: 'helpdesk', destination_id: 'ud', event_type: 'target.failing', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+        .execute();
+      const start = clock.getTime();
+      expect((await deliverDueOutbox(deps)).delivered).toBe(1);
+      expect(requestsAt.map((at) => at - start)).toEqual([0, 2_500]);
+      expect(slept).toEqual([2_500]);
+      expect(nextSlot.get('helpdesk:ud')).toBe(start + 5_000);
+    } finally {
       await store.close();
     }
   });

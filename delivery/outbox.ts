@@ -33,6 +33,8 @@ export interface DeliveryDeps {
   random?: () => number;
   /** When each destination may be sent to next, for connectors with a rate limit; kept by the worker. */
   nextSlot?: Map<string, number>;
+  /** Waits between the requests of one delivery to a rate-limited destination; default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
   /** The alert channels and the events they take, for `destination.failing`; absent: no channel hears of it. */
   channels?: readonly AlertChannel[];
   /**
@@ -116,8 +118,32 @@ async function loadTicketsOf(db: Db, rows: readonly OutboxRow[]): Promise<Map<st
   return new Map((await loadTicketDocuments(db, ids)).map((t) => [t.id, t]));
 }
 
+/**
+ * Paces the requests of one delivery: the first was given its slot by `takeSlot`; each further one waits for
+ * the destination's next free slot and takes it.
+ */
+function pacer(deps: DeliveryDeps, row: OutboxRow, destination: Destination): (() => Promise<void>) | undefined {
+  const interval = destination.connector.minIntervalMs?.(destination.config) ?? 0;
+  const slots = deps.nextSlot;
+  if (interval <= 0 || !slots) return undefined;
+  const key = `${row.destination_kind}:${row.destination_id}`;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let first = true;
+  return async () => {
+    if (first) {
+      first = false;
+      return;
+    }
+    const free = slots.get(key) ?? 0;
+    const wait = free - deps.now().getTime();
+    if (wait > 0) await sleep(wait);
+    slots.set(key, Math.max(free, deps.now().getTime()) + interval);
+  };
+}
+
 async function send(deps: DeliveryDeps, row: OutboxRow, destination: Destination, tickets: Map<string, TicketDocument>): Promise<DeliveryOutcome> {
-  const ctx = { now: deps.now(), timeoutMs: deps.policy.timeoutSeconds * 1000 };
+  const pace = pacer(deps, row, destination);
+  const ctx = { now: deps.now(), timeoutMs: deps.policy.timeoutSeconds * 1000, ...(pace ? { pace } : {}) };
   const { connector, config } = destination;
   if (row.ticket_id === null) {
     // Target alerts carry their whole message: there is no ticket to render.

@@ -13,6 +13,11 @@ export type DeliveryOutcome =
 export interface SendContext {
   now: Date;
   timeoutMs: number;
+  /**
+   * Awaited before each request to the destination: keeps a delivery that makes several requests (a lookup
+   * then a create, a status then a comment) within the destination's rate limit. Absent: no limit.
+   */
+  pace?: () => Promise<void>;
 }
 
 /** A ticket event for a helpdesk, rendered when it is sent, with what we know of the ticket there. */

@@ -52,6 +52,7 @@ async function callUsedesk(config: UsedeskConfig, method: string, fields: Record
     ok: false,
     outcome: { ok: false, status, error: redact(`usedesk ${method}: ${error}`), retryAfterMs, gone },
   });
+  await ctx.pace?.();
   try {
     const res = await request(`${config.url.replace(/\/+$/, '')}/${method}`, {
       method: 'POST',

@@ -241,6 +241,7 @@ async function callZendesk(
 ): Promise<ZendeskAnswer> {
   const credentials = Buffer.from(`${config.email}/token:${config.apiToken}`).toString('base64');
   const hide = (text: string) => text.replaceAll(config.apiToken, '[redacted]').replaceAll(credentials, '[redacted]');
+  await ctx.pace?.();
   try {
     const res = await request(url, {
       method,
