@@ -116,7 +116,7 @@ channels:
     url: https://hooks.example.com/earshot
     secret: \${EARSHOT_ALERT_SECRET}
   - id: chat
-    type: slack
+    type: pagerduty
 `;
 
   it('reports every problem at once with its path and line', () => {
@@ -130,7 +130,7 @@ channels:
       { line: 26, path: 'targets[4].source', message: 'unknown source "twitter" (sources: rss, app-store, vk)' },
       { line: 28, path: 'targets[4].shedule', message: 'unknown key' },
       { line: 33, path: 'channels[0].secret', message: 'environment variable EARSHOT_ALERT_SECRET is not set' },
-      { line: 35, path: 'channels[1].type', message: 'unknown type "slack" (types: webhook)' },
+      { line: 35, path: 'channels[1].type', message: 'unknown type "pagerduty" (types: webhook, telegram, slack)' },
     ]);
   });
 
@@ -227,7 +227,7 @@ routing:
       { path: 'channels[0].secret', line: 14, column: 5, message: 'must be "whsec_" + base64 (Standard Webhooks) or at least 16 characters' },
     ]);
     expect(issuesOf(channel('whsec_not base64!'))[0]?.message).toBe('after "whsec_" the secret must be base64');
-    expect(parseConfig(channel('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), { crawlers }).channels[0]?.secret).toBe(
+    expect((parseConfig(channel('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), { crawlers }).channels[0] as { secret?: string } | undefined)?.secret).toBe(
       'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     );
     expect(parseConfig(channel('a-long-enough-shared-secret'), { crawlers }).channels).toHaveLength(1);
@@ -280,8 +280,8 @@ describe('environment interpolation', () => {
       env: { HOOK_HOST: 'hooks.example.com' },
       crawlers,
     });
-    expect(config.channels[0]?.url).toBe('https://hooks.example.com/x?q=${raw}');
-    expect(config.channels[0]?.secret).toBe('a-default-secret-of-length');
+    expect(config.channels[0]).toHaveProperty('url', 'https://hooks.example.com/x?q=${raw}');
+    expect(config.channels[0]).toHaveProperty('secret', 'a-default-secret-of-length');
   });
 
   it('reports each missing variable at its path', () => {
@@ -346,7 +346,22 @@ helpdesks:
     expect(redacted.targets[0]?.params).toEqual({ appId: '1', country: 'us', apiToken: '***' });
     expect(redacted.brands).toEqual(config.brands);
     expect(JSON.stringify(redacted)).not.toMatch(/channel-secret|whsec_|tok-123/);
-    expect(config.channels[0]?.secret).toBe('channel-secret-0123456789');
+    expect(config.channels[0]).toHaveProperty('secret', 'channel-secret-0123456789');
+  });
+
+  it("hides each channel type's own secrets: a Slack webhook URL and a bot token, not a webhook's URL", () => {
+    const config = parseConfig(
+      minimal(`channels:
+  - { id: ops, type: webhook, url: "https://hooks.example.com/x", secret: channel-secret-0123456789 }
+  - { id: sl, type: slack, url: "https://hooks.slack.com/services/T0/B0/secret-path" }
+  - { id: tg, type: telegram, botToken: "123456:ABC-secret-token", chatId: "-1001234567890" }
+`),
+      { crawlers },
+    );
+    const redacted = redactConfig(config, { crawlers });
+    expect(redacted.channels.map((c) => ('url' in c ? c.url : null))).toEqual(['https://hooks.example.com/x', '***', null]);
+    expect(redacted.channels[2]).toMatchObject({ botToken: '***', chatId: '-1001234567890' });
+    expect(JSON.stringify(redacted)).not.toMatch(/secret-path|ABC-secret-token|channel-secret/);
   });
 });
 

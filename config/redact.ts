@@ -61,14 +61,26 @@ export function redactValue(schema: z.core.$ZodType, value: unknown): unknown {
       return redactValue(child('out'), redactValue(child('in'), value));
     case 'lazy':
       return redactValue((def.getter as () => z.core.$ZodType)(), value);
-    // Over-redacting is the safe side: a value is hidden if any branch marks it secret.
-    case 'union':
-      return (def.options as z.core.$ZodType[]).reduce<unknown>((current, option) => redactValue(option, current), value);
+    // Over-redacting is the safe side: a value is hidden if any branch marks it secret, unless the union says
+    // which branch it is (a channel's `type`): a webhook's url is no secret because a Slack url is.
+    case 'union': {
+      const options = def.options as z.core.$ZodType[];
+      const key = def.discriminator as string | undefined;
+      const chosen = key !== undefined && isPlainObject(value) ? options.filter((option) => branchTakes(option, key, value[key])) : options;
+      return (chosen.length > 0 ? chosen : options).reduce<unknown>((current, option) => redactValue(option, current), value);
+    }
     case 'intersection':
       return redactValue(child('right'), redactValue(child('left'), value));
     default:
       return value;
   }
+}
+
+/** Whether a discriminated union's branch is the one for this discriminator value. */
+function branchTakes(option: z.core.$ZodType, key: string, discriminator: unknown): boolean {
+  const shape = (option._zod.def as { shape?: Record<string, z.core.$ZodType> }).shape;
+  const field = shape?.[key] as z.ZodType | undefined;
+  return field !== undefined && field.safeParse(discriminator).success;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

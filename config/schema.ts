@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { querySourceSchema } from '../pipeline/query.ts';
 import { validateCron } from './cron.ts';
 import { destinationIdSchema, httpUrlSchema } from '../delivery/connectors/config.ts';
+import { slackConfigSchema } from '../delivery/connectors/slack.ts';
+import { telegramConfigSchema } from '../delivery/connectors/telegram.ts';
 import { usedeskConfigSchema } from '../delivery/connectors/usedesk.ts';
-import { webhookConfigSchema, webhookSecretSchema } from '../delivery/connectors/webhook.ts';
+import { webhookConfigSchema } from '../delivery/connectors/webhook.ts';
 import { zendeskConfigSchema } from '../delivery/connectors/zendesk.ts';
 import { routingRulesSchema } from '../pipeline/routing.ts';
 import { businessHoursSchema, slaPolicySchema } from '../tickets/sla.ts';
@@ -105,15 +107,18 @@ const targetSchema = z.strictObject({
  */
 export const channelEvents = ['ticket.created', 'ticket.sla_warning', 'ticket.sla_breached', 'target.silent', 'target.failing', 'destination.failing'] as const;
 
-const webhookChannelSchema = z.strictObject({
-  id: slugId,
-  type: z.literal('webhook'),
-  url: httpUrlSchema,
-  secret: webhookSecretSchema,
-  events: z.array(z.enum(channelEvents)).min(1).default(['ticket.created']),
-});
+// A channel entry is its connector's own schema plus the events it takes; without `events`, every event.
+const channelEventsSchema = z
+  .array(z.enum(channelEvents))
+  .min(1)
+  .default([...channelEvents])
+  .meta({ description: 'the events this channel hears; default: all of them' });
 
-const channelSchema = z.discriminatedUnion('type', [webhookChannelSchema]);
+const channelSchema = z.discriminatedUnion('type', [
+  webhookConfigSchema.extend({ events: channelEventsSchema }),
+  telegramConfigSchema.extend({ events: channelEventsSchema }),
+  slackConfigSchema.extend({ events: channelEventsSchema }),
+]);
 
 // Each helpdesk type's entry is its connector's own schema (delivery/connectors/).
 const helpdeskSchema = z.discriminatedUnion('type', [webhookConfigSchema, usedeskConfigSchema, zendeskConfigSchema]);

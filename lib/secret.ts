@@ -6,9 +6,11 @@ import { z } from 'zod';
  */
 export const secretRegistry = z.registry<{ secret: true }>();
 
+/** A secret copy of the schema: shared schemas (a URL's) stay plain where they are not secrets. */
 export function markSecret<T extends z.ZodType>(schema: T): T {
-  secretRegistry.add(schema as z.ZodType, { secret: true });
-  return schema;
+  const secret = schema.clone() as T;
+  secretRegistry.add(secret as z.ZodType, { secret: true });
+  return secret;
 }
 
 export function isSecretSchema(schema: z.ZodType): boolean {

@@ -1,4 +1,6 @@
 import type { Connector } from './types.ts';
+import { slackConnector } from './slack.ts';
+import { telegramConnector } from './telegram.ts';
 import { usedeskConnector } from './usedesk.ts';
 import { webhookConnector } from './webhook.ts';
 import { zendeskConnector } from './zendesk.ts';
@@ -8,6 +10,8 @@ export const connectors: Readonly<Record<string, Connector<any>>> = { // eslint-
   webhook: webhookConnector,
   usedesk: usedeskConnector,
   zendesk: zendeskConnector,
+  telegram: telegramConnector,
+  slack: slackConnector,
 };
 
 /** The connector of a config entry; the config schema only admits known types. */
