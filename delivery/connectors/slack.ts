@@ -4,6 +4,7 @@ import type { TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { markSecret } from '../../lib/secret.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { renderRating } from './text.ts';
 import type { ChannelMessage, Connector, DeliveryOutcome, SendContext } from './types.ts';
 
 // Slack incoming webhooks: POST {text, blocks} as JSON to the webhook URL; 200 "ok", else an HTTP status with a
@@ -75,10 +76,6 @@ function field(label: string, value: string): { type: 'mrkdwn'; text: string } {
   return mrkdwn(head + fit(value, SLACK_LIMITS.fieldText - head.length));
 }
 
-function stars(rating: number): string {
-  return rating >= 1 && rating <= 5 ? `${'★'.repeat(rating)}${'☆'.repeat(5 - rating)} (${rating}/5)` : String(rating);
-}
-
 function authorName(a: TicketDocument['mention']['author']): string {
   const name = [a.name, a.handle ? `@${a.handle.replace(/^@/, '')}` : null].filter(Boolean).join(' ') || 'unknown';
   return a.followers === null ? name : `${name} (${a.followers} followers)`;
@@ -100,7 +97,7 @@ function ticketBlocks(ticket: TicketDocument): Block[] {
     field('Status', ticket.status.replaceAll('_', ' ')),
     field('Source', m.source),
     field('Author', authorName(m.author)),
-    ...(m.rating === null ? [] : [field('Rating', stars(m.rating))]),
+    ...(m.rating === null ? [] : [field('Rating', renderRating(m.rating))]),
   ];
   const blocks: Block[] = [
     { type: 'section', text: mrkdwn(`*${fit(ticket.title, SLACK_LIMITS.sectionText - 2)}*`), fields },

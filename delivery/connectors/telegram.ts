@@ -4,6 +4,7 @@ import { parseRetryAfter } from '../../lib/backoff.ts';
 import { markSecret } from '../../lib/secret.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink } from './html.ts';
+import { renderRating } from './text.ts';
 import type { Connector, DeliveryOutcome } from './types.ts';
 
 // Telegram Bot API: POST {apiUrl}/bot{token}/sendMessage; answers { ok, result } or { ok: false, error_code,
@@ -44,11 +45,6 @@ function str(value: unknown): string | null {
   if (typeof value === 'string') return value === '' ? null : value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return null;
-}
-
-function stars(rating: number): string {
-  const full = Math.max(0, Math.min(5, Math.round(rating)));
-  return '★'.repeat(full) + '☆'.repeat(5 - full);
 }
 
 /** Paragraphs kept: runs of blank lines become one blank line, trailing spaces dropped. */
@@ -93,7 +89,7 @@ function renderWith(body: Record<string, unknown>, budget: Budget): string {
       [line('Brand', ticket.brand), line('Team', ticket.team)].filter(Boolean).join(' · ') || null,
       [line('Priority', ticket.priority), line('Status', ticket.status)].filter(Boolean).join(' · ') || null,
       [line('Source', mention.source), line('Author', authorText)].filter(Boolean).join(' · ') || null,
-      rating !== null ? `Rating: ${stars(rating)} (${rating}/5)` : null,
+      rating !== null ? `Rating: ${renderRating(rating)}` : null,
     );
     const mentionTitle = str(mention.title);
     const text = str(mention.text);

@@ -7,6 +7,7 @@ import { markSecret } from '../../lib/secret.ts';
 import type { TicketPriority, TicketStatus } from '../../store/schema.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
+import { renderRating } from './text.ts';
 import type { Connector, DeliveryOutcome, InboundChange, InboundResult, SendContext } from './types.ts';
 
 // Usedesk API (api.usedocs.ru / api.usedocs.com): every method is a POST with `api_token` in the JSON body.
@@ -232,15 +233,10 @@ function renderMentionBody(m: z.output<typeof copySchema>): string {
     `<p>${renderLink(m.url, `Open on ${m.source}`)}<br>Author: ${renderAuthor(m.author)}</p>`;
 }
 
-function renderStars(rating: number): string {
-  const full = Math.max(0, Math.min(5, Math.round(rating)));
-  return '★'.repeat(full) + '☆'.repeat(5 - full);
-}
-
 function renderTicketMessage(ticket: TicketDocument): string {
   const m = ticket.mention;
   const facts = [
-    m.rating !== null ? `Rating: ${renderStars(m.rating)} (${m.rating}/5)` : null,
+    m.rating !== null ? `Rating: ${renderRating(m.rating)}` : null,
     `Sentiment: ${m.sentiment.label}${m.sentiment.score !== null ? ` (${m.sentiment.score.toFixed(2)})` : ''}`,
     m.action_reasons.length > 0 ? `Why: ${m.action_reasons.join(', ')}` : null,
     `Brand: ${ticket.brand} · Team: ${ticket.team}`,

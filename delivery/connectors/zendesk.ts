@@ -8,6 +8,7 @@ import { markSecret } from '../../lib/secret.ts';
 import type { TicketStatus } from '../../store/schema.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
+import { renderRating } from './text.ts';
 import type { Connector, DeliveryOutcome, HelpdeskDelivery, InboundRequest, InboundResult, SendContext } from './types.ts';
 
 // Zendesk Ticketing API: POST /api/v2/tickets.json (Idempotency-Key), GET /api/v2/tickets.json?external_id=…,
@@ -334,10 +335,6 @@ function single(value: string | string[] | undefined): string | undefined {
 
 // HTML rendering: every value from a mention is escaped; links are kept only when they are http(s) (./html.ts).
 
-function stars(rating: number): string {
-  return rating >= 1 && rating <= 5 ? `${'★'.repeat(rating)}${'☆'.repeat(5 - rating)} (${rating}/5)` : String(rating);
-}
-
 function authorLine(a: MentionDocument['author']): string {
   const name = [a.name, a.handle ? `@${a.handle.replace(/^@/, '')}` : null].filter(Boolean).join(' ') || 'unknown';
   const followers = a.followers === null ? '' : `, ${a.followers} followers`;
@@ -351,7 +348,7 @@ function renderMentionHtml(m: MentionDocument, more: (string | null)[] = []): st
     list([
       `Source: ${renderLink(m.url, m.source)}`,
       `Author: ${authorLine(m.author)}`,
-      m.rating === null ? null : `Rating: ${escapeHtml(stars(m.rating))}`,
+      m.rating === null ? null : `Rating: ${escapeHtml(renderRating(m.rating))}`,
       m.published_at ? `Published: ${escapeHtml(m.published_at)}` : null,
       ...more,
     ]),
