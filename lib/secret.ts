@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -15,4 +16,11 @@ export function markSecret<T extends z.ZodType>(schema: T): T {
 
 export function isSecretSchema(schema: z.ZodType): boolean {
   return secretRegistry.has(schema);
+}
+
+/** Compares a secret (a token, a signature) in constant time: how long it takes says nothing of where they differ. */
+export function isSameSecret(given: string | Buffer, expected: string | Buffer): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

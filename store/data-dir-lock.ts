@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { isSameSecret } from '../lib/secret.ts';
 
 /**
  * PGlite has no lock across processes: two processes on one data directory silently lose rows. The lock is
@@ -99,8 +100,7 @@ export function isOwnerToken(dataDir: string, token: unknown): boolean {
   } catch {
     return false;
   }
-  const given = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return isSameSecret(token, expected);
 }
 
 /** The token a client sends to the owner of the data directory. */

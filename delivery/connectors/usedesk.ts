@@ -1,9 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import { request } from 'undici';
 import { z } from 'zod';
 import type { TicketChange, TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
-import { markSecret } from '../../lib/secret.ts';
+import { isSameSecret, markSecret } from '../../lib/secret.ts';
 import type { TicketPriority, TicketStatus } from '../../store/schema.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
@@ -279,12 +278,6 @@ function renderTags(ticket: TicketDocument): string {
 const additionalIdSchema = z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined || v === '' ? null : String(v)));
 const createdHookSchema = z.object({ ticket: z.object({ id: idSchema, status_id: idSchema, additional_id: additionalIdSchema }) });
 const changedHookSchema = z.object({ ticket_id: idSchema, new_status: idSchema.nullish(), additional_id: additionalIdSchema });
-
-function isSameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 function receiveWebhook(config: UsedeskConfig, rawBody: string): InboundResult {
   let body: unknown;

@@ -1,8 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import { z } from 'zod';
 import { parseRetryAfter } from '../../lib/backoff.ts';
-import { markSecret } from '../../lib/secret.ts';
+import { isSameSecret, markSecret } from '../../lib/secret.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
 import type { Connector, DeliveryOutcome } from './types.ts';
 
@@ -33,11 +33,8 @@ export function verifyWebhook(
   const signatures = single(headers['webhook-signature']);
   if (!id || !Number.isInteger(timestamp) || !signatures) return false;
   if (Math.abs(opts.now.getTime() / 1000 - timestamp) > (opts.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(signWebhook(secret, id, timestamp, body));
-  return signatures.split(' ').some((candidate) => {
-    const given = Buffer.from(candidate);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
+  const expected = signWebhook(secret, id, timestamp, body);
+  return signatures.split(' ').some((candidate) => isSameSecret(candidate, expected));
 }
 
 function single(value: string | string[] | undefined): string | undefined {

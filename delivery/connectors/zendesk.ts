@@ -1,10 +1,10 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import { z } from 'zod';
 import type { MentionDocument } from '../../documents/mention.ts';
 import type { TicketChange, TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
-import { markSecret } from '../../lib/secret.ts';
+import { isSameSecret, markSecret } from '../../lib/secret.ts';
 import type { TicketStatus } from '../../store/schema.ts';
 import { destinationIdSchema, httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
@@ -145,9 +145,7 @@ export function receiveZendeskWebhook(config: ZendeskConfig, req: InboundRequest
   const signature = single(req.headers['x-zendesk-webhook-signature']);
   const timestamp = single(req.headers['x-zendesk-webhook-signature-timestamp']);
   if (!signature || !timestamp) return { ok: false, status: 401, error: 'missing X-Zendesk-Webhook-Signature headers' };
-  const expected = Buffer.from(signZendeskWebhook(config.webhookSecret, timestamp, req.rawBody));
-  const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!isSameSecret(signature, signZendeskWebhook(config.webhookSecret, timestamp, req.rawBody))) {
     return { ok: false, status: 401, error: 'bad signature' };
   }
   // A signed request captured once could be replayed forever: only a fresh timestamp is accepted.
