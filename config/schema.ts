@@ -2,7 +2,7 @@ import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { querySourceSchema } from '../pipeline/query.ts';
 import { validateCron } from './cron.ts';
-import { destinationIdSchema, httpUrlSchema } from '../delivery/connectors/config.ts';
+import { httpUrlSchema } from '../delivery/connectors/config.ts';
 import { slackConfigSchema } from '../delivery/connectors/slack.ts';
 import { telegramConfigSchema } from '../delivery/connectors/telegram.ts';
 import { usedeskConfigSchema } from '../delivery/connectors/usedesk.ts';
@@ -10,6 +10,7 @@ import { webhookConfigSchema } from '../delivery/connectors/webhook.ts';
 import { zendeskConfigSchema } from '../delivery/connectors/zendesk.ts';
 import { routingRulesSchema } from '../pipeline/routing.ts';
 import { businessHoursSchema, slaPolicySchema } from '../tickets/sla.ts';
+import { slugSchema } from '../lib/slug.ts';
 
 /** What the config needs to know of a crawler: the registry's `Crawler` objects fit. */
 export interface ConfigCrawler {
@@ -38,8 +39,6 @@ export function describeConfigIssue(issue: z.core.$ZodRawIssue): string | undefi
   return undefined;
 }
 
-// Team, channel and helpdesk ids share one shape.
-const slugId = destinationIdSchema;
 const targetId = z.string().regex(/^[a-z0-9_:.-]+$/, 'must be lowercase letters, digits, "-", "_", ":" or "."');
 
 export function checkSchedule(expr: string): string | null {
@@ -69,7 +68,7 @@ const brandSchema = z.strictObject({
 });
 
 const teamSchema = z.strictObject({
-  id: slugId,
+  id: slugSchema,
   name: z.string().trim().min(1),
   hours: businessHoursSchema
     .optional()
@@ -90,7 +89,7 @@ const targetSchema = z.strictObject({
   exclude: querySourceSchema
     .optional()
     .meta({ description: "a query whose matches are dropped from this target, even on the brand's own targets that keep every item" }),
-  team: slugId.optional().meta({ description: 'team that owns this target\'s tickets (a branch\'s city or franchise); default: routing.defaultTeam' }),
+  team: slugSchema.optional().meta({ description: 'team that owns this target\'s tickets (a branch\'s city or franchise); default: routing.defaultTeam' }),
   expectedQuietDays: z
     .number()
     .positive()

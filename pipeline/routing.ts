@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { slugSchema } from '../lib/slug.ts';
 import { LANGS } from '../sentiment/language.ts';
 import { ACTION_REASONS, SENTIMENT_LABELS } from '../sentiment/types.ts';
 import { TICKET_PRIORITIES, type TicketPriority } from '../store/schema.ts';
@@ -10,7 +11,6 @@ import { compileQuery, querySourceSchema, type CompiledQuery } from './query.ts'
  * Pure: the caller hands over a mention as stored and gets back where its ticket goes.
  */
 
-const slug = z.string().regex(/^[a-z0-9_-]+$/, 'must be lowercase letters, digits, "-" or "_"');
 
 /** A value from a fixed set, with the set named in the message. */
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string, plural: string) {
@@ -38,7 +38,7 @@ const matchSchema = z.strictObject({
   brand: anyOf(z.string().trim().min(1), '[Kaspi]').optional().meta({ description: 'brand names' }),
   source: anyOf(z.string().min(1), '[2gis, google-play]').optional().meta({ description: 'source ids' }),
   target: anyOf(z.string().min(1), '[2gis:almaty-1]').optional().meta({ description: 'target ids' }),
-  team: anyOf(slug, '[almaty]')
+  team: anyOf(slugSchema, '[almaty]')
     .optional()
     .meta({ description: "the target's own `team`; a mention whose target has no team matches none" }),
   language: anyOf(oneOf(LANGS, 'language', 'languages'), '[kk]').optional(),
@@ -58,21 +58,21 @@ const matchSchema = z.strictObject({
 });
 
 const actionsSchema = z.strictObject({
-  team: slug.optional().meta({ description: 'the team that gets the ticket' }),
+  team: slugSchema.optional().meta({ description: 'the team that gets the ticket' }),
   priority: oneOf(TICKET_PRIORITIES, 'priority', 'priorities').optional(),
   helpdesks: z
-    .array(slug)
+    .array(slugSchema)
     .optional()
     .meta({ description: 'helpdesk ids that get the ticket; [] = none; default: every helpdesk' }),
   channels: z
-    .array(slug)
+    .array(slugSchema)
     .optional()
     .meta({ description: 'channel ids told of the ticket; [] = none; default: every channel subscribed to ticket.created' }),
   ignore: z.boolean().default(false).meta({ description: 'true: open no ticket at all' }),
 });
 
 export const routingRuleSchema = z.strictObject({
-  id: slug,
+  id: slugSchema,
   match: matchSchema.prefault({}).meta({ description: 'every condition given must hold; a list means any of its values; empty: everything' }),
   actions: actionsSchema.prefault({}),
   continue: z.boolean().default(false).meta({ description: 'also try the rules below when this one matches' }),

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { markSecret } from '../../lib/secret.ts';
-import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { slugSchema } from '../../lib/slug.ts';
+import { httpUrlSchema } from './config.ts';
 import { renderRating } from './text.ts';
 import type { ChannelMessage, Connector, DeliveryOutcome, SendContext } from './types.ts';
 
@@ -12,7 +13,7 @@ import type { ChannelMessage, Connector, DeliveryOutcome, SendContext } from './
 // channel_not_found, no_service, channel_is_archived), 429 with Retry-After. The URL itself is the credential.
 
 export const slackConfigSchema = z.strictObject({
-  id: destinationIdSchema,
+  id: slugSchema,
   type: z.literal('slack'),
   // Anyone holding the incoming webhook URL can post to the channel: it is the secret.
   url: markSecret(httpUrlSchema),

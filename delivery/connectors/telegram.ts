@@ -2,7 +2,8 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { markSecret } from '../../lib/secret.ts';
-import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { slugSchema } from '../../lib/slug.ts';
+import { httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink } from './html.ts';
 import { renderRating } from './text.ts';
 import type { Connector, DeliveryOutcome } from './types.ts';
@@ -11,7 +12,7 @@ import type { Connector, DeliveryOutcome } from './types.ts';
 // description, parameters: { retry_after } }. The token is in the URL, so no URL ever reaches an error.
 
 export const telegramConfigSchema = z.strictObject({
-  id: destinationIdSchema,
+  id: slugSchema,
   type: z.literal('telegram'),
   botToken: markSecret(z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'must look like 123456:ABC… (from @BotFather)')),
   /** A user or group id (groups and channels are negative, -100…), or @channelusername. */

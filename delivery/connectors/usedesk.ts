@@ -4,7 +4,8 @@ import type { TicketChange, TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { isSameSecret, markSecret } from '../../lib/secret.ts';
 import type { TicketPriority, TicketStatus } from '../../store/schema.ts';
-import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { slugSchema } from '../../lib/slug.ts';
+import { httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
 import { renderRating } from './text.ts';
 import type { Connector, DeliveryOutcome, InboundChange, InboundResult, SendContext } from './types.ts';
@@ -12,7 +13,7 @@ import type { Connector, DeliveryOutcome, InboundChange, InboundResult, SendCont
 // Usedesk API (api.usedocs.ru / api.usedocs.com): every method is a POST with `api_token` in the JSON body.
 
 export const usedeskConfigSchema = z.strictObject({
-  id: destinationIdSchema,
+  id: slugSchema,
   type: z.literal('usedesk'),
   /** The base the method paths are appended to: the .ru cloud, the .com cloud (…/uapi), a mirror or on-prem. */
   url: httpUrlSchema.default('https://api.usedesk.ru'),

@@ -3,7 +3,8 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { isSameSecret, markSecret } from '../../lib/secret.ts';
-import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { slugSchema } from '../../lib/slug.ts';
+import { httpUrlSchema } from './config.ts';
 import type { Connector, DeliveryOutcome } from './types.ts';
 
 // Standard Webhooks: HMAC-SHA256 over "{id}.{timestamp}.{body}", headers webhook-id/-timestamp/-signature.
@@ -96,7 +97,7 @@ export const webhookSecretSchema = markSecret(
 );
 
 export const webhookConfigSchema = z.strictObject({
-  id: destinationIdSchema,
+  id: slugSchema,
   type: z.literal('webhook'),
   url: httpUrlSchema,
   secret: webhookSecretSchema,

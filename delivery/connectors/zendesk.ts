@@ -6,7 +6,8 @@ import type { TicketChange, TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { isSameSecret, markSecret } from '../../lib/secret.ts';
 import type { TicketStatus } from '../../store/schema.ts';
-import { destinationIdSchema, httpUrlSchema } from './config.ts';
+import { slugSchema } from '../../lib/slug.ts';
+import { httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
 import { renderRating } from './text.ts';
 import type { Connector, DeliveryOutcome, HelpdeskDelivery, InboundRequest, InboundResult, SendContext } from './types.ts';
@@ -23,7 +24,7 @@ export const ZENDESK_STATUSES = ['new', 'open', 'pending', 'hold', 'solved', 'cl
 export type ZendeskStatus = (typeof ZENDESK_STATUSES)[number];
 
 export const zendeskConfigSchema = z.strictObject({
-  id: destinationIdSchema,
+  id: slugSchema,
   type: z.literal('zendesk'),
   url: httpUrlSchema.describe('The account, e.g. https://acme.zendesk.com'),
   email: z.email().describe('The agent whose API token it is'),
