@@ -176,7 +176,8 @@ describe('the delivery loop and a rate-limited destination', () => {
           .values({ message_id: `msg_pace_${n}`, destination_kind: 'helpdesk', destination_id: 'slow', event_type: 'target.failing', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
           .execute();
       }
-      const report = await handleDueDeliveries(deps, {
+      const report = await handleDueDeliveries({
+        ...deps,
         sleep: async (ms) => {
           slept.push(ms);
           clock = new Date(clock.getTime() + ms);

@@ -33,7 +33,7 @@ export interface DeliveryDeps {
   random?: () => number;
   /** When each destination may be sent to next, for connectors with a rate limit; kept by the worker. */
   nextSlot?: Map<string, number>;
-  /** Waits between the requests of one delivery to a rate-limited destination; default: a timer. */
+  /** Waits for a rate-limited destination's next free slot; default: a timer. */
   sleep?: (ms: number) => Promise<void>;
   /** The alert channels and the events they take, for `destination.failing`; absent: no channel hears of it. */
   channels?: readonly AlertChannel[];
@@ -100,17 +100,23 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
 
 /** A destination with a rate limit is sent to no faster than it allows; a row that would be early waits, unclaimed. */
 async function takeSlot(deps: DeliveryDeps, row: OutboxRow, destination: Destination): Promise<boolean> {
-  const interval = destination.connector.minIntervalMs?.(destination.config) ?? 0;
-  if (interval <= 0 || !deps.nextSlot) return true;
-  const key = `${row.destination_kind}:${row.destination_id}`;
+  const limit = rateLimitOf(deps, row, destination);
+  if (!limit) return true;
   const at = deps.now().getTime();
-  const free = deps.nextSlot.get(key) ?? 0;
+  const free = limit.slots.get(limit.key) ?? 0;
   if (free > at) {
     await releaseOutboxRow(deps.db, row.id, new Date(free));
     return false;
   }
-  deps.nextSlot.set(key, at + interval);
+  limit.slots.set(limit.key, at + limit.interval);
   return true;
+}
+
+/** The destination's rate limit as the worker keeps it: its slot key and interval; null when it has none. */
+function rateLimitOf(deps: DeliveryDeps, row: OutboxRow, destination: Destination) {
+  const interval = destination.connector.minIntervalMs?.(destination.config) ?? 0;
+  if (interval <= 0 || !deps.nextSlot) return null;
+  return { slots: deps.nextSlot, key: `${row.destination_kind}:${row.destination_id}`, interval };
 }
 
 async function loadTicketsOf(db: Db, rows: readonly OutboxRow[]): Promise<Map<string, TicketDocument>> {
@@ -123,11 +129,10 @@ async function loadTicketsOf(db: Db, rows: readonly OutboxRow[]): Promise<Map<st
  * the destination's next free slot and takes it.
  */
 function pacer(deps: DeliveryDeps, row: OutboxRow, destination: Destination): (() => Promise<void>) | undefined {
-  const interval = destination.connector.minIntervalMs?.(destination.config) ?? 0;
-  const slots = deps.nextSlot;
-  if (interval <= 0 || !slots) return undefined;
-  const key = `${row.destination_kind}:${row.destination_id}`;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const limit = rateLimitOf(deps, row, destination);
+  if (!limit) return undefined;
+  const { slots, key, interval } = limit;
+  const sleep = sleeperOf(deps);
   let first = true;
   return async () => {
     if (first) {
@@ -274,4 +279,9 @@ export function nextFreeSlot(deps: Pick<DeliveryDeps, 'nextSlot' | 'now'>): numb
   const now = deps.now().getTime();
   const ahead = [...(deps.nextSlot?.values() ?? [])].filter((at) => at > now);
   return ahead.length === 0 ? null : Math.min(...ahead);
+}
+
+/** The deps' way to wait, or a timer. */
+export function sleeperOf(deps: Pick<DeliveryDeps, 'sleep'>): (ms: number) => Promise<void> {
+  return deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { Db } from '../store/connect.ts';
 import { isTargetCrawlable } from '../store/targets.ts';
-import { deliverDueOutbox, nextFreeSlot, type DeliveryDeps, type DeliveryReport } from '../delivery/outbox.ts';
+import { deliverDueOutbox, nextFreeSlot, sleeperOf, type DeliveryDeps, type DeliveryReport } from '../delivery/outbox.ts';
 import type { ClaimedCrawl, CrawlQueue } from './queue.ts';
 import { CrawlInterruptedError, runCrawl, type CrawlDeps, type CrawlSummary } from './run-crawl.ts';
 import type { ScheduledTarget } from './sync-config.ts';
@@ -38,10 +38,10 @@ export async function handleCrawlJob(deps: CrawlJobDeps, job: { targetId: string
  */
 export async function handleDueDeliveries(
   deps: DeliveryDeps,
-  opts: { stopping?: () => boolean; sleep?: (ms: number) => Promise<void> } = {},
+  opts: { stopping?: () => boolean } = {},
 ): Promise<DeliveryReport> {
   const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 };
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = sleeperOf(deps);
   for (;;) {
     const report = await deliverDueOutbox(deps);
     total.delivered += report.delivered;

@@ -54,8 +54,9 @@ describe('ticket alerts in Telegram and Slack', () => {
       db: store.db, now: () => clock, log: silentLogger, nextSlot: new Map(),
       policy: { maxAttempts: 8, initialDelaySeconds: 5, maxDelaySeconds: 60, timeoutSeconds: 5 },
       destinationOf: (_kind, id) => channels[id],
+      sleep: async (ms) => void (clock = new Date(clock.getTime() + ms)),
     };
-    const report = await handleDueDeliveries(deps, { sleep: async (ms) => void (clock = new Date(clock.getTime() + ms)) });
+    const report = await handleDueDeliveries(deps);
     expect(report).toMatchObject({ delivered: 6, retrying: 0, dead: 0 });
 
     expect(telegram.messages).toHaveLength(3);
