@@ -1,14 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, formatPath } from '../../config/load.ts';
-import { describeConfigIssue, type EarshotConfig } from '../../config/schema.ts';
-import {
-  compileRoutingRules,
-  routeMention,
-  routingRulesSchema,
-  type RoutingDecision,
-  type RoutingDefaults,
-  type RoutingRule,
-} from '../../pipeline/routing.ts';
+import type { EarshotConfig } from '../../config/schema.ts';
+import { compileRoutingRules, routeMention, type RoutingDecision, type RoutingDefaults } from '../../pipeline/routing.ts';
 import type { TicketPriority } from '../../store/schema.ts';
 import { listRoutingSample, type RoutingSampleMention } from '../../store/routing-sample.ts';
 import { ticketPriority } from '../../tickets/open.ts';
@@ -37,7 +29,7 @@ export async function commandRouting(args: string[], ctx: CommandContext): Promi
   const sinceMs = parseSince(since);
   const limit = parseLimit(values.limit ?? '200');
   const { config } = loadCommandConfig(ctx, values.config);
-  const compiled = compileRoutingRules(readRoutingRules(config));
+  const compiled = compileRoutingRules(config.routing.rules);
   const defaults = routingDefaultsOf(config);
   const store = await ctx.runtime.store();
   const now = ctx.now();
@@ -98,19 +90,6 @@ function parseLimit(value: string): number {
   const limit = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new UsageError(`--limit ${JSON.stringify(value)}: give a whole number from 1 to ${MAX_LIMIT}`);
   return limit;
-}
-
-/**
- * The config's `routing.rules`, parsed here too: the config schema may not know them yet, and when it does
- * this parse of its output is a no-op.
- */
-function readRoutingRules(config: EarshotConfig): RoutingRule[] {
-  const raw = (config.routing as { rules?: unknown }).rules ?? [];
-  const parsed = routingRulesSchema.safeParse(raw, { error: describeConfigIssue });
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(
-    parsed.error.issues.map((issue) => ({ path: formatPath(['routing', 'rules', ...issue.path]), line: null, column: null, message: issue.message })),
-  );
 }
 
 /** Without rules every ticket goes to every helpdesk and to every channel that subscribed to new tickets. */
