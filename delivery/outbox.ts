@@ -153,14 +153,14 @@ async function send(deps: DeliveryDeps, row: OutboxRow, destination: Destination
   if (row.ticket_id === null) {
     // Target alerts carry their whole message: there is no ticket to render.
     if (!connector.sendMessage) return unsupported(connector, row);
-    return connector.sendMessage(config, { messageId: row.message_id, body: row.payload }, ctx);
+    return connector.sendMessage(config, { messageId: row.message_id, body: row.payload, subject: null, card: null, openUrl: null, actions: false }, ctx);
   }
   const ticket = tickets.get(row.ticket_id);
   if (!ticket) return { ok: false, status: null, error: `ticket ${row.ticket_id} is gone`, retryAfterMs: null, gone: true };
   const event = await renderEvent(deps.db, row, ticket);
   if (row.destination_kind === 'channel') {
     if (!connector.sendMessage) return unsupported(connector, row);
-    return connector.sendMessage(config, { messageId: row.message_id, body: event }, ctx);
+    return connector.sendMessage(config, { messageId: row.message_id, body: event, subject: null, card: null, openUrl: null, actions: false }, ctx);
   }
   if (!connector.deliverTicket) return unsupported(connector, row);
   const link = await findTicketLink(deps.db, row.ticket_id, row.destination_id);
