@@ -122,10 +122,11 @@ export interface Connector<C extends { id: string; type: string } = { id: string
    */
   sendMessage?(config: C, message: ChannelMessage, ctx: SendContext): Promise<DeliveryOutcome>;
   /**
-   * The channel edits a subject's card in place. One that cannot (a Slack incoming webhook) is not sent the
-   * events that only refresh a card (`ticket.updated`, `incident.updated`): they are recorded as delivered.
+   * How the channel takes the events that only refresh a subject's card (`ticket.updated`, `incident.updated`):
+   * `edit` the card in place (Telegram), or `send` each as a message of its own (the generic webhook: machines
+   * want every change). Absent: they are not sent (a Slack incoming webhook, email), and recorded as delivered.
    */
-  editsInPlace?: boolean;
+  cardUpdates?: 'edit' | 'send';
   /** Reads a button press the provider posted to us (Telegram webhook update, Slack interactivity payload). */
   receiveAction?(config: C, request: InboundRequest, ctx: { now: Date }): ActionResult;
   /** Long polling for button presses (Telegram getUpdates): waits up to `waitSeconds`; `offset` is the provider's cursor. */
