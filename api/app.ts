@@ -11,6 +11,7 @@ import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerDestinationRoutes } from './routes/destinations.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHelpdeskHookRoutes } from './routes/helpdesk-hooks.ts';
+import { registerChannelActionRoutes, registerIncidentRoutes } from './routes/incidents.ts';
 import { registerMentionRoutes } from './routes/mentions.ts';
 import { registerQueryRoutes } from './routes/query.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
@@ -27,6 +28,7 @@ export interface BuildAppDeps {
   version?: string;
   ticketPolicy?: TicketPolicy;
   destinationOf?: ApiDeps['destinationOf'];
+  publicUrl?: string | null;
 }
 
 const REDACTED_PATHS = ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'];
@@ -39,6 +41,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
     storeKind: deps.storeKind,
     now: deps.now ?? (() => new Date()),
     version: deps.version ?? readPackageVersion(),
+    publicUrl: deps.publicUrl ?? null,
   };
   const app = Fastify({ logger: buildLoggerOptions(deps.logger) });
   app.setValidatorCompiler(validatorCompiler);
@@ -75,6 +78,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   const zodApp = app.withTypeProvider<ZodTypeProvider>();
   registerHealthRoutes(zodApp, apiDeps);
   await zodApp.register(async (api) => registerHelpdeskHookRoutes(api.withTypeProvider<ZodTypeProvider>(), apiDeps), { prefix: '/api/v1' });
+  await zodApp.register(async (api) => registerChannelActionRoutes(api.withTypeProvider<ZodTypeProvider>(), apiDeps), { prefix: '/api/v1' });
   await zodApp.register(
     async (api) => {
       api.addHook('onRequest', createAuthHook(apiDeps));
@@ -86,6 +90,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       registerDeliveryRoutes(zodApi, apiDeps);
       registerDestinationRoutes(zodApi, apiDeps);
       registerStatsRoutes(zodApi, apiDeps);
+      registerIncidentRoutes(zodApi, apiDeps);
     },
     { prefix: '/api/v1' },
   );

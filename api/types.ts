@@ -13,6 +13,8 @@ export interface ApiDeps {
   storeKind: 'pglite' | 'postgres';
   now: () => Date;
   version: string;
+  /** Where people reach earshot: incident documents link there. */
+  publicUrl?: string | null | undefined;
 }
 
 export type ZodApp = FastifyInstance<

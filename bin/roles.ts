@@ -5,6 +5,7 @@ import { estimateScheduleLoad, describeScheduleLoad } from '../scheduler/capacit
 import { describeThisProcess, recoverDeadProcesses, STALE_AFTER_MS, startHeartbeat } from '../scheduler/processes.ts';
 import { startCrawlQueue, type CrawlQueue } from '../scheduler/queue.ts';
 import { startScheduler, type Scheduler } from '../scheduler/scheduler.ts';
+import { sweepAlerts, startActionPolling } from '../scheduler/alert-sweep.ts';
 import { sweepSlaClocks } from '../scheduler/sla-sweep.ts';
 import { destinationsOf, loadScheduledTarget, syncConfig, ticketPolicyOf } from '../scheduler/sync-config.ts';
 import { releaseClaimedOutbox } from '../store/outbox.ts';
@@ -60,6 +61,8 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       await recover();
       // Alone on the data directory: deliveries the predecessor had claimed go out now, as uncertain ones.
       if (store.kind === 'pglite') await releaseClaimedOutbox(db, now());
+      const policy = ticketPolicyOf(config);
+      const hourCache = new Map();
       worker = startWorker({
         db,
         queue,
@@ -72,7 +75,18 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
         // On PostgreSQL other processes come and go: look for dead ones now and then.
         ...(store.kind === 'postgres' ? { recover } : {}),
         sweepSla: () => sweepSlaClocks({ db, now, policy: ticketPolicyOf(config), log }),
+        sweepAlerts: () => sweepAlerts({
+          db, now, log, channels: policy.channels, hourCache,
+          crisis: { enabled: config.crisis.enabled, escalateAfterSeconds: config.crisis.escalateAfter },
+        }),
+        alertsEveryMs: config.crisis.evaluateEverySeconds * 1000,
       });
+      const polling = startActionPolling({
+        channels: config.channels.map((c) => destinationsOf(config)('channel', c.id)!),
+        handler: { db, now, log, channels: policy.channels, policy },
+        log,
+      });
+      stops.push(() => polling.stop());
       const started = worker;
       stops.push(async () => {
         // Crawls still running after the grace period are interrupted and queued again: nothing stays held,
@@ -110,6 +124,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       const [{ buildApp }, { startServer }] = await Promise.all([import('../api/app.ts'), import('../api/server.ts')]);
       const app: FastifyInstance = await buildApp({
         db, storeKind: store.kind, ticketPolicy: ticketPolicyOf(config), destinationOf: destinationsOf(config), logger: { level: log.level, stream: process.stderr },
+        publicUrl: config.publicUrl ?? null,
       });
       stops.push(() => app.close());
       address = await startServer(app, roles.api);

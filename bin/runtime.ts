@@ -1,3 +1,4 @@
+import { channelRoutesOf } from '../config/channel-routes.ts';
 import type { EarshotConfig } from '../config/schema.ts';
 import { createHttpClient, type HttpClient, type HttpExchange, type PoliteHttpClient } from '../crawlers/http.ts';
 import { crawlers as registry, type CrawlerRegistry } from '../crawlers/registry.ts';
@@ -90,7 +91,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       const { db } = await store();
       return {
         db, now, log, policy: config.delivery, destinationOf: destinationsOf(config), nextSlot: new Map<string, number>(),
-        channels: config.channels.map(({ id, events }) => ({ id, events })), planDestinationAlerts,
+        channels: channelRoutesOf(config), planDestinationAlerts, publicUrl: config.publicUrl ?? null,
       };
     },
     async close() {

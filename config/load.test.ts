@@ -130,7 +130,7 @@ channels:
       { line: 26, path: 'targets[4].source', message: 'unknown source "twitter" (sources: rss, app-store, vk)' },
       { line: 28, path: 'targets[4].shedule', message: 'unknown key' },
       { line: 33, path: 'channels[0].secret', message: 'environment variable EARSHOT_ALERT_SECRET is not set' },
-      { line: 35, path: 'channels[1].type', message: 'unknown type "pagerduty" (types: webhook, telegram, slack)' },
+      { line: 35, path: 'channels[1].type', message: 'unknown type "pagerduty" (types: webhook, telegram, slack, email)' },
     ]);
   });
 

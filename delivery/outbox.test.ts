@@ -68,7 +68,7 @@ describe('deliverDueOutbox', () => {
     );
 
   it('retries with backoff, delivers the flaky one, marks the hopeless ones dead and parks the unconfigured one, visibly', async () => {
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 1, parked: 1, deferred: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 1, parked: 1, deferred: 0, suppressed: 0 });
     let state = await rows();
     expect(state.gone).toMatchObject({ status: 'dead', attempts: 1, last_status: 410 });
     expect(state.unknown).toMatchObject({ status: 'parked', attempts: 0, last_error: 'helpdesk "unknown" is not in the config: parked until it is back' });
@@ -76,16 +76,16 @@ describe('deliverDueOutbox', () => {
 
     // Nothing is due until the backoff has passed.
     clock = new Date(clock.getTime() + 4_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0, suppressed: 0 });
     clock = new Date(clock.getTime() + 1_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 0, parked: 0, deferred: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 2, dead: 0, parked: 0, deferred: 0, suppressed: 0 });
     state = await rows();
     expect(state.down!.next_attempt_at.getTime() - clock.getTime()).toBe(10_000);
 
     clock = new Date(clock.getTime() + 10_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 1, dead: 0, parked: 0, deferred: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 1, dead: 0, parked: 0, deferred: 0, suppressed: 0 });
     clock = new Date(clock.getTime() + 20_000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 1, parked: 0, deferred: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 1, parked: 0, deferred: 0, suppressed: 0 });
     state = await rows();
     expect(state.flaky).toMatchObject({ status: 'delivered', attempts: 3, last_status: 200 });
     expect(state.down).toMatchObject({ status: 'dead', attempts: 4, last_status: 500 });
@@ -106,7 +106,7 @@ describe('deliverDueOutbox', () => {
     // The config names it again (a restart with the destination restored): at its next look it goes out.
     const back: DeliveryDeps = { ...deps, destinationOf: (_kind, id) => webhookAt(`${receiver.url}/${id}`) };
     clock = (await parked()).next_attempt_at;
-    expect(await deliverDueOutbox(back)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0, deferred: 0 });
+    expect(await deliverDueOutbox(back)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0, deferred: 0, suppressed: 0 });
     expect(await parked()).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200 });
     expect(receiver.received.filter((r) => r.path === '/unknown').map((r) => r.headers['webhook-id'])).toEqual(['msg_unknown']);
   });
@@ -122,9 +122,9 @@ describe('deliverDueOutbox', () => {
     const hanging = { ...webhookConnector, sendMessage: () => (claimed(), new Promise<never>(() => {})) };
     const crashed = deliverDueOutbox({ ...deps, destinationOf: (_kind, id) => webhookAt(`${receiver.url}/${id}`, hanging) });
     await sending;
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0, suppressed: 0 });
     clock = new Date(clock.getTime() + (policy.timeoutSeconds + 31) * 1000);
-    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0, deferred: 0 });
+    expect(await deliverDueOutbox(deps)).toEqual({ delivered: 1, retrying: 0, dead: 0, parked: 0, deferred: 0, suppressed: 0 });
     void crashed;
   });
 });

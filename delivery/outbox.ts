@@ -1,10 +1,13 @@
+import { loadIncidentEvent } from '../documents/incident.ts';
 import { loadMentionDocuments } from '../documents/mention.ts';
 import { loadTicketDocuments, type TicketChange, type TicketDocument, type TicketEvent } from '../documents/ticket.ts';
 import { backoffWithJitterMs } from '../lib/backoff.ts';
 import type { Logger } from '../log/logger.ts';
 import { inTransaction, type Db } from '../store/connect.ts';
 import { recordDestinationAttempt, type DestinationAttempt, type DestinationEpisode } from '../store/destination-health.ts';
-import { claimDueOutbox, enqueueAlerts, parkOutboxRow, recordOutboxAttempt, releaseOutboxRow, type ChannelAlert } from '../store/outbox.ts';
+import { findChannelCard, saveChannelCard } from '../store/channel-cards.ts';
+import { liveIncidentsOfTickets } from '../store/incidents.ts';
+import { claimDueOutbox, enqueueAlerts, parkOutboxRow, recordOutboxAttempt, releaseOutboxRow, suppressOutboxRow, type ChannelAlert } from '../store/outbox.ts';
 import type { OutboxRow } from '../store/schema.ts';
 import { findTicketLink, upsertTicketLink } from '../store/tickets.ts';
 import type { Connector, DeliveryOutcome } from './connectors/types.ts';
@@ -42,6 +45,8 @@ export interface DeliveryDeps {
    * the composition root because delivery/ and alerts/ do not import each other. Absent: no alert is queued.
    */
   planDestinationAlerts?: (input: { episode: DestinationEpisode; channels: readonly AlertChannel[]; now: Date }) => ChannelAlert[];
+  /** Where people reach earshot: messages link their subject there. Absent: no link. */
+  publicUrl?: string | null;
 }
 
 export interface AlertChannel {
@@ -57,6 +62,8 @@ export interface DeliveryReport {
   parked: number;
   /** Due rows held back by their destination's rate limit: due again at its next free slot. */
   deferred: number;
+  /** Rows not sent on purpose: a ticket alert inside an open incident, a card refresh a channel cannot take. */
+  suppressed: number;
 }
 
 // How often a parked row is looked at again: once its destination is back in the config, it goes out.
@@ -72,8 +79,9 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
   const leaseUntil = new Date(now.getTime() + (deps.policy.timeoutSeconds + 30) * 1000);
   const claimed = await claimDueOutbox(deps.db, now, leaseUntil, opts.limit ?? 20);
 
-  const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 };
+  const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0, suppressed: 0 };
   const tickets = await loadTicketsOf(deps.db, claimed);
+  const incidents = await liveIncidentsOfTickets(deps.db, [...tickets.keys()]);
   for (const row of claimed) {
     const destination = deps.destinationOf(row.destination_kind, row.destination_id);
     if (destination === undefined) {
@@ -84,6 +92,12 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
       if (row.status !== 'parked') {
         deps.log.warn({ outboxId: row.id, destination: `${row.destination_kind}:${row.destination_id}`, event: row.event_type }, 'delivery parked: its destination is not in the config (see GET /api/v1/deliveries?status=parked)');
       }
+      continue;
+    }
+    const reason = suppressionOf(deps, row, destination, incidents);
+    if (reason !== null) {
+      await suppressOutboxRow(deps.db, row.id, reason, deps.now());
+      report.suppressed++;
       continue;
     }
     if (!(await takeSlot(deps, row, destination))) {
@@ -150,18 +164,28 @@ async function send(deps: DeliveryDeps, row: OutboxRow, destination: Destination
   const pace = pacer(deps, row, destination);
   const ctx = { now: deps.now(), timeoutMs: deps.policy.timeoutSeconds * 1000, ...(pace ? { pace } : {}) };
   const { connector, config } = destination;
+  if (row.destination_kind === 'channel') {
+    if (!connector.sendMessage) return unsupported(connector, row);
+    const rendered = await channelBody(deps, row, tickets);
+    if (!rendered.ok) return rendered.failure;
+    const { body } = rendered;
+    const subject = row.subject;
+    // A reminder starts a new card so that it pings; every other message edits or threads on the subject's card.
+    const remind = (row.payload as { remind?: boolean }).remind === true;
+    const card = subject === null || remind ? null : await findChannelCard(deps.db, row.destination_id, subject);
+    return connector.sendMessage(config, {
+      messageId: row.message_id, body, subject, card,
+      openUrl: openUrlOf(deps.publicUrl, subject), actions: connector.offersActions?.(config) ?? false,
+    }, ctx);
+  }
   if (row.ticket_id === null) {
-    // Target alerts carry their whole message: there is no ticket to render.
+    // A message of no ticket for a generic webhook helpdesk carries its whole body.
     if (!connector.sendMessage) return unsupported(connector, row);
     return connector.sendMessage(config, { messageId: row.message_id, body: row.payload, subject: null, card: null, openUrl: null, actions: false }, ctx);
   }
   const ticket = tickets.get(row.ticket_id);
   if (!ticket) return { ok: false, status: null, error: `ticket ${row.ticket_id} is gone`, retryAfterMs: null, gone: true };
   const event = await renderEvent(deps.db, row, ticket);
-  if (row.destination_kind === 'channel') {
-    if (!connector.sendMessage) return unsupported(connector, row);
-    return connector.sendMessage(config, { messageId: row.message_id, body: event, subject: null, card: null, openUrl: null, actions: false }, ctx);
-  }
   if (!connector.deliverTicket) return unsupported(connector, row);
   const link = await findTicketLink(deps.db, row.ticket_id, row.destination_id);
   return connector.deliverTicket(config, {
@@ -172,6 +196,54 @@ async function send(deps: DeliveryDeps, row: OutboxRow, destination: Destination
     // more claims than attempts + 1), or it timed out or met a 5xx.
     uncertain: row.claims > row.attempts + 1 || (row.attempts > 0 && (row.last_status === null || row.last_status >= 500)),
   }, ctx);
+}
+
+/**
+ * A channel message's body, rendered now: a ticket event from the ticket as it is, an incident event from the
+ * incident as it is; target and destination alerts carry their whole message.
+ */
+async function channelBody(
+  deps: DeliveryDeps,
+  row: OutboxRow,
+  tickets: Map<string, TicketDocument>,
+): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; failure: DeliveryOutcome }> {
+  const gone = (what: string) => ({ ok: false as const, failure: { ok: false as const, status: null, error: `${what} is gone`, retryAfterMs: null, gone: true } });
+  const incidentId = row.subject?.startsWith('incident:') ? row.subject.slice('incident:'.length) : null;
+  if (incidentId !== null) {
+    const event = await loadIncidentEvent(deps.db, incidentId, { type: row.event_type, createdAt: row.created_at, payload: row.payload }, deps.publicUrl ?? null);
+    return event ? { ok: true, body: event } : gone(`incident ${incidentId}`);
+  }
+  if (row.ticket_id === null) return { ok: true, body: row.payload };
+  const ticket = tickets.get(row.ticket_id);
+  if (!ticket) return gone(`ticket ${row.ticket_id}`);
+  return { ok: true, body: await renderEvent(deps.db, row, ticket) };
+}
+
+/** The subject in earshot, for an "open in earshot" link. */
+function openUrlOf(publicUrl: string | null | undefined, subject: string | null): string | null {
+  if (!publicUrl || subject === null) return null;
+  const [kind, id] = subject.split(':');
+  return `${publicUrl.replace(/\/+$/, '')}/api/v1/${kind === 'incident' ? 'incidents' : 'tickets'}/${id}`;
+}
+
+const REFRESH_EVENTS = new Set(['ticket.updated', 'incident.updated']);
+const HELD_BY_INCIDENT = new Set(['ticket.created', 'ticket.sla_warning']);
+
+/**
+ * Why a channel row is not sent at all, or null: a card refresh the channel cannot take (or of a card it never
+ * showed), and a ticket's own alert while the ticket belongs to a live incident the channel hears of: the team
+ * gets one incident card, not one ping per ticket (the ticket itself still opens and reaches its helpdesks).
+ */
+function suppressionOf(deps: DeliveryDeps, row: OutboxRow, destination: Destination, incidents: Map<string, string>): string | null {
+  if (row.destination_kind !== 'channel') return null;
+  if (REFRESH_EVENTS.has(row.event_type) && !destination.connector.cardUpdates) {
+    return `a ${destination.connector.type} channel is not sent card refreshes`;
+  }
+  if (HELD_BY_INCIDENT.has(row.event_type) && row.ticket_id !== null && incidents.has(row.ticket_id)) {
+    const channel = deps.channels?.find((c) => c.id === row.destination_id);
+    if (channel?.events.includes('incident.opened')) return `held back: the ticket belongs to incident ${incidents.get(row.ticket_id)}, told in its card`;
+  }
+  return null;
 }
 
 /** The event as its receiver reads it: the ticket now, what happened (a joined copy shown whole), the alert line. */
@@ -202,6 +274,9 @@ async function record(deps: DeliveryDeps, row: OutboxRow, outcome: DeliveryOutco
     report.delivered++;
     await inTransaction(deps.db, async (trx) => {
       await recordOutboxAttempt(trx, row.id, { status: 'delivered', attempts, at, httpStatus: outcome.status, error: null });
+      if (row.destination_kind === 'channel' && row.subject !== null && outcome.externalId !== undefined) {
+        await saveChannelCard(trx, { channelId: row.destination_id, subject: row.subject, card: outcome.externalId }, at);
+      }
       if (row.destination_kind === 'helpdesk' && row.ticket_id !== null && outcome.externalId !== undefined) {
         await upsertTicketLink(trx, {
           ticketId: row.ticket_id, helpdeskId: row.destination_id, externalId: outcome.externalId, externalStatus: outcome.externalStatus ?? null,

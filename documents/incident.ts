@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { nullableTimestampSchema, timestampSchema } from './fields.ts';
+import type { Db } from '../store/connect.ts';
+import { getIncident, type IncidentRow } from '../store/incidents.ts';
+import { formatTimestamp, nullableTimestampSchema, timestampSchema } from './fields.ts';
 
 // What a crisis incident and a daily digest look like outside: the API, and every channel's message about
 // them (Telegram, Slack, email, the generic webhook) render these documents.
@@ -109,3 +111,47 @@ export const digestEvent = z.object({
   data: z.object({ digest: digestDocument, alert: z.object({ kind: z.literal('digest'), summary: z.string() }) }),
 });
 export type DigestEvent = z.output<typeof digestEvent>;
+
+/** What the live side keeps in an incident's `explanation`: the evidence and the mentions behind it. */
+export type IncidentExplanation = Pick<IncidentDocument, 'why' | 'peak' | 'top_terms' | 'top_sources' | 'languages' | 'top_posts'>;
+
+export function incidentDocumentOf(row: IncidentRow, publicUrl: string | null): IncidentDocument {
+  const e = row.explanation as unknown as IncidentExplanation;
+  return {
+    id: row.id,
+    brand: row.brand,
+    brand_name: row.brand,
+    scope: row.scope,
+    severity: row.severity,
+    status: row.status,
+    opened_at: formatTimestamp(row.openedAt),
+    escalated_at: row.escalatedAt ? formatTimestamp(row.escalatedAt) : null,
+    escalation_reason: row.escalationReason,
+    acknowledged_at: row.acknowledgedAt ? formatTimestamp(row.acknowledgedAt) : null,
+    acknowledged_by: row.acknowledgedBy,
+    resolved_at: row.resolvedAt ? formatTimestamp(row.resolvedAt) : null,
+    resolved_by: row.resolvedBy,
+    resolution_note: row.resolutionNote,
+    why: e.why,
+    peak: e.peak,
+    top_terms: e.top_terms ?? [],
+    top_sources: e.top_sources ?? [],
+    languages: e.languages ?? [],
+    top_posts: e.top_posts ?? [],
+    tickets: row.tickets,
+    url: publicUrl ? `${publicUrl.replace(/\/+$/, '')}/api/v1/incidents/${row.id}` : null,
+  };
+}
+
+/** An incident event as a channel reads it, rendered from the incident as it is now; null when it is gone. */
+export async function loadIncidentEvent(
+  db: Db,
+  id: string,
+  message: { type: string; createdAt: Date; payload: Record<string, unknown> },
+  publicUrl: string | null,
+): Promise<IncidentEvent | null> {
+  const row = await getIncident(db, id);
+  if (!row) return null;
+  const alert = (message.payload as { alert?: { kind: string; summary: string } }).alert ?? { kind: message.type, summary: message.type };
+  return { type: message.type as IncidentEventType, timestamp: formatTimestamp(message.createdAt), data: { incident: incidentDocumentOf(row, publicUrl), alert } };
+}

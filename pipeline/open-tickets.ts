@@ -1,5 +1,6 @@
 import { planTicketAlerts } from '../alerts/ticket-alerts.ts';
 import type { Db } from '../store/connect.ts';
+import { linkTickets, liveIncidentsOfBrands } from '../store/incidents.ts';
 import { enqueueAlerts } from '../store/outbox.ts';
 import { findMentionForTicket, findOpenTicketOpenedBy, findOpenTicketsOfMentions } from '../store/tickets.ts';
 import { openTickets, ticketPriority, type ActionableMention, type RoutedMention } from '../tickets/open.ts';
@@ -33,18 +34,23 @@ export async function openTicketsWithAlerts(
   }
   const { opened, joined } = await openTickets(trx, routed, { now: ctx.now, sla: policy.sla });
   await changeTickets(trx, joined.map(({ ticketId, mentionId }) => ({ ticketId, actor: 'system', kind: 'copy_joined' as const, mentionId })), ctx);
+  const sources = new Map(routed.map((m) => [m.id, m.row.source]));
+  const live = await liveIncidentsOfBrands(trx, [...new Set(opened.map((t) => t.brand_id))]);
+  // A ticket opening during its brand's crisis belongs to the incident: its channels hear of it in the card.
+  const linked = opened.filter((t) => live.has(t.brand_id) && sources.has(t.mention_id) && isNegative(routed, t.mention_id));
+  for (const ticket of linked) ticket.incident_id = live.get(ticket.brand_id)!;
+  await linkTickets(trx, linked.map((t) => ({ ticketId: t.id, incidentId: t.incident_id! })));
   const alerts = opened.flatMap((ticket) =>
-    planTicketAlerts({ ticket, brandName: ctx.brandNames.get(ticket.brand_id)!, channels: policy.channels }).map((alert) => ({
-      kind: alert.kind,
-      brandId: ticket.brand_id,
-      message: {
-        messageId: alert.messageId, destinationKind: 'channel' as const, destinationId: alert.channelId,
-        eventType: alert.eventType, ticketId: ticket.id, payload: alert.payload,
-      },
-    })),
+    planTicketAlerts({
+      ticket, brandName: ctx.brandNames.get(ticket.brand_id)!, source: sources.get(ticket.mention_id) ?? null, channels: policy.channels, now: ctx.now,
+    }),
   );
   await enqueueAlerts(trx, alerts, ctx.now);
   return opened.length;
+}
+
+function isNegative(routed: readonly RoutedMention[], mentionId: string): boolean {
+  return routed.some((m) => m.id === mentionId && m.row.sentiment === 'negative');
 }
 
 /**

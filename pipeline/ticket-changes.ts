@@ -1,4 +1,5 @@
-import { planSlaAlerts } from '../alerts/ticket-alerts.ts';
+import { planSlaAlerts, planTicketUpdateAlerts } from '../alerts/ticket-alerts.ts';
+import { brandNamesOf } from '../store/brands.ts';
 import type { Db } from '../store/connect.ts';
 import { enqueueAlerts } from '../store/outbox.ts';
 import { applyTicketChanges, type AppliedChange, type RefusedChange } from '../tickets/changes.ts';
@@ -7,8 +8,8 @@ import type { TicketPolicy } from './ticket-policy.ts';
 
 /**
  * Every change of a ticket goes through here, in the caller's transaction: the lifecycle writes it (seq,
- * version, history, helpdesk pushes), then the SLA warnings and breaches among the changes are told to the
- * ticket's channels.
+ * version, history, helpdesk pushes), then the ticket's channels hear of it: SLA warnings and breaches, and the
+ * changes its card shows (status, assignee, priority, team), which refresh the card.
  */
 export async function changeTickets(
   trx: Db,
@@ -18,18 +19,17 @@ export async function changeTickets(
   const result = await applyTicketChanges(trx, requests, {
     now: ctx.now, sla: ctx.policy.sla, helpdesks: ctx.policy.helpdesks.map((h) => h.id),
   });
+  const brands = await brandNamesOf(trx, [...new Set(result.applied.map(({ ticket }) => ticket.brand_id))]);
   const alerts = result.applied.flatMap(({ ticket, change }) => {
-    if (change.kind !== 'sla_warning' && change.kind !== 'sla_breached') return [];
-    const metric = change.changes.metric as 'first_response' | 'resolution';
-    const dueAt = metric === 'first_response' ? ticket.first_response_due_at : ticket.resolution_due_at;
-    return planSlaAlerts({ ticket: { ...ticket, dueAt }, event: change.kind, metric, channels: ctx.policy.channels }).map((alert) => ({
-      kind: alert.kind,
-      brandId: ticket.brand_id,
-      message: {
-        messageId: alert.messageId, destinationKind: 'channel' as const, destinationId: alert.channelId,
-        eventType: alert.eventType, ticketId: ticket.id, payload: { ...alert.payload, change },
-      },
-    }));
+    const brandName = brands.get(ticket.brand_id) ?? null;
+    if (change.kind === 'sla_warning' || change.kind === 'sla_breached') {
+      const metric = change.changes.metric as 'first_response' | 'resolution';
+      const dueAt = metric === 'first_response' ? ticket.first_response_due_at : ticket.resolution_due_at;
+      return planSlaAlerts({ ticket: { ...ticket, dueAt }, brandName, event: change.kind, metric, channels: ctx.policy.channels, now: ctx.now, change });
+    }
+    return planTicketUpdateAlerts({
+      ticket, brandName, changeKind: change.kind, changedFields: Object.keys(change.changes), channels: ctx.policy.channels, now: ctx.now, change,
+    });
   });
   await enqueueAlerts(trx, alerts, ctx.now);
   return result;

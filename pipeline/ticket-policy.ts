@@ -1,3 +1,4 @@
+import type { ChannelRoute } from '../alerts/routes.ts';
 import type { SlaSettings } from '../tickets/lifecycle.ts';
 import { slaPolicySchema } from '../tickets/sla.ts';
 import { compileRoutingRules } from './routing.ts';
@@ -11,7 +12,8 @@ export interface TicketPolicy {
   /** Every configured team id: what a person may assign a ticket to. */
   teams: readonly string[];
   helpdesks: readonly { id: string }[];
-  channels: readonly { id: string; events: readonly string[] }[];
+  /** Every channel with its route: the events it hears, filters, quiet hours, grouping. */
+  channels: readonly ChannelRoute[];
   routing: ReturnType<typeof compileRoutingRules>;
   sla: SlaSettings;
 }
@@ -20,7 +22,7 @@ export interface TicketPolicy {
 export function basicTicketPolicy(input: {
   defaultTeam: string;
   helpdesks?: readonly { id: string }[];
-  channels?: readonly { id: string; events: readonly string[] }[];
+  channels?: readonly ChannelRoute[];
   teams?: readonly string[];
 }): TicketPolicy {
   return {

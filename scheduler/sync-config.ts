@@ -1,3 +1,4 @@
+import { channelRoutesOf } from '../config/channel-routes.ts';
 import type { EarshotConfig, TargetConfig } from '../config/schema.ts';
 import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
 import { findBrand, upsertBrand, type BrandRow } from '../store/brands.ts';
@@ -78,7 +79,7 @@ export function ticketPolicyOf(config: EarshotConfig): TicketPolicy {
     defaultTeam: config.routing.defaultTeam,
     teams: config.teams.map((team) => team.id),
     helpdesks: config.helpdesks.map(({ id }) => ({ id })),
-    channels: config.channels.map(({ id, events }) => ({ id, events })),
+    channels: channelRoutesOf(config),
     routing: compileRoutingRules(config.routing.rules),
     sla: { policy: config.sla, hoursOf: (team) => hours.get(team) ?? null },
   };

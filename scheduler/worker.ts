@@ -40,7 +40,7 @@ export async function handleDueDeliveries(
   deps: DeliveryDeps,
   opts: { stopping?: () => boolean } = {},
 ): Promise<DeliveryReport> {
-  const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0 };
+  const total: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, parked: 0, deferred: 0, suppressed: 0 };
   const sleep = sleeperOf(deps);
   for (;;) {
     const report = await deliverDueOutbox(deps);
@@ -49,7 +49,8 @@ export async function handleDueDeliveries(
     total.dead += report.dead;
     total.parked += report.parked;
     total.deferred += report.deferred;
-    if (report.delivered + report.retrying + report.dead + report.parked > 0) continue;
+    total.suppressed += report.suppressed;
+    if (report.delivered + report.retrying + report.dead + report.parked + report.suppressed > 0) continue;
     // Nothing went out: rows held back by a rate limit come due at the next free slot, so wait for it once more.
     const free = nextFreeSlot(deps);
     if (free === null || opts.stopping?.()) return total;
@@ -77,6 +78,9 @@ export interface WorkerDeps extends CrawlJobDeps {
   /** Runs every `slaEveryMs`: raises the SLA warnings and breaches that fell due. */
   sweepSla?: () => Promise<unknown>;
   slaEveryMs?: number;
+  /** Runs every `alertsEveryMs`: crisis detection, incident reminders, digests. */
+  sweepAlerts?: () => Promise<unknown>;
+  alertsEveryMs?: number;
   recoverEveryMs?: number;
 }
 
@@ -143,6 +147,11 @@ export function startWorker(deps: WorkerDeps): Worker {
   const delivering = serialized(() => handleDueDeliveries(deps.delivery, { stopping: () => stopping }), warn('delivery round failed'));
   const recovering = serialized(deps.recover ?? (async () => undefined), warn('recovery sweep failed'));
   const sweeping = serialized(deps.sweepSla ?? (async () => undefined), warn('SLA sweep failed'));
+  // An alert sweep queues messages: deliver them right after.
+  const alerting = serialized(async () => {
+    await deps.sweepAlerts?.();
+    deliver();
+  }, warn('alert sweep failed'));
   const whileRunning = (task: { request(): void }) => () => {
     if (!stopping) task.request();
   };
@@ -150,12 +159,14 @@ export function startWorker(deps: WorkerDeps): Worker {
   const deliver = whileRunning(delivering);
   const recover = whileRunning(recovering);
   const sweep = whileRunning(sweeping);
+  const alert = whileRunning(alerting);
 
   const timers = [
     setInterval(pump, deps.pollMs ?? 1_000),
     setInterval(deliver, deps.deliveryPollMs ?? 2_000),
     ...(deps.recover ? [setInterval(recover, deps.recoverEveryMs ?? 10_000)] : []),
     ...(deps.sweepSla ? [setInterval(sweep, deps.slaEveryMs ?? 30_000)] : []),
+    ...(deps.sweepAlerts ? [setInterval(alert, deps.alertsEveryMs ?? 60_000)] : []),
   ];
   pump();
   deliver();
@@ -176,6 +187,7 @@ export function startWorker(deps: WorkerDeps): Worker {
       await delivering.settled();
       await recovering.settled();
       await sweeping.settled();
+      await alerting.settled();
     },
   };
 }

@@ -48,3 +48,10 @@ export async function findBrand(db: Db, name: string): Promise<BrandRow | undefi
 export async function listBrands(db: Db): Promise<BrandRow[]> {
   return db.selectFrom('brands').select(COLUMNS).orderBy('id').execute();
 }
+
+/** The names of the given brands, by id. */
+export async function brandNamesOf(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('brands').select(['id', 'name']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

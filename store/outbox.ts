@@ -9,6 +9,15 @@ export interface OutboxMessage {
   eventType: string;
   ticketId: string | null;
   payload: Record<string, unknown>;
+  /** `incident:<id>`; default `ticket:<ticketId>` for a ticket's rows, none otherwise. */
+  subject?: string | null;
+  /** Not sent before this (a channel's group wait or quiet hours); default: at once. */
+  notBefore?: Date | null;
+}
+
+/** The subject of a message: what its channel keeps one card for, and what orders the rows of a destination. */
+export function subjectOf(m: Pick<OutboxMessage, 'subject' | 'ticketId'>): string | null {
+  return m.subject ?? (m.ticketId === null ? null : `ticket:${m.ticketId}`);
 }
 
 /**
@@ -26,10 +35,11 @@ export async function enqueueOutbox(trx: Db, messages: readonly OutboxMessage[],
         destination_id: m.destinationId,
         event_type: m.eventType,
         ticket_id: m.ticketId,
+        subject: subjectOf(m),
         payload: JSON.stringify(m.payload),
         status: 'pending' as const,
         attempts: 0,
-        next_attempt_at: now,
+        next_attempt_at: m.notBefore && m.notBefore > now ? m.notBefore : now,
         created_at: now,
       })),
     )
@@ -46,6 +56,7 @@ export interface ChannelAlert {
   /** Null when the alert concerns no brand (a failing destination). */
   brandId: number | null;
   targetId?: string | null;
+  incidentId?: string | null;
 }
 
 /**
@@ -65,6 +76,8 @@ export async function enqueueAlerts(trx: Db, alerts: readonly ChannelAlert[], no
         ticket_id: a.message.ticketId,
         target_id: a.targetId ?? null,
         brand_id: a.brandId,
+        incident_id: a.incidentId ?? null,
+        held_until: a.message.notBefore && a.message.notBefore > now ? a.message.notBefore : null,
         outbox_id: queued.get(a.message.messageId)!,
         created_at: now,
       })),
@@ -75,8 +88,9 @@ export async function enqueueAlerts(trx: Db, alerts: readonly ChannelAlert[], no
 
 /**
  * Claims up to `limit` due rows, pending or parked, with a lease (their next attempt moves to `leaseUntil`)
- * rather than a lock held over HTTP, so a crashed worker's rows come back by themselves. The rows of one ticket
- * for one destination go out one at a time and in order: an update never overtakes the create it amends.
+ * rather than a lock held over HTTP, so a crashed worker's rows come back by themselves. The rows of one subject
+ * (a ticket, an incident) for one destination go out one at a time and in order: an update never overtakes the
+ * create it amends, and an edit of a channel's card never the message that made it.
  */
 export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
   const rows = await db
@@ -93,7 +107,7 @@ export async function claimDueOutbox(db: Db, now: Date, leaseUntil: Date, limit:
             exists(
               selectFrom('outbox as earlier')
                 .select('earlier.id')
-                .whereRef('earlier.ticket_id', '=', 'o.ticket_id')
+                .whereRef('earlier.subject', '=', 'o.subject')
                 .whereRef('earlier.destination_kind', '=', 'o.destination_kind')
                 .whereRef('earlier.destination_id', '=', 'o.destination_id')
                 .whereRef('earlier.id', '<', 'o.id')
@@ -185,6 +199,27 @@ export async function listDeliveries(db: Db, filter: DeliveryListFilter): Promis
     hasMore: rows.length > filter.limit,
     deliveries: rows.slice(0, filter.limit).map(deliveryOf),
   };
+}
+
+/** A row not sent on purpose, with why: a delivered-like end state that the deliveries list shows. */
+export async function suppressOutboxRow(db: Db, id: string, reason: string, at: Date): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: 'suppressed', last_error: reason, last_attempt_at: at })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** When each channel was last sent something about `subject` (its latest row), for group intervals and repeats. */
+export async function lastQueuedAbout(db: Db, subject: string): Promise<Map<string, Date>> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['destination_id', (eb) => eb.fn.max('created_at').as('at')])
+    .where('subject', '=', subject)
+    .where('destination_kind', '=', 'channel')
+    .groupBy('destination_id')
+    .execute();
+  return new Map(rows.map((r) => [r.destination_id, new Date(r.at as unknown as string | Date)]));
 }
 
 /** A row whose destination is not in the config: kept as it is, with why, until `recheckAt`. */

@@ -15,7 +15,7 @@ type Json<T> = ColumnType<T, string, string>;
 export type TargetState = 'ok' | 'degraded' | 'blocked' | 'needs_action' | 'disabled';
 export type CrawlRunStatus = 'running' | 'ok' | 'failed' | 'interrupted';
 /** parked: the destination is not in the config; the row goes out when it is back. */
-export const OUTBOX_STATUSES = ['pending', 'delivered', 'dead', 'parked'] as const;
+export const OUTBOX_STATUSES = ['pending', 'delivered', 'dead', 'parked', 'suppressed'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 /** Zendesk's set, plus spam and ignored for what social listening dismisses. */
 export const TICKET_STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed', 'spam', 'ignored'] as const;
@@ -240,6 +240,8 @@ export interface TicketTable {
   sla_paused_at: NullableTimestampOpt;
   sla_warned: ColumnType<SlaMetric[], SlaMetric[] | undefined, SlaMetric[]>;
   sla_breached: ColumnType<SlaMetric[], SlaMetric[] | undefined, SlaMetric[]>;
+  /** The crisis incident the ticket's mention belongs to (migration 0010): its own alerts are held back. */
+  incident_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TicketHistoryTable {
@@ -293,6 +295,8 @@ export interface OutboxTable {
   created_at: Timestamp;
   /** How often a worker took the row to send it; more claims than attempts: an outcome was never recorded. */
   claims: ColumnType<number, number | undefined, number>;
+  /** `ticket:<id>` or `incident:<id>`: rows of one subject for one destination go out in order (migration 0010). */
+  subject: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One row per helpdesk or channel that a delivery was tried to (migration 0009). */
@@ -316,6 +320,36 @@ export interface AlertTable {
   brand_id: number | null;
   outbox_id: string;
   created_at: Timestamp;
+  incident_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Held until the end of the channel's quiet hours. */
+  held_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface IncidentTable {
+  id: Generated<string>;
+  brand_id: number;
+  scope: string;
+  status: 'open' | 'acknowledged' | 'resolved';
+  severity: 'warning' | 'critical';
+  opened_at: Timestamp;
+  escalated_at: NullableTimestamp;
+  escalation_reason: 'severity' | 'unacknowledged' | null;
+  acknowledged_at: NullableTimestamp;
+  acknowledged_by: string | null;
+  resolved_at: NullableTimestamp;
+  resolved_by: string | null;
+  resolution_note: string | null;
+  state: Json<Record<string, unknown>>;
+  explanation: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+export interface ChannelCardTable {
+  channel_id: string;
+  subject: string;
+  card: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ApiKeyTable {
@@ -350,6 +384,8 @@ export interface Database {
   processes: ProcessTable;
   job_leases: JobLeaseTable;
   host_slots: HostSlotTable;
+  incidents: IncidentTable;
+  channel_cards: ChannelCardTable;
 }
 
 export type Mention = Selectable<MentionTable>;

@@ -19,7 +19,7 @@ function ticket(over: Partial<TicketRow> = {}): TicketRow {
   return {
     id: '41', seq: '100', version: 3, mention_id: '900', brand_id: 1, team, status: 'new', priority,
     assignee: null, status_reason: null, routed_by: null, helpdesks: ['ud', 'zd'], channels: ['tg'],
-    title: '[negative][rss] Ann: broken', created_at: OPENED, updated_at: OPENED, cluster_id: null,
+    title: '[negative][rss] Ann: broken', created_at: OPENED, updated_at: OPENED, cluster_id: null, incident_id: null,
     first_response_at: null, solved_at: null,
     first_response_due_at: d.firstResponseDueAt, resolution_due_at: d.resolutionDueAt,
     first_response_warn_at: d.firstResponseWarnAt, resolution_warn_at: d.resolutionWarnAt,

@@ -1,3 +1,4 @@
+import { timeZoneSchema } from '../lib/time-zone.ts';
 import { z } from 'zod';
 import type { SlaMetric, TicketPriority } from '../store/schema.ts';
 
@@ -85,15 +86,6 @@ const daySchema = z
     return ranges;
   });
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isIsoDate(text: string): boolean {
   const date = new Date(`${text}T00:00:00Z`);
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
@@ -102,11 +94,7 @@ function isIsoDate(text: string): boolean {
 /** A team's `hours:` in the config: when its SLA clocks run. */
 export const businessHoursSchema = z
   .strictObject({
-    timezone: z
-      .string()
-      .superRefine((zone, ctx) => {
-        if (!isTimeZone(zone)) ctx.addIssue({ code: 'custom', message: `unknown time zone "${zone}"` });
-      })
+    timezone: timeZoneSchema
       .meta({ description: 'IANA time zone of the hours and holidays, e.g. Europe/Moscow, Asia/Almaty' }),
     days: z
       .strictObject({

@@ -127,6 +127,8 @@ export interface Connector<C extends { id: string; type: string } = { id: string
    * want every change). Absent: they are not sent (a Slack incoming webhook, email), and recorded as delivered.
    */
   cardUpdates?: 'edit' | 'send';
+  /** The channel's messages carry buttons: its config gives a way to hear them pressed. Absent: never. */
+  offersActions?(config: C): boolean;
   /** Reads a button press the provider posted to us (Telegram webhook update, Slack interactivity payload). */
   receiveAction?(config: C, request: InboundRequest, ctx: { now: Date }): ActionResult;
   /** Long polling for button presses (Telegram getUpdates): waits up to `waitSeconds`; `offset` is the provider's cursor. */

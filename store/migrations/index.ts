@@ -8,6 +8,7 @@ import { ingest } from './0006-ingest.ts';
 import { parkedDeliveries } from './0007-parked-deliveries.ts';
 import { ticketLifecycle } from './0008-ticket-lifecycle.ts';
 import { destinationHealth } from './0009-destination-health.ts';
+import { incidents } from './0010-incidents.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-parked-deliveries': parkedDeliveries,
   '0008-ticket-lifecycle': ticketLifecycle,
   '0009-destination-health': destinationHealth,
+  '0010-incidents': incidents,
 };
