@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { querySourceSchema } from '../pipeline/query.ts';
 import { validateCron } from './cron.ts';
 import { httpUrlSchema } from '../delivery/connectors/config.ts';
+import { emailConfigSchema } from '../delivery/connectors/email.ts';
 import { slackConfigSchema } from '../delivery/connectors/slack.ts';
 import { telegramConfigSchema } from '../delivery/connectors/telegram.ts';
 import { usedeskConfigSchema } from '../delivery/connectors/usedesk.ts';
@@ -11,6 +12,7 @@ import { zendeskConfigSchema } from '../delivery/connectors/zendesk.ts';
 import { routingRulesSchema } from '../pipeline/routing.ts';
 import { businessHoursSchema, slaPolicySchema } from '../tickets/sla.ts';
 import { slugSchema } from '../lib/slug.ts';
+import { timeZoneSchema } from '../lib/time-zone.ts';
 
 /** What the config needs to know of a crawler: the registry's `Crawler` objects fit. */
 export interface ConfigCrawler {
@@ -100,24 +102,75 @@ const targetSchema = z.strictObject({
 });
 
 /**
- * What a channel can subscribe to: a new ticket; 80% and 100% of a ticket's SLA target; a target with no new
- * mention for longer than its quiet period; a target that stopped working (blocked, needs action, or failing
- * again and again); a helpdesk or channel that keeps refusing our deliveries.
+ * What a channel can subscribe to: a new ticket, and a change its card shows (status, assignee, priority, team);
+ * 80% and 100% of a ticket's SLA target; a target with no new mention for longer than its quiet period; a target
+ * that stopped working (blocked, needs action, or failing again and again); a helpdesk or channel that keeps
+ * refusing our deliveries; a crisis incident opened, escalated, refreshed and resolved; the daily digest.
  */
-export const channelEvents = ['ticket.created', 'ticket.sla_warning', 'ticket.sla_breached', 'target.silent', 'target.failing', 'destination.failing'] as const;
+export const channelEvents = [
+  'ticket.created', 'ticket.updated', 'ticket.sla_warning', 'ticket.sla_breached', 'target.silent', 'target.failing', 'destination.failing',
+  'incident.opened', 'incident.escalated', 'incident.updated', 'incident.resolved', 'digest',
+] as const;
 
-// A channel entry is its connector's own schema plus the events it takes; without `events`, every event.
-const channelEventsSchema = z
-  .array(z.enum(channelEvents))
-  .min(1)
-  .default([...channelEvents])
-  .meta({ description: 'the events this channel hears; default: all of them' });
+const hhmmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM, e.g. 22:00');
+
+/** "90s", "30m", "2h" or a number of seconds. */
+const durationSchema = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?\s*(s|m|h)$/, 'must be a duration like 60s, 30m or 2h, or a number of seconds').transform((text) => {
+    const value = Number.parseFloat(text);
+    const unit = text.trim().slice(-1);
+    return value * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
+  }),
+]);
+
+// A channel entry is its connector's own schema plus its notification route: the events it hears (all without
+// `events`), filters, grouping, quiet hours in the recipient's time zone and a daily digest.
+const channelRouteFields = {
+  events: z
+    .array(z.enum(channelEvents))
+    .min(1)
+    .default([...channelEvents])
+    .meta({ description: 'the events this channel hears; default: all of them (a digest only with `digest`)' }),
+  filters: z
+    .strictObject({
+      brands: z.array(z.string()).optional(),
+      teams: z.array(slugSchema).optional(),
+      priorities: z.array(z.enum(['low', 'normal', 'high', 'urgent'])).optional(),
+      sources: z.array(z.string()).optional(),
+    })
+    .optional()
+    .meta({ description: 'only alerts of these brands, teams, ticket priorities and sources; an alert without the field passes' }),
+  grouping: z
+    .strictObject({
+      groupWait: durationSchema.default(60).meta({ description: 'delay of a new card (new ticket, new incident), so what arrives with it joins it; default 60s' }),
+      groupInterval: durationSchema.default(1800).meta({ description: 'least time between two refreshes of an incident card; default 30m' }),
+      repeatInterval: durationSchema.default(7200).meta({ description: 'an unacknowledged incident is announced again this often; default 2h' }),
+    })
+    .prefault({}),
+  quietHours: z
+    .strictObject({ timeZone: timeZoneSchema, from: hhmmSchema, to: hhmmSchema })
+    .optional()
+    .meta({ description: 'no alert but a critical one between from and to in timeZone; the rest waits for the end (22:00-08:00 spans midnight)' }),
+  digest: z
+    .strictObject({ at: hhmmSchema.default('09:00'), timeZone: timeZoneSchema })
+    .optional()
+    .meta({ description: "a daily digest of the last 24 hours at `at` in timeZone" }),
+};
 
 const channelSchema = z.discriminatedUnion('type', [
-  webhookConfigSchema.extend({ events: channelEventsSchema }),
-  telegramConfigSchema.extend({ events: channelEventsSchema }),
-  slackConfigSchema.extend({ events: channelEventsSchema }),
+  webhookConfigSchema.extend(channelRouteFields),
+  telegramConfigSchema.extend(channelRouteFields),
+  slackConfigSchema.extend(channelRouteFields),
+  emailConfigSchema.extend(channelRouteFields),
 ]);
+
+/** The crisis detector's knobs; the defaults are measured by `npm run bench -- crisis`. */
+const crisisSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  evaluateEverySeconds: z.number().min(10).max(3600).default(60),
+  escalateAfter: durationSchema.default(900).meta({ description: 'a critical incident not acknowledged this long is escalated; default 15m' }),
+});
 
 // Each helpdesk type's entry is its connector's own schema (delivery/connectors/).
 const helpdeskSchema = z.discriminatedUnion('type', [webhookConfigSchema, usedeskConfigSchema, zendeskConfigSchema]);
@@ -141,6 +194,10 @@ const baseSchema = z.strictObject({
   channels: z.array(channelSchema).default([]),
   helpdesks: z.array(helpdeskSchema).default([]),
   delivery: deliverySchema.prefault({}),
+  crisis: crisisSchema.prefault({}),
+  publicUrl: httpUrlSchema
+    .optional()
+    .meta({ description: "where people reach this earshot (https://earshot.example.com): alerts link to it; without it they carry no earshot link" }),
   // Per source, checked against the crawler's own credentials schema in `checkReferences`.
   credentials: z
     .record(z.string(), z.unknown())

@@ -106,8 +106,8 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
     }
     const outcome = await send(deps, row, destination, tickets);
     const attempt = await record(deps, row, outcome, report);
-    // A ticket gone from the store is no fault of the destination, which was never asked.
-    if (row.ticket_id === null || tickets.has(row.ticket_id)) await trackDestination(deps, row, attempt);
+    // A ticket gone from the store is no fault of the destination, which was never asked; nor is a 429.
+    if ((row.ticket_id === null || tickets.has(row.ticket_id)) && attempt.status !== 429) await trackDestination(deps, row, attempt);
   }
   return report;
 }
@@ -285,7 +285,9 @@ async function record(deps: DeliveryDeps, row: OutboxRow, outcome: DeliveryOutco
     });
     return { ok: true, dead: false, at, status: outcome.status, error: null };
   }
-  const dead = outcome.gone || attempts >= deps.policy.maxAttempts;
+  // A 429 is the destination asking us to wait (Telegram's flood control), not a failure: it never makes a row
+  // dead, so a message is queued, never dropped.
+  const dead = outcome.gone || (attempts >= deps.policy.maxAttempts && outcome.status !== 429);
   const next = dead ? at : new Date(at.getTime() + retryDelayMs(attempts, deps.policy, outcome.retryAfterMs, deps.random));
   await recordOutboxAttempt(deps.db, row.id, {
     status: dead ? 'dead' : 'pending', attempts, at, httpStatus: outcome.status, error: outcome.error, nextAttemptAt: next,

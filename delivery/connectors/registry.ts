@@ -1,3 +1,4 @@
+import { emailConnector } from './email.ts';
 import type { Connector } from './types.ts';
 import { slackConnector } from './slack.ts';
 import { telegramConnector } from './telegram.ts';
@@ -12,6 +13,7 @@ export const connectors: Readonly<Record<string, Connector<any>>> = { // eslint-
   zendesk: zendeskConnector,
   telegram: telegramConnector,
   slack: slackConnector,
+  email: emailConnector,
 };
 
 /** The connector of a config entry; the config schema only admits known types. */

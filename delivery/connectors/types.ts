@@ -131,6 +131,8 @@ export interface Connector<C extends { id: string; type: string } = { id: string
   offersActions?(config: C): boolean;
   /** Reads a button press the provider posted to us (Telegram webhook update, Slack interactivity payload). */
   receiveAction?(config: C, request: InboundRequest, ctx: { now: Date }): ActionResult;
+  /** This config hears button presses by long polling (`pollActions`), rather than by a webhook or not at all. */
+  pollsActions?(config: C): boolean;
   /** Long polling for button presses (Telegram getUpdates): waits up to `waitSeconds`; `offset` is the provider's cursor. */
   pollActions?(config: C, offset: number | null, ctx: { waitSeconds: number; signal?: AbortSignal }): Promise<{ actions: ChannelAction[]; offset: number | null }>;
   /** Tells the provider the press was handled, with a short text for the presser (Telegram answerCallbackQuery). */

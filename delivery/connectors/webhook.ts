@@ -113,4 +113,6 @@ export const webhookConnector: Connector<z.output<typeof webhookConfigSchema>> =
   deliverTicket: (config, delivery, ctx) =>
     sendWebhook(config, { id: delivery.messageId, body: JSON.stringify(delivery.event) }, ctx),
   sendMessage: (config, message, ctx) => sendWebhook(config, { id: message.messageId, body: JSON.stringify(message.body) }, ctx),
+  // Machines want every change: each refresh is an event of its own.
+  cardUpdates: 'send',
 };
