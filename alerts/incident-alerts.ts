@@ -39,41 +39,47 @@ export function planIncidentAlerts(input: {
       const last = input.lastSent.get(c.id);
       return last === undefined || now.getTime() - last.getTime() >= (c.groupIntervalSeconds ?? 0) * 1000;
     })
-    .map((route) => ({
+    .map((route) => ({ route, when: sendAt(route, facts, now) }))
+    .map(({ route, when }) => ({
       kind: `incident:${event}`,
       brandId: incident.brandId,
       incidentId: incident.id,
+      heldUntil: when.quietUntil,
       message: {
-        messageId: `msg_incident_${incident.id}_${event}_${now.getTime()}_channel_${route.id}`,
+        messageId: `msg_incident_${incident.id}_${event.replace('.', '_')}_${now.getTime()}_channel_${route.id}`,
         destinationKind: 'channel' as const,
         destinationId: route.id,
         eventType: event,
         ticketId: null,
         subject: `incident:${incident.id}`,
         payload: { alert: { kind: event.replace('.', '_'), summary: input.summary }, ...(input.remind ? { remind: true } : {}) },
-        notBefore: sendAt(route, facts, now),
+        notBefore: when.at,
       },
     }));
 }
 
-/** The headline of an incident message. */
-export function incidentSummary(event: IncidentEventType | 'reopened' | 'acknowledged', incident: IncidentForAlert, why: IncidentWhy, by?: string | null): string {
-  const level = incident.severity === 'critical' ? 'Critical' : 'Warning';
+/**
+ * The headline of an incident message. Channels show the severity, status and evidence beside it, so it says
+ * only what happened.
+ */
+export function incidentSummary(event: IncidentEventType | 'reopened' | 'acknowledged' | 'unacknowledged', incident: IncidentForAlert, by?: string | null): string {
   const scope = incident.scope === 'all' ? '' : ` (${incident.scope.replace('source:', '')})`;
   const head = `${incident.brand}${scope}`;
   switch (event) {
     case 'incident.opened':
-      return `${level}: negative talk about ${head} is spiking: ${why.summary}`;
+      return `Negative talk about ${head} is spiking`;
     case 'reopened':
-      return `${level}, again: negative talk about ${head} is back: ${why.summary}`;
+      return `Negative talk about ${head} is spiking again`;
     case 'incident.escalated':
-      return `Escalated to ${incident.severity}: ${head}: ${why.summary}`;
+      return `${head}: escalated to ${incident.severity}`;
+    case 'unacknowledged':
+      return `${head}: critical and still not acknowledged`;
     case 'incident.updated':
-      return `${level}, still open: ${head}: ${why.summary}`;
+      return `${head}: still going`;
     case 'acknowledged':
-      return `${level}: ${head}: acknowledged${by ? ` by ${by}` : ''}`;
+      return `${head}: acknowledged${by ? ` by ${by}` : ''}`;
     case 'incident.resolved':
-      return `Resolved: ${head}: negative talk is back to normal${by && by !== 'detector' ? ` (resolved by ${by})` : ''}`;
+      return `${head}: negative talk is back to normal${by && by !== 'detector' ? ` (resolved by ${by})` : ''}`;
   }
 }
 

@@ -57,15 +57,15 @@ export function channelsFor<R extends ChannelRoute>(routes: readonly R[], facts:
   });
 }
 
-/** When the alert may go out on the channel: after the group wait, and after the quiet hours unless critical. */
-export function sendAt(route: ChannelRoute, facts: AlertFacts, now: Date): Date {
+/**
+ * When the alert may go out on the channel: after the group wait, and after the quiet hours unless critical;
+ * `quietUntil` says when it is held for the quiet hours (a digest counts those).
+ */
+export function sendAt(route: ChannelRoute, facts: AlertFacts, now: Date): { at: Date; quietUntil: Date | null } {
   let at = now.getTime();
   if (START_EVENTS.has(facts.event)) at += (route.groupWaitSeconds ?? 0) * 1000;
-  if (!facts.critical && route.quietHours) {
-    const until = quietUntil(route.quietHours, new Date(at));
-    if (until) at = until.getTime();
-  }
-  return new Date(at);
+  const until = !facts.critical && route.quietHours ? quietUntil(route.quietHours, new Date(at)) : null;
+  return { at: until ?? new Date(at), quietUntil: until };
 }
 
 function minutesOf(hhmm: string): number {

@@ -15,7 +15,7 @@ export interface TicketForAlert {
 function routed(ticket: TicketForAlert, routes: readonly ChannelRoute[], facts: AlertFacts, now: Date) {
   return channelsFor(routes, facts)
     .filter((c) => ticket.channels === null || ticket.channels.includes(c.id))
-    .map((route) => ({ route, at: sendAt(route, facts, now) }));
+    .map((route) => ({ route, when: sendAt(route, facts, now) }));
 }
 
 function factsOf(ticket: TicketForAlert, brandName: string, event: string, source: string | null): AlertFacts {
@@ -23,13 +23,19 @@ function factsOf(ticket: TicketForAlert, brandName: string, event: string, sourc
   return { event, brand: brandName, team: ticket.team, priority: ticket.priority, source, critical: ticket.priority === 'urgent' };
 }
 
-function alertOf(ticket: TicketForAlert, channelId: string, at: Date, m: { messageId: string; kind: string; eventType: string; payload: Record<string, unknown> }): ChannelAlert {
+function alertOf(
+  ticket: TicketForAlert,
+  channelId: string,
+  when: { at: Date; quietUntil: Date | null },
+  m: { messageId: string; kind: string; eventType: string; payload: Record<string, unknown> },
+): ChannelAlert {
   return {
     kind: m.kind,
     brandId: ticket.brand_id,
+    heldUntil: when.quietUntil,
     message: {
       messageId: m.messageId, destinationKind: 'channel', destinationId: channelId, eventType: m.eventType,
-      ticketId: ticket.id, payload: m.payload, notBefore: at,
+      ticketId: ticket.id, payload: m.payload, notBefore: when.at,
     },
   };
 }
@@ -48,8 +54,8 @@ export function planTicketAlerts(input: {
 }): ChannelAlert[] {
   const { ticket } = input;
   const facts = factsOf(ticket, input.brandName, 'ticket.created', input.source);
-  return routed(ticket, input.channels, facts, input.now).map(({ route, at }) =>
-    alertOf(ticket, route.id, at, {
+  return routed(ticket, input.channels, facts, input.now).map(({ route, when }) =>
+    alertOf(ticket, route.id, when, {
       messageId: `msg_ticket_${ticket.id}_channel_${route.id}`,
       kind: 'ticket_created',
       eventType: 'ticket.created',
@@ -81,8 +87,8 @@ export function planSlaAlerts(input: {
     ? `SLA warning, team ${ticket.team}: 80% of the ${what} time is gone${due}: ${ticket.title}`
     : `SLA breached, team ${ticket.team}: ${what} is overdue${due}: ${ticket.title}`;
   const facts = { ...factsOf(ticket, input.brandName ?? '', `ticket.${event}`, null), brand: input.brandName, critical: event === 'sla_breached' || ticket.priority === 'urgent' };
-  return routed(ticket, input.channels, facts, input.now).map(({ route, at }) =>
-    alertOf(ticket, route.id, at, {
+  return routed(ticket, input.channels, facts, input.now).map(({ route, when }) =>
+    alertOf(ticket, route.id, when, {
       messageId: `msg_ticket_${ticket.id}_${event}_${metric}_channel_${route.id}`,
       kind: `${event}:${metric}`,
       eventType: `ticket.${event}`,
@@ -113,7 +119,7 @@ export function planTicketUpdateAlerts(input: {
   if (!shown) return [];
   const facts = { ...factsOf(ticket, input.brandName ?? '', 'ticket.updated', null), brand: input.brandName, critical: true };
   return routed(ticket, input.channels, facts, input.now).map(({ route }) =>
-    alertOf(ticket, route.id, input.now, {
+    alertOf(ticket, route.id, { at: input.now, quietUntil: null }, {
       messageId: `msg_ticket_${ticket.id}_v${ticket.version}_channel_${route.id}`,
       kind: `ticket_updated:v${ticket.version}`,
       eventType: 'ticket.updated',

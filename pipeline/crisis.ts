@@ -114,7 +114,7 @@ export async function evaluateBrandCrisis(deps: CrisisDeps, brand: { id: number;
     const lastSent = events.length > 0 ? await lastQueuedAbout(trx, `incident:${id}`) : new Map<string, Date>();
     const alerts = events.flatMap((e) =>
       planIncidentAlerts({
-        incident, event: EVENT_OF[e.type]!, summary: incidentSummary(e.type === 'reopened' ? 'reopened' : EVENT_OF[e.type]!, incident, state.why, 'detector'),
+        incident, event: EVENT_OF[e.type]!, summary: incidentSummary(e.type === 'reopened' ? 'reopened' : e.type === 'escalated' && e.reason === 'unacknowledged' ? 'unacknowledged' : EVENT_OF[e.type]!, incident, 'detector'),
         channels: deps.channels, now, lastSent, remind: e.type === 'reopened',
       }),
     );
@@ -160,9 +160,8 @@ export async function repeatUnacknowledged(deps: CrisisDeps, incidents: readonly
     );
     if (due.size === 0) continue;
     const incident: IncidentForAlert = { id: row.id, brandId: row.brandId, brand: row.brand, scope: row.scope, severity: row.severity };
-    const why = (row.explanation as unknown as IncidentExplanation).why;
     const alerts = planIncidentAlerts({
-      incident, event: 'incident.opened', summary: `Not acknowledged yet. ${incidentSummary('incident.opened', incident, why)}`,
+      incident, event: 'incident.opened', summary: `Not acknowledged yet: ${incidentSummary('incident.opened', incident)}`,
       channels: deps.channels, now, lastSent: new Map(), remind: true, only: due,
     });
     queued += await inTransaction(deps.db, (trx) => enqueueAlerts(trx, alerts, now));
@@ -195,7 +194,7 @@ export async function actOnIncident(
     await updateIncident(trx, id, writeOf(next, explanation, extra), now);
     const incident: IncidentForAlert = { id, brandId: row.brandId, brand: row.brand, scope: row.scope, severity: next.severity };
     const event: IncidentEventType = action.kind === 'ack' ? 'incident.updated' : 'incident.resolved';
-    const summary = action.kind === 'ack' ? incidentSummary('acknowledged', incident, explanation.why, action.by) : incidentSummary('incident.resolved', incident, explanation.why, action.by);
+    const summary = incidentSummary(action.kind === 'ack' ? 'acknowledged' : 'incident.resolved', incident, action.by);
     // An acknowledgement refreshes every card at once, whatever the group interval: the pressed button must go.
     await enqueueAlerts(trx, planIncidentAlerts({ incident, event, summary, channels: deps.channels, now, lastSent: new Map() }), now);
     deps.log.info({ incident: id, action: action.kind, by: action.by }, 'crisis incident');

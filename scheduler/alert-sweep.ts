@@ -58,7 +58,7 @@ export function startActionPolling(deps: {
     abort.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
   const loops = deps.channels
-    .filter((d) => d.connector.pollActions && d.connector.offersActions?.(d.config) && (d.config as { updates?: string }).updates === 'polling')
+    .filter((d) => d.connector.pollActions && d.connector.pollsActions?.(d.config))
     .map(async ({ connector, config }) => {
       let offset: number | null = null;
       while (!abort.signal.aborted) {

@@ -57,6 +57,8 @@ export interface ChannelAlert {
   brandId: number | null;
   targetId?: string | null;
   incidentId?: string | null;
+  /** Held for the channel's quiet hours until then (its digest counts them); null: not held. */
+  heldUntil?: Date | null;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function enqueueAlerts(trx: Db, alerts: readonly ChannelAlert[], no
         target_id: a.targetId ?? null,
         brand_id: a.brandId,
         incident_id: a.incidentId ?? null,
-        held_until: a.message.notBefore && a.message.notBefore > now ? a.message.notBefore : null,
+        held_until: a.heldUntil ?? null,
         outbox_id: queued.get(a.message.messageId)!,
         created_at: now,
       })),
