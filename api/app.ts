@@ -67,6 +67,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
         { name: 'tickets' },
         { name: 'targets' },
         { name: 'deliveries' },
+        { name: 'incidents' },
         { name: 'stats' },
       ],
     },

@@ -46,13 +46,14 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/destinations', '/api/v1/helpdesks/{id}/webhook', '/api/v1/mentions',
+      '/api/v1/channels/{id}/actions', '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/destinations', '/api/v1/helpdesks/{id}/webhook',
+      '/api/v1/incidents', '/api/v1/incidents/{id}', '/api/v1/incidents/{id}/ack', '/api/v1/incidents/{id}/resolve', '/api/v1/mentions',
       '/api/v1/mentions/{id}/actionable', '/api/v1/mentions/{id}/corrections', '/api/v1/mentions/{id}/sentiment', '/api/v1/query/preview',
       '/api/v1/stats/response-times', '/api/v1/targets', '/api/v1/tickets', '/api/v1/tickets/{id}', '/api/v1/tickets/{id}/history', '/health',
     ]);
     const operationIds = new Set<string>();
     for (const [path, methods] of Object.entries(doc.paths)) {
-      const expected = /\/(sentiment|actionable|preview|replay|webhook)$/.test(path) ? ['post'] : path === '/api/v1/tickets/{id}' ? ['get', 'patch'] : ['get'];
+      const expected = /\/(sentiment|actionable|preview|replay|webhook|actions|ack|resolve)$/.test(path) ? ['post'] : path === '/api/v1/tickets/{id}' ? ['get', 'patch'] : ['get'];
       expect(Object.keys(methods).sort(), path).toEqual(expected);
       for (const method of expected) {
         const op = methods[method] as Operation;
@@ -66,14 +67,18 @@ describe('OpenAPI and docs', () => {
         if (path !== '/health') expect(op.responses?.['401']?.content?.['application/problem+json'], path).toBeTruthy();
       }
     }
-    expect(operationIds.size).toBe(16);
+    expect(operationIds.size).toBe(21);
     expect(doc.paths['/health']?.get?.security).toEqual([]);
     expect(Object.keys(doc.components.schemas).sort()).toEqual(
-      ['Author', 'Correction', 'Delivery', 'DestinationHealth', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'TargetHealth', 'Ticket', 'TicketChange', 'TicketEvent'],
+      ['Author', 'Correction', 'Delivery', 'DestinationHealth', 'DigestEvent', 'Incident', 'IncidentEvent', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'TargetHealth', 'Ticket', 'TicketChange', 'TicketEvent'],
     );
-    // Outgoing events are published under `webhooks`, with the one TicketEvent document.
+    // Outgoing events are published under `webhooks`, with the documents they carry.
     const webhooks = (doc as unknown as { webhooks: Record<string, { post: { requestBody: unknown } }> }).webhooks;
-    expect(Object.keys(webhooks).sort()).toEqual(['ticket.created', 'ticket.sla_breached', 'ticket.sla_warning', 'ticket.updated']);
+    expect(Object.keys(webhooks).sort()).toEqual([
+      'digest', 'incident.escalated', 'incident.opened', 'incident.resolved', 'incident.updated',
+      'ticket.created', 'ticket.sla_breached', 'ticket.sla_warning', 'ticket.updated',
+    ]);
+    expect(JSON.stringify(webhooks['incident.opened']!.post.requestBody)).toContain('#/components/schemas/IncidentEvent');
     expect(JSON.stringify(webhooks['ticket.updated']!.post.requestBody)).toContain('#/components/schemas/TicketEvent');
   });
 });

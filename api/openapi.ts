@@ -1,5 +1,6 @@
 import type { SwaggerTransformObject } from '@fastify/swagger';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { INCIDENT_EVENTS, type IncidentEventType } from '../documents/incident.ts';
 import { TICKET_EVENT_TYPES, type TicketEventType } from '../documents/ticket.ts';
 import { apiSchemaRegistry } from './schemas.ts';
 
@@ -31,31 +32,40 @@ export const transformOpenApiDocument: SwaggerTransformObject = (document) => {
   return doc as ReturnType<SwaggerTransformObject>;
 };
 
-const EVENT_SUMMARIES: Record<TicketEventType, string> = {
+const EVENT_SUMMARIES: Record<TicketEventType | IncidentEventType | 'digest', string> = {
   'ticket.created': 'A ticket opened: to its helpdesks, and to alert channels subscribed to it',
   'ticket.updated': "A ticket changed (status, assignment, a copy joined its story, the brand answered on the source): to its helpdesks",
   'ticket.sla_warning': "80% of a ticket's first-response or resolution time is gone: to its team's channels",
   'ticket.sla_breached': "A ticket's first-response or resolution target was missed: to its team's channels",
+  'incident.opened': "Negative talk about a brand spiked: a crisis incident opened, with why (to channels; also sent again, as a reminder, while nobody acknowledges it)",
+  'incident.escalated': 'An incident became critical, or stayed critical and unacknowledged too long',
+  'incident.updated': "An incident's evidence grew or it was acknowledged: its card is refreshed",
+  'incident.resolved': 'An incident resolved: the talk calmed down, or a person resolved it',
+  digest: "A channel's daily digest: the last 24 hours per brand, and the incidents",
 };
 
 /**
  * What earshot sends to a webhook helpdesk or channel, signed the Standard Webhooks way (webhook-id,
- * webhook-timestamp, webhook-signature). The body is rendered when it is sent, from the ticket as it is then.
+ * webhook-timestamp, webhook-signature). The body is rendered when it is sent, from the ticket or incident as
+ * it is then.
  */
 function outgoingEvents() {
-  return Object.fromEntries(
-    TICKET_EVENT_TYPES.map((type) => [
-      type,
-      {
-        post: {
-          summary: EVENT_SUMMARIES[type],
-          operationId: `event.${type}`,
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TicketEvent' } } } },
-          responses: { '2XX': { description: 'Received; any other answer is retried with backoff' } },
-        },
+  const event = (type: keyof typeof EVENT_SUMMARIES, schema: string) => [
+    type,
+    {
+      post: {
+        summary: EVENT_SUMMARIES[type],
+        operationId: `event.${type}`,
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } } },
+        responses: { '2XX': { description: 'Received; any other answer is retried with backoff' } },
       },
-    ]),
-  );
+    },
+  ];
+  return Object.fromEntries([
+    ...TICKET_EVENT_TYPES.map((type) => event(type, 'TicketEvent')),
+    ...INCIDENT_EVENTS.map((type) => event(type, 'IncidentEvent')),
+    event('digest', 'DigestEvent'),
+  ]);
 }
 
 function collectRefs(node: unknown, found: string[] = []): string[] {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authorSchema, sentimentSchema } from '../documents/fields.ts';
+import { digestEvent, incidentDocument, incidentEvent } from '../documents/incident.ts';
 import { mentionDocument } from '../documents/mention.ts';
 import { ticketChangeSchema, ticketDocument, ticketEventSchema } from '../documents/ticket.ts';
 
@@ -13,6 +14,9 @@ apiSchemaRegistry.add(mentionDocument, { id: 'Mention' });
 apiSchemaRegistry.add(ticketDocument, { id: 'Ticket' });
 apiSchemaRegistry.add(ticketChangeSchema, { id: 'TicketChange' });
 apiSchemaRegistry.add(ticketEventSchema, { id: 'TicketEvent' });
+apiSchemaRegistry.add(incidentDocument, { id: 'Incident' });
+apiSchemaRegistry.add(incidentEvent, { id: 'IncidentEvent' });
+apiSchemaRegistry.add(digestEvent, { id: 'DigestEvent' });
 
 /** Envelope shared by the paged list endpoints. */
 export function pageSchema<T extends z.ZodType>(item: T) {

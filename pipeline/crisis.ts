@@ -1,4 +1,4 @@
-import { detectCrisis, type DetectorInput } from '../alerts/crisis/detector.ts';
+import { detectCrisis, type Detection, type DetectorInput } from '../alerts/crisis/detector.ts';
 import { acknowledgeIncident, resolveIncident, stepIncident, DEFAULT_LIFECYCLE_PARAMS, type IncidentState, type LifecycleParams } from '../alerts/crisis/lifecycle.ts';
 import { explainIncident, incidentSummary, planIncidentAlerts, type IncidentForAlert } from '../alerts/incident-alerts.ts';
 import type { ChannelRoute } from '../alerts/routes.ts';
@@ -82,8 +82,9 @@ export async function evaluateBrandCrisis(deps: CrisisDeps, brand: { id: number;
   const latest = await findLatestIncident(deps.db, brand.id, SCOPE);
   const previous = latest ? (latest.state as unknown as IncidentState) : null;
   const detection = detectCrisis(await detectorInput(deps, brand.id, now));
+  if (latest && heldByPerson(latest, detection, now, params)) return [];
   const { state, events } = stepIncident(previous, detection, now.getTime(), params);
-  if (state === null || (events.length === 0 && latest === undefined)) return [];
+  if (state === null || (events.length === 0 && (latest === undefined || JSON.stringify(state) === JSON.stringify(previous)))) return [];
   const opened = events.some((e) => e.type === 'opened');
   const peak = { observed: state.peakObserved, expected: state.peakExpected };
   let explanation = latest && !opened ? { ...(latest.explanation as unknown as IncidentExplanation), why: state.why, peak } : null;
@@ -126,6 +127,17 @@ export async function evaluateBrandCrisis(deps: CrisisDeps, brand: { id: number;
   });
 }
 
+/**
+ * A person resolved the incident ("handled"): within its cooldown the same level of alarm does not bring it
+ * back, only a worse one does. Without this, resolving by hand during a long spike would reopen it a minute later.
+ */
+function heldByPerson(latest: IncidentRow, detection: Detection, now: Date, params: LifecycleParams): boolean {
+  if (latest.status !== 'resolved' || latest.resolvedAt === null || latest.resolvedBy === 'detector' || detection.severity === null) return false;
+  const cooldown = (detection.why.regime === 'low' ? params.cooldownLowMinutes : params.cooldownHighMinutes) * 60_000;
+  const worse = detection.severity === 'critical' && latest.severity === 'warning';
+  return now.getTime() - latest.resolvedAt.getTime() < cooldown && !worse;
+}
+
 /** Every brand's detector, one brand after another; a brand that fails is logged and the rest go on. */
 export async function evaluateCrises(deps: CrisisDeps): Promise<number> {
   let events = 0;
@@ -148,7 +160,8 @@ export async function repeatUnacknowledged(deps: CrisisDeps, incidents: readonly
   let queued = 0;
   for (const row of incidents) {
     if (row.status !== 'open') continue;
-    const lastSent = await lastQueuedAbout(deps.db, `incident:${row.id}`);
+    // The last message that pinged: card refreshes are edits, which ping nobody.
+    const lastSent = await lastQueuedAbout(deps.db, `incident:${row.id}`, { except: ['incident.updated'] });
     const due = new Set(
       deps.channels
         .filter((c) => (c.repeatIntervalSeconds ?? 0) > 0)

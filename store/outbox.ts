@@ -213,14 +213,14 @@ export async function suppressOutboxRow(db: Db, id: string, reason: string, at: 
 }
 
 /** When each channel was last sent something about `subject` (its latest row), for group intervals and repeats. */
-export async function lastQueuedAbout(db: Db, subject: string): Promise<Map<string, Date>> {
-  const rows = await db
+export async function lastQueuedAbout(db: Db, subject: string, opts: { except?: readonly string[] } = {}): Promise<Map<string, Date>> {
+  let query = db
     .selectFrom('outbox')
     .select(['destination_id', (eb) => eb.fn.max('created_at').as('at')])
     .where('subject', '=', subject)
-    .where('destination_kind', '=', 'channel')
-    .groupBy('destination_id')
-    .execute();
+    .where('destination_kind', '=', 'channel');
+  if (opts.except?.length) query = query.where('event_type', 'not in', opts.except);
+  const rows = await query.groupBy('destination_id').execute();
   return new Map(rows.map((r) => [r.destination_id, new Date(r.at as unknown as string | Date)]));
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { incidentDocument, incidentDocumentOf, INCIDENT_STATUSES } from '../../documents/incident.ts';
+import { incidentDocument as incidentSchema, incidentDocumentOf, INCIDENT_STATUSES } from '../../documents/incident.ts';
 import type { Logger } from '../../log/logger.ts';
 import { handleChannelAction } from '../../pipeline/channel-actions.ts';
 import { actOnIncident } from '../../pipeline/crisis.ts';
@@ -9,10 +9,9 @@ import { findBrand } from '../../store/brands.ts';
 import { getIncident, listIncidents } from '../../store/incidents.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
-import { apiSchemaRegistry, pageSchema } from '../schemas.ts';
+import { pageSchema } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
-const incidentSchema = incidentDocument.register(apiSchemaRegistry, { id: 'Incident' });
 
 const querySchema = z.object({
   status: z.enum([...INCIDENT_STATUSES, 'live']).optional().describe('live: open or acknowledged'),
