@@ -1,3 +1,4 @@
+import { benchCrisis } from './crisis.ts';
 import { benchDedupe } from './dedupe.ts';
 import { benchHelpdesk, type HelpdeskPart } from './helpdesk.ts';
 import { benchIngest, type IngestMix } from './ingest.ts';
@@ -24,6 +25,8 @@ const benches: Record<string, () => Promise<void>> = {
       targets: Number(process.env.BENCH_N ?? 40), minutes: Number(process.env.BENCH_MINUTES ?? 5), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB,
     }),
   recovery: () => benchRecovery({ databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB }),
+  // The crisis detector replayed on generated months: burst detection delays, false alarms per brand-week, replay speed.
+  crisis: () => benchCrisis({ seeds: Number(process.env.BENCH_SEEDS ?? 5), days: Number(process.env.BENCH_DAYS ?? 28) }),
   // Tickets into the Usedesk and Zendesk fakes: deliveries per ticket, the default-rate drain, a 60 s outage, latency.
   helpdesk: () =>
     benchHelpdesk({

@@ -6,6 +6,7 @@ import { envOf, runInDataDirOwner } from './command-channel.ts';
 import { commandApiKey } from './commands/apikey.ts';
 import { commandCluster } from './commands/cluster.ts';
 import { commandConfig } from './commands/config.ts';
+import { commandCrisis } from './commands/crisis.ts';
 import { commandCrawl, commandParse } from './commands/crawl.ts';
 import { commandMigrate } from './commands/migrate.ts';
 import { commandQuery } from './commands/query.ts';
@@ -50,6 +51,11 @@ const USAGE = `usage: earshot <command> [options]
                                     each match with the matching words in [[ ]], then the counts
   cluster FILE.jsonl                group near-duplicates of lines with id and text; prints {"id","cluster"}
                                     per line, no database
+  crisis replay FILE.jsonl [--step MINUTES]
+                                    run the crisis detector over lines with brand, published_at, sentiment,
+                                    author, reach (and story) as if live, a tick every MINUTES (default 1);
+                                    prints each incident it would have opened, then the warnings per
+                                    brand-week; no database
   train --from-corrections [--brand NAME] [--dry-run]
                                     adapt each brand's sentiment model to people's corrections; prints the
                                     dev-split macro-F1 before and after and refuses a model that is worse
@@ -85,6 +91,7 @@ const commands: Record<string, Command> = {
   'eval-sentiment': { run: commandEvalSentiment },
   query: { run: commandQuery },
   cluster: { run: commandCluster },
+  crisis: { run: commandCrisis },
   train: { run: commandTrain, store: true },
 };
 
