@@ -1,4 +1,5 @@
 import { benchCrisis } from './crisis.ts';
+import { benchTelegramFlood } from './telegram-flood.ts';
 import { benchDedupe } from './dedupe.ts';
 import { benchHelpdesk, type HelpdeskPart } from './helpdesk.ts';
 import { benchIngest, type IngestMix } from './ingest.ts';
@@ -26,7 +27,10 @@ const benches: Record<string, () => Promise<void>> = {
     }),
   recovery: () => benchRecovery({ databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB }),
   // The crisis detector replayed on generated months: burst detection delays, false alarms per brand-week, replay speed.
-  crisis: () => benchCrisis({ seeds: Number(process.env.BENCH_SEEDS ?? 5), days: Number(process.env.BENCH_DAYS ?? 28) }),
+  crisis: async () => {
+    await benchCrisis({ seeds: Number(process.env.BENCH_SEEDS ?? 5), days: Number(process.env.BENCH_DAYS ?? 28) });
+    await benchTelegramFlood({ tickets: Number(process.env.BENCH_N ?? 60) });
+  },
   // Tickets into the Usedesk and Zendesk fakes: deliveries per ticket, the default-rate drain, a 60 s outage, latency.
   helpdesk: () =>
     benchHelpdesk({

@@ -61,10 +61,13 @@ export function startActionPolling(deps: {
     .filter((d) => d.connector.pollActions && d.connector.pollsActions?.(d.config))
     .map(async ({ connector, config }) => {
       let offset: number | null = null;
+      let failing = false;
       while (!abort.signal.aborted) {
         try {
           const polled = await connector.pollActions!(config, offset, { waitSeconds: deps.waitSeconds ?? 25, signal: abort.signal });
           offset = polled.offset;
+          if (failing) deps.log.info({ channel: config.id }, 'reading button presses again');
+          failing = false;
           for (const action of polled.actions) {
             const text = await handleChannelAction(deps.handler, action);
             deps.log.info({ channel: config.id, action: action.kind, subject: action.subject, by: action.by }, 'button pressed');
@@ -74,7 +77,10 @@ export function startActionPolling(deps: {
           }
         } catch (err) {
           if (abort.signal.aborted) break;
-          deps.log.warn({ channel: config.id, err: (err as Error).message }, 'could not read button presses; trying again');
+          // Once per streak: another process polling the same bot keeps failing this one, and says so each time.
+          const level = failing ? 'debug' : 'warn';
+          deps.log[level]({ channel: config.id, err: (err as Error).message }, 'could not read button presses; trying again');
+          failing = true;
           await sleep(deps.retryMs ?? 5000);
         }
       }
