@@ -7,7 +7,7 @@ import type { TicketDocument } from '../../documents/ticket.ts';
 import { markSecret } from '../../lib/secret.ts';
 import { slugSchema } from '../../lib/slug.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
-import { renderRating } from './text.ts';
+import { renderRating, tidyText } from './text.ts';
 import type { ChannelMessage, Connector, DeliveryOutcome, SendContext } from './types.ts';
 
 // Email over SMTP (nodemailer): one mail per alert with a plain-text and an HTML part. A ticket's or an incident's
@@ -229,16 +229,6 @@ function cut(text: string, max: number): string {
 /** One line: newlines and runs of spaces (which would fold a header or break a table cell) become one space. */
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
-}
-
-/** Paragraphs kept: runs of blank lines become one blank line, trailing spaces dropped. */
-function tidyText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .split(/\n\s*\n/)
-    .map((p) => p.split('\n').map((l) => l.trimEnd()).join('\n').trim())
-    .filter((p) => p !== '')
-    .join('\n\n');
 }
 
 function rows(...pairs: [string, string | null | undefined][]): Row[] {

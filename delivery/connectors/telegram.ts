@@ -6,7 +6,7 @@ import { slugSchema } from '../../lib/slug.ts';
 import { OPEN_TICKET_STATUSES } from '../../store/schema.ts';
 import { httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink } from './html.ts';
-import { renderRating } from './text.ts';
+import { renderRating, tidyText } from './text.ts';
 import {
   decodeAction,
   encodeAction,
@@ -98,16 +98,6 @@ function num(value: unknown): number | null {
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
-}
-
-/** Paragraphs kept: runs of blank lines become one blank line, trailing spaces dropped. */
-function tidyText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .split(/\n\s*\n/)
-    .map((p) => p.split('\n').map((l) => l.trimEnd()).join('\n').trim())
-    .filter((p) => p !== '')
-    .join('\n\n');
 }
 
 /** "2026-11-22 09:30 UTC": a card is read by people, to the minute. */

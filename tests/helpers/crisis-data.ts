@@ -1,4 +1,5 @@
 import type { ReplayMention } from '../../alerts/crisis/replay.ts';
+import { prng } from '../../sentiment/train/sgd.ts';
 
 /**
  * Mention histories for the crisis detector, deterministic from a seed: weeks of ordinary talk about a brand,
@@ -93,9 +94,9 @@ const DAY_MS = 24 * HOUR_MS;
 
 /** Every mention of every brand, oldest first. */
 export function generateMentionHistory(opts: HistoryOptions): ReplayMention[] {
-  const rng = createRng(opts.seed * 1000 + 999);
+  const rng = prng(opts.seed * 1000 + 999);
   const out = [
-    ...opts.brands.map((profile, i) => generateBrand(profile, opts, createRng(opts.seed * 1000 + i + 1))),
+    ...opts.brands.map((profile, i) => generateBrand(profile, opts, prng(opts.seed * 1000 + i + 1))),
     ...(opts.bursts ?? []).map((burst, b) => generateBurst(burst, b, rng)),
   ].flat();
   return out.filter((m) => m.at >= opts.start && m.at < opts.start + opts.days * DAY_MS).sort((a, b) => a.at - b.at);
@@ -216,18 +217,6 @@ function pickZipf(cdf: Float64Array, u: number): number {
 }
 
 type Rng = () => number;
-
-/** mulberry32: small, fast, and good enough for simulation. */
-function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function exponential(rng: Rng, mean: number): number {
   return -Math.log(1 - rng()) * mean;
