@@ -390,3 +390,35 @@ describe('destination health', () => {
     expect(await health('helpdesk', 'unknown')).toBeUndefined();
   });
 });
+
+describe('a destination that keeps answering 429', () => {
+  it('keeps the row queued past maxAttempts, at its Retry-After, and does not count it as failing; it goes out once allowed', async () => {
+    const store = await createTestStore();
+    let allowed = false;
+    const receiver = await startWebhookReceiver(() => (allowed ? 200 : 429));
+    try {
+      let clock = new Date('2026-11-22T10:00:00Z');
+      const deps: DeliveryDeps = {
+        db: store.db, now: () => clock, policy, log: silentLogger, random: () => 1,
+        destinationOf: () => webhookAt(`${receiver.url}/busy`),
+      };
+      await store.db
+        .insertInto('outbox')
+        .values({ message_id: 'msg_busy', destination_kind: 'channel', destination_id: 'busy', event_type: 'target.failing', payload: JSON.stringify({ type: 'target.failing' }), status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+        .execute();
+      for (let i = 0; i < policy.maxAttempts + 2; i++) {
+        expect(await deliverDueOutbox(deps)).toMatchObject({ retrying: 1, dead: 0 });
+        clock = (await store.db.selectFrom('outbox').select('next_attempt_at').executeTakeFirstOrThrow()).next_attempt_at;
+      }
+      expect(await store.db.selectFrom('outbox').select(['status', 'attempts', 'last_status']).executeTakeFirstOrThrow())
+        .toEqual({ status: 'pending', attempts: policy.maxAttempts + 2, last_status: 429 });
+      expect(await store.db.selectFrom('destination_health').selectAll().execute()).toEqual([]);
+      allowed = true;
+      expect(await deliverDueOutbox(deps)).toMatchObject({ delivered: 1 });
+      expect(receiver.received).toHaveLength(policy.maxAttempts + 3);
+    } finally {
+      await receiver.close();
+      await store.close();
+    }
+  });
+});

@@ -94,7 +94,7 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
       }
       continue;
     }
-    const reason = suppressionOf(deps, row, destination, incidents);
+    const reason = await suppressionOf(deps, row, destination, incidents);
     if (reason !== null) {
       await suppressOutboxRow(deps.db, row.id, reason, deps.now());
       report.suppressed++;
@@ -234,10 +234,14 @@ const HELD_BY_INCIDENT = new Set(['ticket.created', 'ticket.sla_warning']);
  * showed), and a ticket's own alert while the ticket belongs to a live incident the channel hears of: the team
  * gets one incident card, not one ping per ticket (the ticket itself still opens and reaches its helpdesks).
  */
-function suppressionOf(deps: DeliveryDeps, row: OutboxRow, destination: Destination, incidents: Map<string, string>): string | null {
+async function suppressionOf(deps: DeliveryDeps, row: OutboxRow, destination: Destination, incidents: Map<string, string>): Promise<string | null> {
   if (row.destination_kind !== 'channel') return null;
-  if (REFRESH_EVENTS.has(row.event_type) && !destination.connector.cardUpdates) {
-    return `a ${destination.connector.type} channel is not sent card refreshes`;
+  if (REFRESH_EVENTS.has(row.event_type)) {
+    const { cardUpdates, type } = destination.connector;
+    if (!cardUpdates) return `a ${type} channel is not sent card refreshes`;
+    if (cardUpdates === 'edit' && (row.subject === null || (await findChannelCard(deps.db, row.destination_id, row.subject)) === null)) {
+      return 'no card of it in this channel to refresh';
+    }
   }
   if (HELD_BY_INCIDENT.has(row.event_type) && row.ticket_id !== null && incidents.has(row.ticket_id)) {
     const channel = deps.channels?.find((c) => c.id === row.destination_id);

@@ -195,6 +195,15 @@ channels:
     const suppressed = await store.db.selectFrom('outbox').select('id').where('status', '=', 'suppressed').where('event_type', '=', 'ticket.created').execute();
     expect(suppressed.length).toBeGreaterThanOrEqual(linked.length - ticketCards.length - 1);
 
+    // A held-back ticket solved meanwhile has no card in the chat: nothing to refresh, so no card appears.
+    const heldTicket = linked.map((t) => t.id).find((id) => !telegram.inChat(CHAT).some((m) => m.text.includes(`Ticket: ${id}\n`) || m.text.endsWith(`Ticket: ${id}`)))!;
+    const chatBefore = telegram.inChat(CHAT).length;
+    await inTransaction(store.db, (trx) => changeTickets(trx, [{ ticketId: heldTicket, actor: 'agent', kind: 'update', set: { status: 'solved' } }], { policy, now: clock }));
+    await deliver();
+    expect(telegram.inChat(CHAT)).toHaveLength(chatBefore);
+    expect(await store.db.selectFrom('outbox').select(['status', 'last_error']).where('ticket_id', '=', heldTicket).where('destination_id', '=', 'tg').where('event_type', '=', 'ticket.updated').execute())
+      .toEqual([{ status: 'suppressed', last_error: 'no card of it in this channel to refresh' }]);
+
     // A PR lead presses Acknowledge in Telegram: read by long polling, the incident is acknowledged, the card edited.
     const ack = incidentCard()!.reply_markup!.inline_keyboard.flat().find((b) => b.callback_data?.startsWith('ack|incident:'));
     expect(ack).toBeDefined();
