@@ -15,6 +15,7 @@ import { commandEvalSentiment, commandSentiment, commandTrain } from './commands
 import { commandRouting } from './commands/routing.ts';
 import { commandTargets } from './commands/targets.ts';
 import { commandTickets } from './commands/tickets.ts';
+import { commandUser } from './commands/user.ts';
 import { commandLogger, dataDirOf, stdio, type CommandContext, type CommandIo, type Env } from './context.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { UsageError } from './usage-error.ts';
@@ -43,6 +44,11 @@ const USAGE = `usage: earshot <command> [options]
                                     priority, helpdesks, channels and the rules that decided, per mention
   apikey create --name NAME [--scopes read,write]
                                     create an API key (shown once)
+  user create --email E --role admin|agent|viewer [--password P]
+                                    create a person who signs in to the inbox; without --password a
+                                    generated one is printed, once
+  user list [--json] | user disable EMAIL | user enable EMAIL
+                                    the people, their roles and last sign-in; disable keeps them out
   sentiment "text" [--lang xx] [--rating N]
                                     language, sentiment and whether it needs a reply, as JSON
   eval-sentiment FILE.jsonl [--lang xx]
@@ -87,6 +93,7 @@ const commands: Record<string, Command> = {
   tickets: { run: commandTickets, store: true },
   routing: { run: commandRouting, store: true },
   apikey: { run: commandApiKey, store: true },
+  user: { run: commandUser, store: true },
   sentiment: { run: commandSentiment },
   'eval-sentiment': { run: commandEvalSentiment },
   query: { run: commandQuery },

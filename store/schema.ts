@@ -344,6 +344,22 @@ export interface IncidentTable {
   updated_at: Timestamp;
 }
 
+export const USER_ROLES = ['admin', 'agent', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface UserTable {
+  id: Generated<number>;
+  email: string;
+  role: UserRole;
+  password_hash: string;
+  locale: 'ru' | 'en' | null;
+  created_at: Timestamp;
+  /** Who created the user: "cli", or "user:<email>" of the admin who invited them. */
+  created_by: string;
+  disabled_at: NullableTimestamp;
+  last_login_at: NullableTimestamp;
+}
+
 export interface ChannelCardTable {
   channel_id: string;
   subject: string;
@@ -386,6 +402,7 @@ export interface Database {
   host_slots: HostSlotTable;
   incidents: IncidentTable;
   channel_cards: ChannelCardTable;
+  users: UserTable;
 }
 
 export type Mention = Selectable<MentionTable>;

@@ -9,6 +9,7 @@ import { parkedDeliveries } from './0007-parked-deliveries.ts';
 import { ticketLifecycle } from './0008-ticket-lifecycle.ts';
 import { destinationHealth } from './0009-destination-health.ts';
 import { incidents } from './0010-incidents.ts';
+import { users } from './0011-users.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-ticket-lifecycle': ticketLifecycle,
   '0009-destination-health': destinationHealth,
   '0010-incidents': incidents,
+  '0011-users': users,
 };
