@@ -14,6 +14,7 @@ import { registerHelpdeskHookRoutes } from './routes/helpdesk-hooks.ts';
 import { registerChannelActionRoutes, registerIncidentRoutes } from './routes/incidents.ts';
 import { registerMentionRoutes } from './routes/mentions.ts';
 import { registerQueryRoutes } from './routes/query.ts';
+import { registerLoginRoute, registerSessionRoutes } from './routes/session.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
 import { registerTicketRoutes } from './routes/tickets.ts';
@@ -31,7 +32,10 @@ export interface BuildAppDeps {
   publicUrl?: string | null;
 }
 
-const REDACTED_PATHS = ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'];
+const REDACTED_PATHS = [
+  'req.headers.authorization', 'request.headers.authorization', 'headers.authorization',
+  'req.headers.cookie', 'request.headers.cookie', 'headers.cookie', 'req.headers["x-csrf-token"]', 'headers["x-csrf-token"]',
+];
 
 export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   const apiDeps: ApiDeps = {
@@ -46,7 +50,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: buildLoggerOptions(deps.logger) });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.decorateRequest('apiKey', null);
+  app.decorateRequest('principal', null);
   installProblemHandlers(app);
 
   await app.register(fastifySwagger, {
@@ -80,6 +84,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(zodApp, apiDeps);
   await zodApp.register(async (api) => registerHelpdeskHookRoutes(api.withTypeProvider<ZodTypeProvider>(), apiDeps), { prefix: '/api/v1' });
   await zodApp.register(async (api) => registerChannelActionRoutes(api.withTypeProvider<ZodTypeProvider>(), apiDeps), { prefix: '/api/v1' });
+  await zodApp.register(async (api) => registerLoginRoute(api.withTypeProvider<ZodTypeProvider>(), apiDeps), { prefix: '/api/v1' });
   await zodApp.register(
     async (api) => {
       api.addHook('onRequest', createAuthHook(apiDeps));
@@ -92,6 +97,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       registerDestinationRoutes(zodApi, apiDeps);
       registerStatsRoutes(zodApi, apiDeps);
       registerIncidentRoutes(zodApi, apiDeps);
+      registerSessionRoutes(zodApi, apiDeps);
     },
     { prefix: '/api/v1' },
   );

@@ -1,17 +1,27 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { isSameSecret } from '../lib/secret.ts';
 import { findApiKey, touchApiKey, type ApiKeyScope } from '../store/api-keys.ts';
 import type { Db } from '../store/connect.ts';
+import type { UserRole } from '../store/schema.ts';
+import { findSession, touchSession } from '../store/users.ts';
 import { sendProblem } from './errors.ts';
 
-export interface AuthenticatedKey {
+/**
+ * Who is calling: a machine with an API key, or a person signed in with a session cookie. `id` is the API key's
+ * id or the user's; `name` the key's name or the user's email.
+ */
+export interface Principal {
+  kind: 'apikey' | 'user';
   id: number;
   name: string;
   scopes: ApiKeyScope[];
+  role: UserRole | null;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    apiKey: AuthenticatedKey | null;
+    principal: Principal | null;
   }
   interface FastifyContextConfig {
     /** Scope a route needs; GET and HEAD default to `read`, everything else to `write`. */
@@ -19,22 +29,70 @@ declare module 'fastify' {
   }
 }
 
+export const SESSION_COOKIE = 'earshot_session';
+export const CSRF_HEADER = 'x-csrf-token';
 const LAST_USED_INTERVAL_MS = 60_000;
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-/** An onRequest hook: bearer key → 401 when missing or unknown, 403 when the scope is missing. */
+/** What each role may do: a viewer reads, an agent and an admin write. */
+const ROLE_SCOPES: Record<UserRole, ApiKeyScope[]> = { admin: ['read', 'write'], agent: ['read', 'write'], viewer: ['read'] };
+
+export function hashSessionToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function newSessionToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The session token of the request's cookie, if it sent one. */
+export function sessionTokenOf(request: FastifyRequest): string | null {
+  const header = request.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+      const value = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{20,100}$/.test(value) ? value : null;
+    }
+  }
+  return null;
+}
+
+/**
+ * An onRequest hook: a bearer API key, or a session cookie (with the CSRF token echoed in X-CSRF-Token on every
+ * write, so another site cannot make a signed-in browser change anything) → 401 when neither is valid, 403
+ * when the key's scope or the person's role does not allow the request.
+ */
 export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyncHookHandler {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+    const required = request.routeOptions.config.scope ?? (isReadMethod(request.method) ? 'read' : 'write');
     const header = request.headers.authorization;
+    const token = header ? null : sessionTokenOf(request);
+    if (token !== null) {
+      const now = deps.now();
+      const session = await findSession(deps.db, hashSessionToken(token), now);
+      if (!session) return unauthorized(request, reply, 'Bearer realm="earshot"', 'The session has ended: sign in again.');
+      if (!isReadMethod(request.method)) {
+        const echoed = request.headers[CSRF_HEADER];
+        if (typeof echoed !== 'string' || !isSameSecret(echoed, session.csrfToken)) {
+          return sendProblem(request, reply, 403, `A change from the browser needs the session's CSRF token in ${CSRF_HEADER}.`);
+        }
+      }
+      const scopes = ROLE_SCOPES[session.role];
+      if (!scopes.includes(required)) return sendProblem(request, reply, 403, `A ${session.role} cannot do this.`);
+      if (now.getTime() - session.lastSeenAt.getTime() >= LAST_USED_INTERVAL_MS) await touchSession(deps.db, hashSessionToken(token), now);
+      request.principal = { kind: 'user', id: session.id, name: session.email, scopes, role: session.role };
+      return;
+    }
     if (!header) {
-      return unauthorized(request, reply, 'Bearer realm="earshot"', 'An API key is required: send Authorization: Bearer <key>.');
+      return unauthorized(request, reply, 'Bearer realm="earshot"', 'An API key is required: send Authorization: Bearer <key>, or sign in.');
     }
     const match = BEARER.exec(header);
     const key = match?.[1] ? await findApiKey(deps.db, match[1]) : null;
     if (!key) {
       return unauthorized(request, reply, 'Bearer realm="earshot", error="invalid_token"', 'The API key is unknown or revoked.');
     }
-    const required = request.routeOptions.config.scope ?? (isReadMethod(request.method) ? 'read' : 'write');
     if (!key.scopes.includes(required)) {
       return sendProblem(request, reply, 403, `This API key lacks the "${required}" scope.`);
     }
@@ -42,8 +100,26 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {
       await touchApiKey(deps.db, key.id, now, LAST_USED_INTERVAL_MS);
     }
-    request.apiKey = { id: key.id, name: key.name, scopes: key.scopes };
+    request.principal = { kind: 'apikey', id: key.id, name: key.name, scopes: key.scopes, role: null };
   };
+}
+
+/**
+ * Who a write is recorded as: a signed-in person is always `user:<email>`; a machine is who it says (`by`, the
+ * person behind a helpdesk) or `apikey:<name>`.
+ */
+export function actorOf(request: FastifyRequest, by?: string | undefined): string {
+  const p = request.principal;
+  if (p?.kind === 'user') return `user:${p.name}`;
+  return by ?? `apikey:${p?.name ?? 'unknown'}`;
+}
+
+/**
+ * The namespace of a caller's Idempotency-Keys: an API key's id, or a person's id negated, so a key and a
+ * person never share one.
+ */
+export function idempotencyOwnerOf(principal: Principal): number {
+  return principal.kind === 'user' ? -principal.id : principal.id;
 }
 
 function unauthorized(request: FastifyRequest, reply: FastifyReply, challenge: string, detail: string) {

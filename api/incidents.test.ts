@@ -96,7 +96,7 @@ describe('incidents in the API', () => {
   it('resolves by hand with a note, once', async () => {
     const res = await app.inject({ method: 'POST', url: `/api/v1/incidents/${incidentId}/resolve`, headers, payload: { note: 'card limits restored, statement posted' } });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'resolved', resolved_by: 'api:test read+write', resolution_note: 'card limits restored, statement posted' });
+    expect(res.json()).toMatchObject({ status: 'resolved', resolved_by: 'apikey:test read+write', resolution_note: 'card limits restored, statement posted' });
     const twice = await app.inject({ method: 'POST', url: `/api/v1/incidents/${incidentId}/resolve`, headers, payload: {} });
     expect(twice.statusCode).toBe(409);
     expect((await app.inject({ method: 'POST', url: `/api/v1/incidents/${incidentId}/ack`, headers, payload: {} })).statusCode).toBe(409);

@@ -52,7 +52,7 @@ export const incidentDocument = z.object({
   escalated_at: nullableTimestampSchema.describe('When it became critical, or a critical one went unacknowledged too long'),
   escalation_reason: z.enum(['severity', 'unacknowledged']).nullable(),
   acknowledged_at: nullableTimestampSchema,
-  acknowledged_by: z.string().nullable().describe('"telegram:@user", "slack:U123", "api:<key name>"'),
+  acknowledged_by: z.string().nullable().describe('"telegram:@user", "slack:U123", "apikey:<key name>", "user:<email>"'),
   resolved_at: nullableTimestampSchema,
   resolved_by: z.string().nullable().describe('"detector" when the talk calmed down, or who resolved it'),
   resolution_note: z.string().nullable(),

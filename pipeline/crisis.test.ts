@@ -75,7 +75,7 @@ describe('crises on the store', () => {
     const reminder = (await rows(`incident:${incident.id}`)).at(-1)!;
     expect(reminder).toMatchObject({ event_type: 'incident.opened', destination_id: 'pr', payload: { remind: true } });
     // Once acknowledged, no more reminders.
-    await actOnIncident(deps(), incident.id, { kind: 'ack', by: 'api:pr' });
+    await actOnIncident(deps(), incident.id, { kind: 'ack', by: 'user:pr@acme.kz' });
     clock = new Date(clock.getTime() + 3 * HOUR);
     const acked = (await findLatestIncident(store.db, brandId, 'all'))!;
     expect(acked.status).toBe('acknowledged');
@@ -85,8 +85,8 @@ describe('crises on the store', () => {
   it('keeps a person\'s resolution while the same alarm goes on, and tells every channel that hears resolutions', async () => {
     const incident = (await findLatestIncident(store.db, brandId, 'all'))!;
     await burst(3, 10);
-    const resolved = await actOnIncident(deps(), incident.id, { kind: 'resolve', by: 'api:pr', note: 'statement posted' });
-    expect(resolved).toMatchObject({ ok: true, changed: true, incident: { status: 'resolved', resolvedBy: 'api:pr' } });
+    const resolved = await actOnIncident(deps(), incident.id, { kind: 'resolve', by: 'user:pr@acme.kz', note: 'statement posted' });
+    expect(resolved).toMatchObject({ ok: true, changed: true, incident: { status: 'resolved', resolvedBy: 'user:pr@acme.kz' } });
     expect((await rows(`incident:${incident.id}`)).filter((r) => r.event_type === 'incident.resolved').map((r) => r.destination_id).sort()).toEqual(['ops', 'pr']);
     clock = new Date(clock.getTime() + 5 * 60_000);
     expect(await evaluateBrandCrisis(deps(), brand())).toEqual([]);

@@ -358,6 +358,18 @@ export interface UserTable {
   created_by: string;
   disabled_at: NullableTimestamp;
   last_login_at: NullableTimestamp;
+  /** Failed sign-ins since the last good one. */
+  failed_logins: ColumnType<number, number | undefined, number>;
+  locked_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface SessionTable {
+  token_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_seen_at: Timestamp;
 }
 
 export interface ChannelCardTable {
@@ -403,6 +415,7 @@ export interface Database {
   incidents: IncidentTable;
   channel_cards: ChannelCardTable;
   users: UserTable;
+  sessions: SessionTable;
 }
 
 export type Mention = Selectable<MentionTable>;

@@ -7,6 +7,7 @@ import { handleChannelAction } from '../../pipeline/channel-actions.ts';
 import { actOnIncident } from '../../pipeline/crisis.ts';
 import { findBrand } from '../../store/brands.ts';
 import { getIncident, listIncidents } from '../../store/incidents.ts';
+import { actorOf } from '../auth.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import { pageSchema } from '../schemas.ts';
@@ -25,10 +26,6 @@ const ackBody = z.object({ by: z.string().min(1).max(200).optional().describe('W
 const resolveBody = z
   .object({ by: z.string().min(1).max(200).optional(), note: z.string().max(2000).optional().describe('What was done about it') })
   .default({});
-
-function actorOf(request: FastifyRequest, by: string | undefined): string {
-  return by ?? `api:${request.apiKey?.name ?? 'unknown'}`;
-}
 
 function crisisDeps(deps: ApiDeps, request: FastifyRequest) {
   return { db: deps.db, now: deps.now, log: request.log as unknown as Logger, channels: deps.ticketPolicy?.channels ?? [] };

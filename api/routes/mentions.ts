@@ -7,6 +7,7 @@ import { getMention, listMentions } from '../../store/mention-list.ts';
 import type { Db } from '../../store/connect.ts';
 import { ignoreTicketOfMention, openTicketForMention } from '../../pipeline/open-tickets.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
+import { actorOf } from '../auth.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import { formatTimestamp, timestampSchema } from '../../documents/fields.ts';
 import { SENTIMENT_LABELS } from '../../sentiment/types.ts';
@@ -167,10 +168,6 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
 }
 
 /** The person named in the request, else the key: a shared key alone does not say who decided. */
-function actorOf(request: FastifyRequest, by: string | undefined): string {
-  return by ?? `apikey:${request.apiKey?.name ?? 'unknown'}`;
-}
-
 // The mention is read in the correction's transaction, so the answer shows exactly what was written.
 async function respondCorrected(
   db: Db,
