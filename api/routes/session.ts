@@ -60,8 +60,9 @@ function tooMany(request: FastifyRequest, reply: FastifyReply, waitMs: number, d
 export function registerLoginRoute(app: ZodApp, deps: ApiDeps): void {
   const throttle = new AddressThrottle();
   const secure = deps.publicUrl?.startsWith('https:') ?? false;
-  // Spent on unknown emails too, so the answer's timing does not tell which emails exist.
-  const decoy = hashPassword(randomBytes(16).toString('hex'));
+  // Spent on unknown emails too, so the answer's timing does not tell which emails exist; made on first use.
+  let decoy: Promise<string> | null = null;
+  const decoyHash = () => (decoy ??= hashPassword(randomBytes(16).toString('hex')));
   app.post(
     '/session',
     {
@@ -82,7 +83,7 @@ export function registerLoginRoute(app: ZodApp, deps: ApiDeps): void {
       if (wait > 0) return tooMany(request, reply, wait, 'Too many failed sign-ins from this address: try again later.');
       const { email, password } = request.body;
       const user = await findUserForLogin(deps.db, email);
-      const good = await verifyPassword(password, user?.passwordHash ?? (await decoy));
+      const good = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
       if (user && user.lockedUntil && user.lockedUntil > now) {
         return tooMany(request, reply, user.lockedUntil.getTime() - now.getTime(), `Too many failed sign-ins for this account: it is locked for ${LOCK_MINUTES} minutes.`);
       }
