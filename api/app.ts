@@ -17,6 +17,7 @@ import { registerQueryRoutes } from './routes/query.ts';
 import { registerLoginRoute, registerSessionRoutes } from './routes/session.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
+import { registerUserRoutes } from './routes/users.ts';
 import { registerTicketRoutes } from './routes/tickets.ts';
 import type { TicketPolicy } from '../pipeline/ticket-policy.ts';
 import type { ApiDeps } from './types.ts';
@@ -98,6 +99,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       registerStatsRoutes(zodApi, apiDeps);
       registerIncidentRoutes(zodApi, apiDeps);
       registerSessionRoutes(zodApi, apiDeps);
+      registerUserRoutes(zodApi, apiDeps);
     },
     { prefix: '/api/v1' },
   );

@@ -26,6 +26,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scope a route needs; GET and HEAD default to `read`, everything else to `write`. */
     scope?: ApiKeyScope;
+    /** Only a signed-in admin: managing people is never a machine's job. */
+    adminOnly?: boolean;
   }
 }
 
@@ -80,7 +82,9 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
         }
       }
       const scopes = ROLE_SCOPES[session.role];
-      if (!scopes.includes(required)) return sendProblem(request, reply, 403, `A ${session.role} cannot do this.`);
+      if (!scopes.includes(required) || (request.routeOptions.config.adminOnly && session.role !== 'admin')) {
+        return sendProblem(request, reply, 403, `A ${session.role} cannot do this.`);
+      }
       if (now.getTime() - session.lastSeenAt.getTime() >= LAST_USED_INTERVAL_MS) await touchSession(deps.db, hashSessionToken(token), now);
       request.principal = { kind: 'user', id: session.id, name: session.email, scopes, role: session.role };
       return;
@@ -96,6 +100,7 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
     if (!key.scopes.includes(required)) {
       return sendProblem(request, reply, 403, `This API key lacks the "${required}" scope.`);
     }
+    if (request.routeOptions.config.adminOnly) return sendProblem(request, reply, 403, 'Only a signed-in admin can do this, not an API key.');
     const now = deps.now();
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {
       await touchApiKey(deps.db, key.id, now, LAST_USED_INTERVAL_MS);

@@ -6,7 +6,7 @@ import type { Store } from '../store/connect.ts';
 import { createUser, setUserDisabled } from '../store/users.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
 import { buildApp } from './app.ts';
-import { insertBrand, insertMention } from './test-seed.ts';
+import { createBearer, insertBrand, insertMention } from './test-seed.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -108,5 +108,73 @@ describe('signing in', () => {
     await setUserDisabled(store.db, 'gone@acme.kz', clock);
     expect((await app.inject({ method: 'GET', url: '/api/v1/mentions', headers: { cookie } })).statusCode).toBe(401);
     expect((await signIn('gone@acme.kz')).statusCode).toBe(401);
+  });
+});
+
+describe('managing people', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  const now = new Date('2026-12-03T09:00:00Z');
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    app = await buildApp({ db: store.db, storeKind: store.kind, now: () => now });
+    const hash = await hashPassword(PASSWORD);
+    await createUser(store.db, { email: 'admin@acme.kz', role: 'admin', passwordHash: hash, createdBy: 'cli' }, now);
+    await createUser(store.db, { email: 'agent@acme.kz', role: 'agent', passwordHash: hash, createdBy: 'cli' }, now);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+  });
+
+  async function as(email: string) {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: PASSWORD } });
+    return { cookie: String(res.headers['set-cookie']).split(';')[0]!, 'x-csrf-token': res.json().csrf_token as string };
+  }
+
+  it('lets an admin invite a person with a one-time password, who can then sign in', async () => {
+    const admin = await as('admin@acme.kz');
+    const invited = await app.inject({ method: 'POST', url: '/api/v1/users', headers: admin, payload: { email: 'new@acme.kz', role: 'viewer', locale: 'ru' } });
+    expect(invited.statusCode, invited.body).toBe(201);
+    const { user, password } = invited.json() as { user: Record<string, unknown>; password: string };
+    expect(user).toMatchObject({ email: 'new@acme.kz', role: 'viewer', locale: 'ru', created_by: 'user:admin@acme.kz', disabled_at: null });
+    const signIn = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email: 'new@acme.kz', password } });
+    expect(signIn.statusCode).toBe(200);
+    const again = await app.inject({ method: 'POST', url: '/api/v1/users', headers: admin, payload: { email: 'NEW@acme.kz', role: 'agent' } });
+    expect(again.statusCode).toBe(409);
+    const list = await app.inject({ method: 'GET', url: '/api/v1/users', headers: admin });
+    expect((list.json().data as { email: string; last_login_at: string | null }[]).map((u) => [u.email, u.last_login_at !== null])).toEqual([
+      ['admin@acme.kz', true], ['agent@acme.kz', false], ['new@acme.kz', true],
+    ]);
+    expect(list.body).not.toContain('scrypt');
+  });
+
+  it('lets an admin disable a person (signed out at once) and change roles, but not lock themselves out', async () => {
+    const admin = await as('admin@acme.kz');
+    const agent = await as('agent@acme.kz');
+    const users = (await app.inject({ method: 'GET', url: '/api/v1/users', headers: admin })).json().data as { id: number; email: string }[];
+    const id = (email: string) => users.find((u) => u.email === email)!.id;
+
+    const disabled = await app.inject({ method: 'PATCH', url: `/api/v1/users/${id('agent@acme.kz')}`, headers: admin, payload: { disabled: true } });
+    expect(disabled.statusCode, disabled.body).toBe(200);
+    expect(disabled.json().disabled_at).toBe(now.toISOString());
+    expect((await app.inject({ method: 'GET', url: '/api/v1/mentions', headers: { cookie: agent.cookie } })).statusCode).toBe(401);
+    const back = await app.inject({ method: 'PATCH', url: `/api/v1/users/${id('agent@acme.kz')}`, headers: admin, payload: { disabled: false, role: 'viewer' } });
+    expect(back.json()).toMatchObject({ disabled_at: null, role: 'viewer' });
+
+    const self = await app.inject({ method: 'PATCH', url: `/api/v1/users/${id('admin@acme.kz')}`, headers: admin, payload: { role: 'agent' } });
+    expect(self.statusCode).toBe(409);
+    expect((await app.inject({ method: 'PATCH', url: '/api/v1/users/999', headers: admin, payload: { disabled: true } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/users/${id('agent@acme.kz')}`, headers: admin, payload: {} })).statusCode).toBe(400);
+  });
+
+  it('refuses everyone but a signed-in admin: agents, viewers and API keys', async () => {
+    const viewer = await as('agent@acme.kz'); // a viewer since the test before
+    expect((await app.inject({ method: 'GET', url: '/api/v1/users', headers: viewer })).statusCode).toBe(403);
+    const key = await createBearer(store.db, ['read', 'write']);
+    const byKey = await app.inject({ method: 'GET', url: '/api/v1/users', headers: key });
+    expect(byKey.statusCode).toBe(403);
+    expect(byKey.json().detail).toBe('Only a signed-in admin can do this, not an API key.');
   });
 });

@@ -44,16 +44,28 @@ export async function listUsers(db: Db): Promise<UserSummary[]> {
   return (await db.selectFrom('users').select(COLUMNS).orderBy('id').execute()).map(summaryOf);
 }
 
-/** Disables (or enables again) the user with this email; null when there is none. */
-export async function setUserDisabled(db: Db, email: string, disabledAt: Date | null): Promise<UserSummary | null> {
+/**
+ * Changes a user found by id or email (whatever its case): role, or disabled (a date) / enabled (null). A
+ * disabled user's sessions end at once. Null when there is no such user.
+ */
+export async function updateUser(
+  db: Db,
+  who: { id: number } | { email: string },
+  set: { role?: UserRole; disabledAt?: Date | null },
+): Promise<UserSummary | null> {
   const row = await db
     .updateTable('users')
-    .set({ disabled_at: disabledAt })
-    .where(sql<boolean>`lower(email) = lower(${email})`)
+    .set({ ...(set.role !== undefined ? { role: set.role } : {}), ...(set.disabledAt !== undefined ? { disabled_at: set.disabledAt } : {}) })
+    .where('id' in who ? sql<boolean>`id = ${who.id}` : sql<boolean>`lower(email) = lower(${who.email})`)
     .returning(COLUMNS)
     .executeTakeFirst();
-  if (row && disabledAt !== null) await deleteSessionsOf(db, row.id);
+  if (row && set.disabledAt) await deleteSessionsOf(db, row.id);
   return row ? summaryOf(row) : null;
+}
+
+/** Disables (or enables again) the user with this email; null when there is none. */
+export async function setUserDisabled(db: Db, email: string, disabledAt: Date | null): Promise<UserSummary | null> {
+  return updateUser(db, { email }, { disabledAt });
 }
 
 export interface LoginCandidate extends UserSummary {
