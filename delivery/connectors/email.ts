@@ -7,7 +7,7 @@ import type { TicketDocument } from '../../documents/ticket.ts';
 import { markSecret } from '../../lib/secret.ts';
 import { slugSchema } from '../../lib/slug.ts';
 import { escapeHtml, renderLink, renderParagraphs } from './html.ts';
-import { renderRating, tidyText } from './text.ts';
+import { oneLine, record, renderRating, tidyText } from './text.ts';
 import type { ChannelMessage, Connector, DeliveryOutcome, SendContext } from './types.ts';
 
 // Email over SMTP (nodemailer): one mail per alert with a plain-text and an HTML part. A ticket's or an incident's
@@ -192,10 +192,6 @@ const POST_EXCERPT_CHARS = 280;
 const FIELD_CHARS = 2000;
 const SUBJECT_PART_CHARS = 120;
 
-function record(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
-
 function str(value: unknown): string | null {
   if (typeof value === 'string') return value.trim() === '' ? null : value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -224,11 +220,6 @@ function cut(text: string, max: number): string {
   const head = chars.slice(0, Math.max(0, max - 1)).join('');
   const space = head.search(/\s\S*$/);
   return `${(space > head.length * 0.8 ? head.slice(0, space) : head).trimEnd()}…`;
-}
-
-/** One line: newlines and runs of spaces (which would fold a header or break a table cell) become one space. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 function rows(...pairs: [string, string | null | undefined][]): Row[] {

@@ -7,7 +7,7 @@ import { isSameSecret, markSecret } from '../../lib/secret.ts';
 import { slugSchema } from '../../lib/slug.ts';
 import { OPEN_TICKET_STATUSES } from '../../store/schema.ts';
 import { httpUrlSchema } from './config.ts';
-import { renderRating } from './text.ts';
+import { oneLine, record, renderRating } from './text.ts';
 import {
   decodeAction,
   encodeAction,
@@ -89,11 +89,6 @@ function fit(text: string, max: number, map: (c: string) => string = escapeMrkdw
 /** Plain text (a header, a button) cut to `max` UTF-16 units without splitting a surrogate pair. */
 function cutPlain(text: string, max: number): string {
   return fit(text, max, (c) => c);
-}
-
-/** One line: a link label or a list item must not break the line it is on. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** An http(s) URL as Slack may carry it (a link's or a button's), or null: no other scheme is ever offered. */
@@ -248,21 +243,17 @@ function isScalar(value: unknown): value is string | number | boolean | null {
 }
 
 /** A target's or destination's fields (and the alert's own scalar data), as a section of fields. */
-function recordBlocks(label: string, record: Record<string, unknown>, extra: Record<string, unknown>, b: Budget): Block[] {
-  const entries = [...Object.entries(record), ...Object.entries(extra)].filter(
+function recordBlocks(label: string, fields: Record<string, unknown>, extra: Record<string, unknown>, b: Budget): Block[] {
+  const entries = [...Object.entries(fields), ...Object.entries(extra)].filter(
     (e): e is [string, string | number | boolean | null] => isScalar(e[1]) && e[1] !== null && e[1] !== '',
   );
   return fieldSections(`*${label}*`, entries.map(([k, v]) => field(humanize(k), String(v), b)));
 }
 
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
-
 const str = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 const records = (value: unknown): Record<string, unknown>[] =>
-  Array.isArray(value) ? value.map(asRecord).filter((r): r is Record<string, unknown> => r !== null) : [];
+  Array.isArray(value) ? value.map(record).filter((r): r is Record<string, unknown> => r !== null) : [];
 
 /** 1,234 for counts; two significant digits for small rates (an expectation of 1.2, 0.04). */
 function formatNumber(n: number): string {
@@ -328,8 +319,8 @@ function significance(why: Record<string, unknown>): string | null {
 function incidentBlocks(type: string, incident: Record<string, unknown>, b: Budget): Block[] {
   const brand = oneLine(str(incident.brand_name) ?? str(incident.brand) ?? 'unknown brand');
   const severity = SEVERITY_LABEL[String(incident.severity)] ?? SEVERITY_LABEL.warning!;
-  const why = asRecord(incident.why) ?? {};
-  const peak = asRecord(incident.peak) ?? {};
+  const why = record(incident.why) ?? {};
+  const peak = record(incident.peak) ?? {};
   const id = str(incident.id);
   const scope = str(incident.scope);
   const context: Block = {
@@ -432,16 +423,16 @@ function digestBlocks(digest: Record<string, unknown>, b: Budget): Block[] {
 
 /** What the message says, above the buttons and the footer. */
 function mainBlocks(type: string, summary: string, data: Record<string, unknown>, b: Budget): Block[] {
-  const incident = asRecord(data.incident);
+  const incident = record(data.incident);
   if (type.startsWith('incident.') && incident) return incidentBlocks(type, incident, b);
 
   const blocks: Block[] = [header(summary, b)];
-  const digest = asRecord(data.digest);
+  const digest = record(data.digest);
   if (type === 'digest' && digest) return [...blocks, ...digestBlocks(digest, b)];
 
-  const ticket = asRecord(data.ticket) as TicketDocument | null;
-  const target = asRecord(data.target);
-  const destination = asRecord(data.destination);
+  const ticket = record(data.ticket) as TicketDocument | null;
+  const target = record(data.target);
+  const destination = record(data.destination);
   if (ticket?.mention) blocks.push(...ticketBlocks(ticket, b));
   const rest = Object.fromEntries(
     Object.entries(data).filter(([k]) => !['alert', 'ticket', 'target', 'destination', 'change'].includes(k)),
@@ -467,8 +458,8 @@ function actionsBlock(type: string, data: Record<string, unknown>, options: Slac
   const elements: Block[] = [];
   const subject = options.subject ?? null;
   if (options.actions && subject) {
-    const ticket = asRecord(data.ticket);
-    const incident = asRecord(data.incident);
+    const ticket = record(data.ticket);
+    const incident = record(data.incident);
     // A button on a closed subject would only be refused when pressed: it is not offered.
     const open = subject.startsWith('ticket:')
       ? ticket !== null && (OPEN_TICKET_STATUSES as readonly unknown[]).includes(ticket.status)
@@ -496,8 +487,8 @@ const jsonLength = (blocks: Block[]) => JSON.stringify(blocks).length;
  * notification's plain fallback. Buttons come with `options`.
  */
 export function renderSlackMessage(body: Record<string, unknown>, options: SlackRenderOptions = {}): { text: string; blocks: unknown[] } {
-  const data = asRecord(body.data) ?? {};
-  const alert = asRecord(data.alert);
+  const data = record(body.data) ?? {};
+  const alert = record(data.alert);
   const type = typeof body.type === 'string' ? body.type : 'earshot event';
   const summary = typeof alert?.summary === 'string' && alert.summary.trim() ? alert.summary.trim() : type;
 
@@ -629,7 +620,7 @@ export function receiveSlackAction(config: SlackConfig, req: InboundRequest, ctx
   } catch {
     return { ok: false, status: 400, error: 'payload is not JSON' };
   }
-  const type = asRecord(json)?.type;
+  const type = record(json)?.type;
   if (typeof type !== 'string') return { ok: false, status: 400, error: 'payload has no type' };
   if (type !== 'block_actions') return { ok: true, actions: [] };
   const parsed = blockActionsSchema.safeParse(json);

@@ -6,7 +6,7 @@ import { slugSchema } from '../../lib/slug.ts';
 import { OPEN_TICKET_STATUSES } from '../../store/schema.ts';
 import { httpUrlSchema } from './config.ts';
 import { escapeHtml, renderLink } from './html.ts';
-import { renderRating, tidyText } from './text.ts';
+import { record, renderRating, tidyText } from './text.ts';
 import {
   decodeAction,
   encodeAction,
@@ -80,10 +80,6 @@ function cut(text: string, max: number): string {
   const chars = Array.from(text);
   if (chars.length <= max) return text;
   return max <= 0 ? '' : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-function record(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 function str(value: unknown): string | null {
