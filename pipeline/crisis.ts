@@ -23,8 +23,11 @@ export interface CrisisDeps {
   log: Logger;
   channels: readonly ChannelRoute[];
   lifecycle?: Partial<LifecycleParams>;
-  /** Complete hours per brand, kept between evaluations: a past hour does not change (late arrivals wait an hour). */
-  hourCache?: Map<number, { until: number; hours: HourCount[] }>;
+  /**
+   * Complete hours per brand and when its history starts, kept between evaluations and read again each hour: a
+   * past hour does not change (late arrivals wait an hour), nor does a brand's first mention.
+   */
+  hourCache?: Map<number, { until: number; hours: HourCount[]; historyStart: Date | null }>;
 }
 
 function lifecycleOf(deps: CrisisDeps): LifecycleParams {
@@ -35,20 +38,21 @@ function lifecycleOf(deps: CrisisDeps): LifecycleParams {
 async function detectorInput(deps: CrisisDeps, brandId: number, now: Date): Promise<DetectorInput> {
   const hourStart = Math.floor(now.getTime() / HOUR) * HOUR;
   const from = new Date(hourStart - HISTORY_DAYS * DAY);
-  const cached = deps.hourCache?.get(brandId);
-  let hours = cached && cached.until === hourStart ? cached.hours : null;
-  if (!hours) {
-    hours = await hourlyCounts(deps.db, brandId, from, new Date(hourStart));
-    deps.hourCache?.set(brandId, { until: hourStart, hours });
+  let history = deps.hourCache?.get(brandId);
+  if (history?.until !== hourStart) {
+    history = { until: hourStart, hours: await hourlyCounts(deps.db, brandId, from, new Date(hourStart)), historyStart: await brandHistoryStart(deps.db, brandId) };
+    deps.hourCache?.set(brandId, history);
+  } else if (history.historyStart === null) {
+    // A brand with no mention yet at the hour's start may have its first one now.
+    history.historyStart = await brandHistoryStart(deps.db, brandId);
   }
   const negatives = await crisisMentions(deps.db, brandId, new Date(now.getTime() - DAY), now, { negativeOnly: true, withText: false });
   const recent = await crisisMentions(deps.db, brandId, new Date(now.getTime() - HOUR), now, { negativeOnly: false, withText: false });
   const at15 = now.getTime() - 15 * 60_000;
-  const start = await brandHistoryStart(deps.db, brandId);
   return {
     now: now.getTime(),
-    hours,
-    historyStart: (start ?? now).getTime(),
+    hours: history.hours,
+    historyStart: (history.historyStart ?? now).getTime(),
     negatives: negatives.map((m) => ({ at: m.at.getTime(), author: m.author, story: m.story, reach: m.reach })),
     all60: recent.length,
     all15: recent.filter((m) => m.at.getTime() > at15).length,
