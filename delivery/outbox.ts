@@ -94,7 +94,8 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
       }
       continue;
     }
-    const reason = await suppressionOf(deps, row, destination, incidents);
+    const card = await cardOf(deps, row);
+    const reason = suppressionOf(deps, row, destination, incidents, card);
     if (reason !== null) {
       await suppressOutboxRow(deps.db, row.id, reason, deps.now());
       report.suppressed++;
@@ -104,7 +105,7 @@ export async function deliverDueOutbox(deps: DeliveryDeps, opts: { limit?: numbe
       report.deferred++;
       continue;
     }
-    const outcome = await send(deps, row, destination, tickets);
+    const outcome = await send(deps, row, destination, tickets, card);
     const attempt = await record(deps, row, outcome, report);
     // A ticket gone from the store is no fault of the destination, which was never asked; nor is a 429.
     if ((row.ticket_id === null || tickets.has(row.ticket_id)) && attempt.status !== 429) await trackDestination(deps, row, attempt);
@@ -160,7 +161,13 @@ function pacer(deps: DeliveryDeps, row: OutboxRow, destination: Destination): ((
   };
 }
 
-async function send(deps: DeliveryDeps, row: OutboxRow, destination: Destination, tickets: Map<string, TicketDocument>): Promise<DeliveryOutcome> {
+async function send(
+  deps: DeliveryDeps,
+  row: OutboxRow,
+  destination: Destination,
+  tickets: Map<string, TicketDocument>,
+  card: string | null,
+): Promise<DeliveryOutcome> {
   const pace = pacer(deps, row, destination);
   const ctx = { now: deps.now(), timeoutMs: deps.policy.timeoutSeconds * 1000, ...(pace ? { pace } : {}) };
   const { connector, config } = destination;
@@ -170,9 +177,6 @@ async function send(deps: DeliveryDeps, row: OutboxRow, destination: Destination
     if (!rendered.ok) return rendered.failure;
     const { body } = rendered;
     const subject = row.subject;
-    // A reminder starts a new card so that it pings; every other message edits or threads on the subject's card.
-    const remind = (row.payload as { remind?: boolean }).remind === true;
-    const card = subject === null || remind ? null : await findChannelCard(deps.db, row.destination_id, subject);
     return connector.sendMessage(config, {
       messageId: row.message_id, body, subject, card,
       openUrl: openUrlOf(deps.publicUrl, subject), actions: connector.offersActions?.(config) ?? false,
@@ -226,6 +230,15 @@ function openUrlOf(publicUrl: string | null | undefined, subject: string | null)
   return `${publicUrl.replace(/\/+$/, '')}/api/v1/${kind === 'incident' ? 'incidents' : 'tickets'}/${id}`;
 }
 
+/**
+ * The channel's card of the row's subject, which its message edits or threads on; null for a row of no subject,
+ * of another destination kind, or a reminder, which starts a new card so that it pings.
+ */
+async function cardOf(deps: DeliveryDeps, row: OutboxRow): Promise<string | null> {
+  if (row.destination_kind !== 'channel' || row.subject === null || (row.payload as { remind?: boolean }).remind === true) return null;
+  return findChannelCard(deps.db, row.destination_id, row.subject);
+}
+
 const REFRESH_EVENTS = new Set(['ticket.updated', 'incident.updated']);
 const HELD_BY_INCIDENT = new Set(['ticket.created', 'ticket.sla_warning']);
 
@@ -234,14 +247,12 @@ const HELD_BY_INCIDENT = new Set(['ticket.created', 'ticket.sla_warning']);
  * showed), and a ticket's own alert while the ticket belongs to a live incident the channel hears of: the team
  * gets one incident card, not one ping per ticket (the ticket itself still opens and reaches its helpdesks).
  */
-async function suppressionOf(deps: DeliveryDeps, row: OutboxRow, destination: Destination, incidents: Map<string, string>): Promise<string | null> {
+function suppressionOf(deps: DeliveryDeps, row: OutboxRow, destination: Destination, incidents: Map<string, string>, card: string | null): string | null {
   if (row.destination_kind !== 'channel') return null;
   if (REFRESH_EVENTS.has(row.event_type)) {
     const { cardUpdates, type } = destination.connector;
     if (!cardUpdates) return `a ${type} channel is not sent card refreshes`;
-    if (cardUpdates === 'edit' && (row.subject === null || (await findChannelCard(deps.db, row.destination_id, row.subject)) === null)) {
-      return 'no card of it in this channel to refresh';
-    }
+    if (cardUpdates === 'edit' && card === null) return 'no card of it in this channel to refresh';
   }
   if (HELD_BY_INCIDENT.has(row.event_type) && row.ticket_id !== null && incidents.has(row.ticket_id)) {
     const channel = deps.channels?.find((c) => c.id === row.destination_id);
