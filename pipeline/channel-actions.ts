@@ -1,4 +1,5 @@
 import type { ChannelAction } from '../delivery/connectors/types.ts';
+import type { Destination } from '../delivery/outbox.ts';
 import { inTransaction } from '../store/connect.ts';
 import { correctActionable } from '../store/corrections.ts';
 import { lockTicketSeq, lockTickets } from '../store/tickets.ts';
@@ -39,4 +40,19 @@ export async function handleChannelAction(deps: CrisisDeps & { policy: TicketPol
     deps.log.info({ ticket: id, by: action.by }, 'ticket taken from a channel');
     return 'It is yours';
   });
+}
+
+/**
+ * Button presses a channel's provider told of (a webhook or a long poll): each is handled, and the presser is
+ * answered; an answer that fails is logged, the press stays handled.
+ */
+export async function respondToPresses(deps: CrisisDeps & { policy: TicketPolicy }, channel: Destination, actions: readonly ChannelAction[]): Promise<void> {
+  const { connector, config } = channel;
+  for (const action of actions) {
+    const text = await handleChannelAction(deps, action);
+    deps.log.info({ channel: config.id, action: action.kind, subject: action.subject, by: action.by }, 'button pressed');
+    await connector.answerAction?.(config, action, text, { timeoutMs: 5000 }).catch((err: unknown) => {
+      deps.log.warn({ channel: config.id, err: (err as Error).message }, 'could not answer a button press');
+    });
+  }
 }

@@ -2,7 +2,7 @@ import { queueDigests } from '../alerts/digest.ts';
 import type { ChannelRoute } from '../alerts/routes.ts';
 import type { Destination } from '../delivery/outbox.ts';
 import type { Logger } from '../log/logger.ts';
-import { handleChannelAction } from '../pipeline/channel-actions.ts';
+import { respondToPresses } from '../pipeline/channel-actions.ts';
 import { evaluateCrises, repeatUnacknowledged, type CrisisDeps } from '../pipeline/crisis.ts';
 import type { TicketPolicy } from '../pipeline/ticket-policy.ts';
 import type { Db } from '../store/connect.ts';
@@ -59,7 +59,8 @@ export function startActionPolling(deps: {
   });
   const loops = deps.channels
     .filter((d) => d.connector.pollActions && d.connector.pollsActions?.(d.config))
-    .map(async ({ connector, config }) => {
+    .map(async (channel) => {
+      const { connector, config } = channel;
       let offset: number | null = null;
       let failing = false;
       while (!abort.signal.aborted) {
@@ -68,13 +69,7 @@ export function startActionPolling(deps: {
           offset = polled.offset;
           if (failing) deps.log.info({ channel: config.id }, 'reading button presses again');
           failing = false;
-          for (const action of polled.actions) {
-            const text = await handleChannelAction(deps.handler, action);
-            deps.log.info({ channel: config.id, action: action.kind, subject: action.subject, by: action.by }, 'button pressed');
-            await connector.answerAction?.(config, action, text, { timeoutMs: 5000 }).catch((err: unknown) => {
-              deps.log.warn({ channel: config.id, err: (err as Error).message }, 'could not answer a button press');
-            });
-          }
+          await respondToPresses(deps.handler, channel, polled.actions);
         } catch (err) {
           if (abort.signal.aborted) break;
           // Once per streak: another process polling the same bot keeps failing this one, and says so each time.

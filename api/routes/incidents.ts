@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { incidentDocument as incidentSchema, incidentDocumentOf, INCIDENT_STATUSES } from '../../documents/incident.ts';
 import type { Logger } from '../../log/logger.ts';
-import { handleChannelAction } from '../../pipeline/channel-actions.ts';
+import { respondToPresses } from '../../pipeline/channel-actions.ts';
 import { actOnIncident } from '../../pipeline/crisis.ts';
 import { findBrand } from '../../store/brands.ts';
 import { getIncident, listIncidents } from '../../store/incidents.ts';
@@ -151,13 +151,7 @@ export async function registerChannelActionRoutes(app: ZodApp, deps: ApiDeps): P
         const rawBody = typeof request.body === 'string' ? request.body : '';
         const result = destination.connector.receiveAction(destination.config, { headers: request.headers, rawBody }, { now: deps.now() });
         if (!result.ok) return sendProblem(request, reply, result.status, result.error);
-        const handler = { ...crisisDeps(deps, request), policy: deps.ticketPolicy };
-        for (const action of result.actions) {
-          const text = await handleChannelAction(handler, action);
-          await destination.connector.answerAction?.(destination.config, action, text, { timeoutMs: 5000 }).catch((err: unknown) => {
-            request.log.warn({ channel: id, err: (err as Error).message }, 'could not answer a button press');
-          });
-        }
+        await respondToPresses({ ...crisisDeps(deps, request), policy: deps.ticketPolicy }, destination, result.actions);
         return result.response ?? {};
       },
     );
