@@ -34,23 +34,19 @@ export async function openTicketsWithAlerts(
   }
   const { opened, joined } = await openTickets(trx, routed, { now: ctx.now, sla: policy.sla });
   await changeTickets(trx, joined.map(({ ticketId, mentionId }) => ({ ticketId, actor: 'system', kind: 'copy_joined' as const, mentionId })), ctx);
-  const sources = new Map(routed.map((m) => [m.id, m.row.source]));
+  const rows = new Map(routed.map((m) => [m.id, m.row]));
   const live = await liveIncidentsOfBrands(trx, [...new Set(opened.map((t) => t.brand_id))]);
-  // A ticket opening during its brand's crisis belongs to the incident: its channels hear of it in the card.
-  const linked = opened.filter((t) => live.has(t.brand_id) && sources.has(t.mention_id) && isNegative(routed, t.mention_id));
+  // A negative ticket opening during its brand's crisis belongs to the incident: its channels hear of it in the card.
+  const linked = opened.filter((t) => live.has(t.brand_id) && rows.get(t.mention_id)?.sentiment === 'negative');
   for (const ticket of linked) ticket.incident_id = live.get(ticket.brand_id)!;
   await linkTickets(trx, linked.map((t) => ({ ticketId: t.id, incidentId: t.incident_id! })));
   const alerts = opened.flatMap((ticket) =>
     planTicketAlerts({
-      ticket, brandName: ctx.brandNames.get(ticket.brand_id)!, source: sources.get(ticket.mention_id) ?? null, channels: policy.channels, now: ctx.now,
+      ticket, brandName: ctx.brandNames.get(ticket.brand_id)!, source: rows.get(ticket.mention_id)?.source ?? null, channels: policy.channels, now: ctx.now,
     }),
   );
   await enqueueAlerts(trx, alerts, ctx.now);
   return opened.length;
-}
-
-function isNegative(routed: readonly RoutedMention[], mentionId: string): boolean {
-  return routed.some((m) => m.id === mentionId && m.row.sentiment === 'negative');
 }
 
 /**
