@@ -18,7 +18,7 @@ function routed(ticket: TicketForAlert, routes: readonly ChannelRoute[], facts: 
     .map((route) => ({ route, when: sendAt(route, facts, now) }));
 }
 
-function factsOf(ticket: TicketForAlert, brandName: string, event: string, source: string | null): AlertFacts {
+function factsOf(ticket: TicketForAlert, brandName: string | null, event: string, source: string | null): AlertFacts {
   // An urgent ticket is critical: it passes a channel's quiet hours.
   return { event, brand: brandName, team: ticket.team, priority: ticket.priority, source, critical: ticket.priority === 'urgent' };
 }
@@ -86,7 +86,7 @@ export function planSlaAlerts(input: {
   const summary = event === 'sla_warning'
     ? `SLA warning, team ${ticket.team}: 80% of the ${what} time is gone${due}: ${ticket.title}`
     : `SLA breached, team ${ticket.team}: ${what} is overdue${due}: ${ticket.title}`;
-  const facts = { ...factsOf(ticket, input.brandName ?? '', `ticket.${event}`, null), brand: input.brandName, critical: event === 'sla_breached' || ticket.priority === 'urgent' };
+  const facts = { ...factsOf(ticket, input.brandName, `ticket.${event}`, null), critical: event === 'sla_breached' || ticket.priority === 'urgent' };
   return routed(ticket, input.channels, facts, input.now).map(({ route, when }) =>
     alertOf(ticket, route.id, when, {
       messageId: `msg_ticket_${ticket.id}_${event}_${metric}_channel_${route.id}`,
@@ -117,7 +117,7 @@ export function planTicketUpdateAlerts(input: {
   const { ticket } = input;
   const shown = CARD_CHANGES.has(input.changeKind) || input.changedFields.some((f) => ['status', 'assignee', 'priority', 'team'].includes(f));
   if (!shown) return [];
-  const facts = { ...factsOf(ticket, input.brandName ?? '', 'ticket.updated', null), brand: input.brandName, critical: true };
+  const facts = { ...factsOf(ticket, input.brandName, 'ticket.updated', null), critical: true };
   return routed(ticket, input.channels, facts, input.now).map(({ route }) =>
     alertOf(ticket, route.id, { at: input.now, quietUntil: null }, {
       messageId: `msg_ticket_${ticket.id}_v${ticket.version}_channel_${route.id}`,
