@@ -17,6 +17,8 @@ export interface Principal {
   name: string;
   scopes: ApiKeyScope[];
   role: UserRole | null;
+  /** A person's session: the CSRF token their writes echo, and their language. */
+  session: { csrfToken: string; locale: 'ru' | 'en' | null } | null;
 }
 
 declare module 'fastify' {
@@ -73,7 +75,8 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
     const token = header ? null : sessionTokenOf(request);
     if (token !== null) {
       const now = deps.now();
-      const session = await findSession(deps.db, hashSessionToken(token), now);
+      const tokenHash = hashSessionToken(token);
+      const session = await findSession(deps.db, tokenHash, now);
       if (!session) return unauthorized(request, reply, 'Bearer realm="earshot"', 'The session has ended: sign in again.');
       if (!isReadMethod(request.method)) {
         const echoed = request.headers[CSRF_HEADER];
@@ -85,8 +88,8 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
       if (!scopes.includes(required) || (request.routeOptions.config.adminOnly && session.role !== 'admin')) {
         return sendProblem(request, reply, 403, `A ${session.role} cannot do this.`);
       }
-      if (now.getTime() - session.lastSeenAt.getTime() >= LAST_USED_INTERVAL_MS) await touchSession(deps.db, hashSessionToken(token), now);
-      request.principal = { kind: 'user', id: session.id, name: session.email, scopes, role: session.role };
+      if (now.getTime() - session.lastSeenAt.getTime() >= LAST_USED_INTERVAL_MS) await touchSession(deps.db, tokenHash, now);
+      request.principal = { kind: 'user', id: session.id, name: session.email, scopes, role: session.role, session: { csrfToken: session.csrfToken, locale: session.locale } };
       return;
     }
     if (!header) {
@@ -105,7 +108,7 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {
       await touchApiKey(deps.db, key.id, now, LAST_USED_INTERVAL_MS);
     }
-    request.principal = { kind: 'apikey', id: key.id, name: key.name, scopes: key.scopes, role: null };
+    request.principal = { kind: 'apikey', id: key.id, name: key.name, scopes: key.scopes, role: null, session: null };
   };
 }
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { hashPassword, verifyPassword } from '../../lib/password.ts';
 import { USER_ROLES } from '../../store/schema.ts';
-import { createSession, deleteSession, findSession, findUserForLogin, recordLoginFailure, recordLoginSuccess } from '../../store/users.ts';
+import { createSession, deleteSession, findUserForLogin, recordLoginFailure, recordLoginSuccess } from '../../store/users.ts';
 import { hashSessionToken, newSessionToken, SESSION_COOKIE, sessionTokenOf } from '../auth.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
@@ -125,11 +125,11 @@ export function registerSessionRoutes(app: ZodApp, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const token = sessionTokenOf(request);
-      const session = token === null || request.principal?.kind !== 'user' ? null : await findSession(deps.db, hashSessionToken(token), deps.now());
-      if (!session) return sendProblem(request, reply, 404, 'Not signed in: this request was made with an API key.');
+      // The auth hook found the session already.
+      const { name, role, session } = request.principal!;
+      if (!session || !role) return sendProblem(request, reply, 404, 'Not signed in: this request was made with an API key.');
       reply.header('cache-control', 'no-store');
-      return { user: { email: session.email, role: session.role, locale: session.locale }, csrf_token: session.csrfToken, expires_at: null };
+      return { user: { email: name, role, locale: session.locale }, csrf_token: session.csrfToken, expires_at: null };
     },
   );
   app.delete(
