@@ -62,6 +62,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       // Alone on the data directory: deliveries the predecessor had claimed go out now, as uncertain ones.
       if (store.kind === 'pglite') await releaseClaimedOutbox(db, now());
       const policy = ticketPolicyOf(config);
+      const channelOf = destinationsOf(config);
       const hourCache = new Map();
       worker = startWorker({
         db,
@@ -74,7 +75,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
         targetOf: (id) => loadScheduledTarget(db, config, id),
         // On PostgreSQL other processes come and go: look for dead ones now and then.
         ...(store.kind === 'postgres' ? { recover } : {}),
-        sweepSla: () => sweepSlaClocks({ db, now, policy: ticketPolicyOf(config), log }),
+        sweepSla: () => sweepSlaClocks({ db, now, policy, log }),
         sweepAlerts: () => sweepAlerts({
           db, now, log, channels: policy.channels, hourCache,
           crisis: { enabled: config.crisis.enabled, escalateAfterSeconds: config.crisis.escalateAfter },
@@ -82,7 +83,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
         alertsEveryMs: config.crisis.evaluateEverySeconds * 1000,
       });
       const polling = startActionPolling({
-        channels: config.channels.map((c) => destinationsOf(config)('channel', c.id)!),
+        channels: config.channels.map((c) => channelOf('channel', c.id)!),
         handler: { db, now, log, channels: policy.channels, policy },
         log,
       });
