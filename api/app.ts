@@ -6,13 +6,18 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Db } from '../store/connect.ts';
 import { createAuthHook } from './auth.ts';
 import { installProblemHandlers } from './errors.ts';
+import { registerWebUi } from './web-ui.ts';
 import { transformOpenApiDocument, transformRouteSchema } from './openapi.ts';
+import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerDestinationRoutes } from './routes/destinations.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerHelpdeskHookRoutes } from './routes/helpdesk-hooks.ts';
+import { registerInboxRoutes } from './routes/inbox.ts';
 import { registerChannelActionRoutes, registerIncidentRoutes } from './routes/incidents.ts';
 import { registerMentionRoutes } from './routes/mentions.ts';
+import { registerModelRoutes } from './routes/models.ts';
 import { registerQueryRoutes } from './routes/query.ts';
 import { registerLoginRoute, registerSessionRoutes } from './routes/session.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
@@ -31,6 +36,12 @@ export interface BuildAppDeps {
   ticketPolicy?: TicketPolicy;
   destinationOf?: ApiDeps['destinationOf'];
   publicUrl?: string | null;
+  /** Compiled brand queries for mention highlights; absent: compiled from the stored brands. */
+  brandQueries?: ApiDeps['brandQueries'];
+  /** How often each GET /events stream reads the store; default 3000. */
+  eventsPollMs?: number;
+  /** The built web UI (ui/dist) to serve at /; absent: the API alone. */
+  uiDir?: string | null;
 }
 
 const REDACTED_PATHS = [
@@ -47,6 +58,8 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
     now: deps.now ?? (() => new Date()),
     version: deps.version ?? readPackageVersion(),
     publicUrl: deps.publicUrl ?? null,
+    brandQueries: deps.brandQueries,
+    eventsPollMs: deps.eventsPollMs ?? 3000,
   };
   const app = Fastify({ logger: buildLoggerOptions(deps.logger) });
   app.setValidatorCompiler(validatorCompiler);
@@ -68,12 +81,14 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       security: [{ bearerAuth: [] }],
       tags: [
         { name: 'system' },
+        { name: 'inbox' },
         { name: 'mentions' },
         { name: 'tickets' },
         { name: 'targets' },
         { name: 'deliveries' },
         { name: 'incidents' },
         { name: 'stats' },
+        { name: 'models' },
       ],
     },
     transform: transformRouteSchema,
@@ -91,19 +106,24 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       api.addHook('onRequest', createAuthHook(apiDeps));
       const zodApi = api.withTypeProvider<ZodTypeProvider>();
       registerMentionRoutes(zodApi, apiDeps);
+      registerInboxRoutes(zodApi, apiDeps);
+      registerEventRoutes(zodApi, apiDeps);
+      registerModelRoutes(zodApi, apiDeps);
       registerQueryRoutes(zodApi, apiDeps);
       registerTicketRoutes(zodApi, apiDeps);
       registerTargetRoutes(zodApi, apiDeps);
       registerDeliveryRoutes(zodApi, apiDeps);
       registerDestinationRoutes(zodApi, apiDeps);
       registerStatsRoutes(zodApi, apiDeps);
+      registerDashboardRoutes(zodApi, apiDeps);
       registerIncidentRoutes(zodApi, apiDeps);
       registerSessionRoutes(zodApi, apiDeps);
       registerUserRoutes(zodApi, apiDeps);
     },
     { prefix: '/api/v1' },
   );
-  // Not ready()-ed: the caller may still register more (the web UI); inject() and listen() make it ready.
+  if (deps.uiDir) await registerWebUi(app, deps.uiDir);
+  // Not ready()-ed: inject() and listen() make it ready.
   return app;
 }
 

@@ -62,10 +62,11 @@ const USAGE = `usage: earshot <command> [options]
                                     author, reach (and story) as if live, a tick every MINUTES (default 1);
                                     prints each incident it would have opened, then the warnings per
                                     brand-week; no database
-  train --from-corrections [--brand NAME] [--dry-run]
-                                    adapt each brand's sentiment model to people's corrections; prints the
-                                    dev-split macro-F1 before and after and refuses a model that is worse
-                                    (dev splits: EARSHOT_SENTIMENT_DATA, default ../shared/datasets/sentiment)
+  train --from-corrections [--brand NAME] [--dev FILE.jsonl] [--force] [--dry-run]
+                                    adapt each brand's sentiment model to people's corrections; judges it
+                                    against the live model on the brand's held-out corrections (and on --dev
+                                    FILE when given) and refuses a worse one; --force saves one too little
+                                    evidence can judge
 
 Storage: embedded PGlite in EARSHOT_DATA_DIR (default ./data), or PostgreSQL when DATABASE_URL is set.
 While earshot run holds the embedded data directory, the other commands run inside it.

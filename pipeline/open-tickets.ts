@@ -1,5 +1,6 @@
 import { planTicketAlerts } from '../alerts/ticket-alerts.ts';
 import type { Db } from '../store/connect.ts';
+import { correctActionable, type CorrectionResult } from '../store/corrections.ts';
 import { linkTickets, liveIncidentsOfBrands } from '../store/incidents.ts';
 import { enqueueAlerts } from '../store/outbox.ts';
 import { findMentionForTicket, findOpenTicketOpenedBy, findOpenTicketsOfMentions } from '../store/tickets.ts';
@@ -90,4 +91,23 @@ export async function ignoreTicketOfMention(trx: Db, mentionId: string, ctx: { p
   const ticketId = await findOpenTicketOpenedBy(trx, mentionId);
   if (ticketId === undefined) return;
   await changeTickets(trx, [{ ticketId, actor: ctx.actor, kind: 'not_actionable' }], ctx);
+}
+
+/**
+ * A person decided whether a stored mention needs a reply: the correction is recorded (re-crawls keep it), then
+ * marking it actionable opens its ticket, routed like a crawled one, and marking it not actionable sets aside the
+ * open ticket it opened. Without a ticket policy only the correction is recorded. Null: there is no such mention.
+ */
+export async function correctActionableWithTicket(
+  trx: Db,
+  input: { mentionId: string; actionable: boolean; actor: string; note?: string | null | undefined; now: Date },
+  policy: TicketPolicy | null,
+): Promise<CorrectionResult | null> {
+  const corrected = await correctActionable(trx, input);
+  if (corrected && policy) {
+    const ctx = { policy, now: input.now, actor: input.actor };
+    if (input.actionable) await openTicketForMention(trx, input.mentionId, ctx);
+    else await ignoreTicketOfMention(trx, input.mentionId, ctx);
+  }
+  return corrected;
 }

@@ -196,12 +196,26 @@ export interface SentimentModelTable {
   lang: string;
   version: number;
   weights: ColumnType<Buffer, Uint8Array, Uint8Array>;
-  /** How many corrections trained it. */
+  /** How many corrections trained it (its held-out ones judged it and are not counted). */
   corrections: number;
-  dev_before: number;
-  dev_after: number;
+  /** Macro-F1 on a dev file, of the model live before and of this one; null: no dev file was given. */
+  dev_before: Nullable<number>;
+  dev_after: Nullable<number>;
+  /** As mentions' sentiment_model names it; null on rows saved before 0013. */
+  model_name: Nullable<string>;
+  /** What it was measured on when it was accepted; null: not measured (saved before 0013, or with --force and nothing held out). */
+  measured_on: Nullable<SentimentMeasuredOn>;
+  measured_size: Nullable<number>;
+  measured_accuracy: Nullable<number>;
+  measured_macro_f1: Nullable<number>;
+  /** The model live when it was judged, and its scores on the same texts. */
+  live_model: Nullable<string>;
+  live_accuracy: Nullable<number>;
+  live_macro_f1: Nullable<number>;
   created_at: Timestamp;
 }
+
+export type SentimentMeasuredOn = 'held_out_corrections' | 'dev_file';
 
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 type NullableTimestampOpt = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

@@ -63,6 +63,12 @@ export async function updateUser(
   return row ? summaryOf(row) : null;
 }
 
+/** The language a person chose for the inbox; null when there is no such user. */
+export async function setUserLocale(db: Db, userId: number, locale: 'ru' | 'en' | null): Promise<UserSummary | null> {
+  const row = await db.updateTable('users').set({ locale }).where('id', '=', userId).returning(COLUMNS).executeTakeFirst();
+  return row ? summaryOf(row) : null;
+}
+
 /** Disables (or enables again) the user with this email; null when there is none. */
 export async function setUserDisabled(db: Db, email: string, disabledAt: Date | null): Promise<UserSummary | null> {
   return updateUser(db, { email }, { disabledAt });

@@ -1,17 +1,22 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
-  CORRECTION_LABELS, correctActionable, correctSentiment, listMentionCorrections, type Correction, type CorrectionResult,
+  CORRECTION_LABELS, correctSentiment, listMentionCorrections, type Correction, type CorrectionResult,
 } from '../../store/corrections.ts';
-import { getMention, listMentions } from '../../store/mention-list.ts';
+import { getMention, listMentions, type MentionListItem } from '../../store/mention-list.ts';
+import { findBrand } from '../../store/brands.ts';
 import type { Db } from '../../store/connect.ts';
-import { ignoreTicketOfMention, openTicketForMention } from '../../pipeline/open-tickets.ts';
+import { findStoryTicketId, listStoryCopies } from '../../store/dashboard.ts';
+import { listTicketHistory, type TicketHistoryInput } from '../../store/tickets.ts';
+import { correctActionableWithTicket } from '../../pipeline/open-tickets.ts';
+import { brandQuery, matchTitleAndText, QuerySyntaxError, type Highlight } from '../../pipeline/query.ts';
+import { loadTicketDocuments, ticketChangeSchema, ticketDocument, type TicketChange } from '../../documents/ticket.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { actorOf } from '../auth.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import { formatTimestamp, timestampSchema } from '../../documents/fields.ts';
 import { SENTIMENT_LABELS } from '../../sentiment/types.ts';
-import { formatMention, mentionDocument } from '../../documents/mention.ts';
+import { formatMention, loadMentionDocuments, mentionDocument } from '../../documents/mention.ts';
 import { apiSchemaRegistry, pageSchema } from '../schemas.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
@@ -62,6 +67,28 @@ const actionableBodySchema = z.object({ actionable: z.boolean(), ...correctionBo
 
 const correctedSchema = z.object({ correction: correctionSchema, mention: mentionDocument });
 
+const COPIES_LIMIT = 50;
+
+const spansSchema = z.array(z.object({ start: z.number().int(), end: z.number().int() }));
+
+const mentionDetailSchema = z.object({
+  mention: mentionDocument,
+  highlights: z
+    .object({
+      title: spansSchema.describe('Spans of `mention.title`: UTF-16 offsets, end exclusive; empty without a title'),
+      text: spansSchema.describe('Spans of `mention.text`, the same way'),
+    })
+    .describe("Where the query of the mention's brand (`mention.brand`) matches, as ingestion matched it; empty when it does not"),
+  ticket: ticketDocument
+    .nullable()
+    .describe("The story's ticket: its open one, else the newest (a story may have had several); null when none"),
+  history: z.array(ticketChangeSchema).describe("The ticket's changes, oldest first, as GET /tickets/{id}/history; empty without a ticket"),
+  copies: z
+    .array(mentionDocument)
+    .describe(`The other mentions of the story, across sources, newest first; at most ${COPIES_LIMIT}`),
+  copies_total: z.number().int().describe('How many other mentions the story has in all'),
+});
+
 export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/mentions',
@@ -90,6 +117,42 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
         data: mentions.map(formatMention),
         next_cursor: hasMore && last ? encodeCursor({ id: last.id }) : null,
         has_more: hasMore,
+      };
+    },
+  );
+
+  app.get(
+    '/mentions/:id',
+    {
+      schema: {
+        operationId: 'getMentionDetail',
+        summary: 'One mention with what a person triaging it needs: highlights, its story\'s ticket and copies',
+        tags: ['mentions'],
+        params: mentionParamsSchema,
+        response: { 200: mentionDetailSchema, ...describeProblems(400, 401, 403, 404, 500) },
+      },
+    },
+    async (request, reply) => {
+      const mention = await getMention(deps.db, request.params.id);
+      if (!mention) return mentionNotFound(request, reply, request.params.id);
+      const clusterId = mention.cluster?.id ?? null;
+      const [highlights, ticketId, copies] = await Promise.all([
+        highlightMention(deps, mention),
+        findStoryTicketId(deps.db, { id: mention.id, clusterId }),
+        clusterId === null ? { ids: [], total: 0 } : listStoryCopies(deps.db, clusterId, mention.id, COPIES_LIMIT),
+      ]);
+      const [tickets, history, copyDocuments] = await Promise.all([
+        ticketId === null ? [] : loadTicketDocuments(deps.db, [ticketId]),
+        ticketId === null ? [] : listTicketHistory(deps.db, ticketId),
+        loadMentionDocuments(deps.db, copies.ids),
+      ]);
+      return {
+        mention: formatMention(mention),
+        highlights,
+        ticket: tickets[0] ?? null,
+        history: (history ?? []).map(formatChange),
+        copies: copies.ids.flatMap((id) => copyDocuments.get(id) ?? []),
+        copies_total: copies.total,
       };
     },
   );
@@ -136,15 +199,7 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
     async (request, reply) => {
       const { actionable, by, note } = request.body;
       const input = { mentionId: request.params.id, actionable, actor: actorOf(request, by), note, now: deps.now() };
-      return respondCorrected(deps.db, request, reply, input.mentionId, async (trx) => {
-        const corrected = await correctActionable(trx, input);
-        if (corrected && deps.ticketPolicy) {
-          const ctx = { policy: deps.ticketPolicy, now: input.now, actor: input.actor };
-          if (actionable) await openTicketForMention(trx, input.mentionId, ctx);
-          else await ignoreTicketOfMention(trx, input.mentionId, ctx);
-        }
-        return corrected;
-      });
+      return respondCorrected(deps.db, request, reply, input.mentionId, (trx) => correctActionableWithTicket(trx, input, deps.ticketPolicy));
     },
   );
 
@@ -188,6 +243,32 @@ async function respondCorrected(
 
 function mentionNotFound(request: FastifyRequest, reply: FastifyReply, id: string) {
   return sendProblem(request, reply, 404, `There is no mention with id ${id}.`);
+}
+
+/**
+ * Where the query of the mention's brand matches its stored title and text. Crawls compile the query from the brand
+ * as the store keeps it (the config synced there), so that is the fallback: the query that kept the mention, unless
+ * the config changed since.
+ */
+async function highlightMention(deps: ApiDeps, mention: MentionListItem): Promise<{ title: Highlight[]; text: Highlight[] }> {
+  const none = { title: [], text: [] };
+  let query = deps.brandQueries?.(mention.brand);
+  if (!query) {
+    const brand = await findBrand(deps.db, mention.brand);
+    if (!brand) return none;
+    try {
+      query = brandQuery(brand);
+    } catch (err) {
+      // A stored query the language no longer accepts: the mention is still worth showing, without highlights.
+      if (err instanceof QuerySyntaxError) return none;
+      throw err;
+    }
+  }
+  return matchTitleAndText(query, mention.title, mention.text) ?? none;
+}
+
+function formatChange(h: TicketHistoryInput): TicketChange {
+  return { kind: h.kind, actor: h.actor, changes: h.changes, note: h.note, seq: h.seq, version: h.version, at: formatTimestamp(h.at) };
 }
 
 function formatCorrection(c: Correction): z.output<typeof correctionSchema> {

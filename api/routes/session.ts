@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { hashPassword, verifyPassword } from '../../lib/password.ts';
 import { USER_ROLES } from '../../store/schema.ts';
-import { createSession, deleteSession, findUserForLogin, recordLoginFailure, recordLoginSuccess } from '../../store/users.ts';
+import { createSession, deleteSession, findUserForLogin, recordLoginFailure, recordLoginSuccess, setUserLocale } from '../../store/users.ts';
 import { hashSessionToken, newSessionToken, SESSION_COOKIE, sessionTokenOf } from '../auth.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
@@ -21,8 +21,12 @@ const loginBody = z.object({
   password: z.string().min(1).max(1024),
 });
 
+const LOCALES = ['ru', 'en'] as const;
+
+const localeBody = z.object({ locale: z.enum(LOCALES).describe("The person's language in the inbox") });
+
 const sessionSchema = z.object({
-  user: z.object({ email: z.string(), role: z.enum(USER_ROLES), locale: z.enum(['ru', 'en']).nullable() }),
+  user: z.object({ email: z.string(), role: z.enum(USER_ROLES), locale: z.enum(LOCALES).nullable() }),
   csrf_token: z.string().describe('Send it back in X-CSRF-Token with every change made with this session'),
   expires_at: z.iso.datetime().nullable(),
 });
@@ -130,6 +134,30 @@ export function registerSessionRoutes(app: ZodApp, deps: ApiDeps): void {
       if (!session || !role) return sendProblem(request, reply, 404, 'Not signed in: this request was made with an API key.');
       reply.header('cache-control', 'no-store');
       return { user: { email: name, role, locale: session.locale }, csrf_token: session.csrfToken, expires_at: null };
+    },
+  );
+  app.patch(
+    '/session',
+    {
+      // Choosing a language is open to every role, a viewer's included; a browser still echoes the CSRF token.
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'updateSession',
+        summary: "Set the signed-in person's language",
+        description: 'Kept on the person, so every session of theirs shows it. Answers as GET /session does.',
+        tags: ['system'],
+        body: localeBody,
+        response: { 200: sessionSchema, ...describeProblems(400, 401, 403, 500) },
+      },
+    },
+    async (request, reply) => {
+      const { kind, id, session } = request.principal!;
+      if (kind !== 'user' || !session) return sendProblem(request, reply, 400, 'Only a signed-in person has a language, not an API key.');
+      const user = await setUserLocale(deps.db, id, request.body.locale);
+      // The auth hook found the session a moment ago; a user deleted since has no session to answer for.
+      if (!user) return sendProblem(request, reply, 401, 'The session has ended: sign in again.');
+      reply.header('cache-control', 'no-store');
+      return { user: { email: user.email, role: user.role, locale: user.locale }, csrf_token: session.csrfToken, expires_at: null };
     },
   );
   app.delete(

@@ -1,19 +1,21 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assessActionability } from '../../sentiment/actionable.ts';
-import { analyzeSentiment, loadBaseModels, MODEL_LANGS, predictText, type ModelLang } from '../../sentiment/analyze.ts';
-import { evaluateRows, scoreLabels } from '../../sentiment/eval.ts';
+import { analyzeSentiment, loadBaseModels, MODEL_LANGS, type ModelLang } from '../../sentiment/analyze.ts';
+import { evaluateRows } from '../../sentiment/eval.ts';
 import { readLabelledJsonl, type LabelledText } from '../../sentiment/labelled.ts';
-import type { Lang } from '../../sentiment/language.ts';
+import { detectLanguage, type Lang } from '../../sentiment/language.ts';
 import { deserializeModel, serializeModel, type LinearModel } from '../../sentiment/model.ts';
 import { adaptModel } from '../../sentiment/train/adapt.ts';
-import { sentimentDataDir } from '../../sentiment/train/fit.ts';
+import { compareModels, judgeCandidate, MIN_TRAINING, splitHeldOut, type Measure } from '../../sentiment/train/judge.ts';
 import { TEXT_CLASSES, type TextClass } from '../../sentiment/types.ts';
 import { findBrand, listBrands, type BrandRow } from '../../store/brands.ts';
 import { joinTitle } from '../../pipeline/cluster.ts';
 import { listCorrections, type TrainingCorrection } from '../../store/corrections.ts';
-import { latestBrandSentimentModels, saveSentimentModel } from '../../store/sentiment-models.ts';
+import {
+  latestBrandSentimentModels, saveSentimentModel, type ModelMeasurement, type NewSentimentModel,
+} from '../../store/sentiment-models.ts';
 import { callerPath, type CommandContext } from '../context.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -68,49 +70,92 @@ export function commandEvalSentiment(args: string[], ctx: CommandContext): numbe
   return 0;
 }
 
-// Fewer corrections than this teach the model noise; the trainer waits for more.
-const MIN_CORRECTIONS = 5;
-// With this many, every fifth (by mention id) is held out to check the brand's own gain.
-const HOLD_OUT_FROM = 10;
-
 /**
- * `earshot train --from-corrections [--brand NAME] [--dry-run]`: adapts each brand's model per language to
- * the labels people set, prints the dev-split macro-F1 before (the model in use) and after, and keeps the
- * new model only when neither the dev split nor the brand's held-out corrections get worse.
+ * `earshot train --from-corrections [--brand NAME] [--dev FILE.jsonl]… [--force] [--dry-run]`: adapts each
+ * brand's model per language to the labels people set, and replaces the model live now (the brand's adapted
+ * one, else the shipped one) only as `judgeCandidate` allows: no worse on the brand's own held-out corrections,
+ * nor on a dev file when one is given. It reads the store and the files it is given, nothing else.
  */
 export async function commandTrain(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'from-corrections': { type: 'boolean', default: false }, brand: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+    options: {
+      'from-corrections': { type: 'boolean', default: false },
+      brand: { type: 'string' },
+      dev: { type: 'string', multiple: true },
+      force: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+    },
   });
   if (!values['from-corrections']) {
     throw new UsageError('train needs --from-corrections (the shipped models are trained with npm run train:sentiment)');
   }
-  const dataDir = ctx.env.EARSHOT_SENTIMENT_DATA;
-  const devDir = sentimentDataDir(dataDir === undefined ? {} : { EARSHOT_SENTIMENT_DATA: callerPath(ctx, dataDir) });
+  const devFiles = readDevFiles(ctx, values.dev ?? []);
   const store = await ctx.runtime.store();
   const brands = values.brand === undefined ? await listBrands(store.db) : [await findBrand(store.db, values.brand)];
   if (brands[0] === undefined) throw new UsageError(`unknown brand "${values.brand}"`);
   for (const brand of brands as BrandRow[]) {
     const byLang = correctionsByLang(await listCorrections(store.db, { brandId: brand.id, field: 'sentiment' }));
-    const inUse = await ctx.runtime.models.forBrand(store.db, brand.id);
+    const live = await ctx.runtime.models.forBrand(store.db, brand.id);
     const versions = new Map((await latestBrandSentimentModels(store.db, brand.id)).map((m) => [m.lang, m.version]));
     for (const [lang, rows] of byLang) {
-      const line = await trainBrandLang({ brand, lang, rows, inUse: inUse.get(lang)!, devDir, version: (versions.get(lang) ?? 0) + 1 });
-      if (line.decision === 'accepted' && !values['dry-run']) {
-        const { weights, ...rest } = line;
-        const saved = await saveSentimentModel(store.db, {
-          brandId: brand.id, lang, weights, corrections: rest.corrections, devBefore: rest.dev.before, devAfter: rest.dev.after, createdAt: ctx.now(),
-        });
-        ctx.io.out(`${JSON.stringify({ ...rest, decision: 'saved', version: saved.version })}\n`);
+      const result = trainBrandLang({
+        brand, lang, rows, live: live.get(lang)!, dev: devFiles.get(lang) ?? null, force: values.force, version: (versions.get(lang) ?? 0) + 1,
+      });
+      if (result.save === null) {
+        ctx.io.out(`${JSON.stringify(result.line)}\n`);
+      } else if (values['dry-run']) {
+        ctx.io.out(`${JSON.stringify({ ...result.line, decision: 'dry-run' })}\n`);
       } else {
-        const { weights: _weights, ...rest } = line;
-        ctx.io.out(`${JSON.stringify({ ...rest, ...(line.decision === 'accepted' ? { decision: 'dry-run' } : {}) })}\n`);
+        const saved = await saveSentimentModel(store.db, { brandId: brand.id, lang, ...result.save, createdAt: ctx.now() });
+        ctx.io.out(`${JSON.stringify({ ...result.line, decision: 'saved', version: saved.version })}\n`);
       }
     }
     if (byLang.size === 0) ctx.io.out(`${JSON.stringify({ brand: brand.name, decision: 'skipped', reason: 'no sentiment corrections' })}\n`);
   }
   return 0;
+}
+
+interface DevFile {
+  /** As the caller gave it. */
+  file: string;
+  rows: LabelledText[];
+}
+
+/** `--dev` files by language: the `<lang>` of a `dev-<lang>.jsonl` name, else the language most of its texts are in. */
+function readDevFiles(ctx: CommandContext, files: readonly string[]): Map<ModelLang, DevFile> {
+  const byLang = new Map<ModelLang, DevFile>();
+  for (const file of files) {
+    const path = callerPath(ctx, file);
+    if (!existsSync(path)) throw new UsageError(`--dev ${file}: no such file`);
+    let rows: LabelledText[];
+    try {
+      rows = readLabelledJsonl(path);
+    } catch (err) {
+      throw new UsageError(`--dev ${(err as Error).message}`);
+    }
+    if (rows.length === 0) throw new UsageError(`--dev ${file}: no lines with text and label`);
+    const lang = devLangOf(file, rows);
+    const other = byLang.get(lang);
+    if (other !== undefined) throw new UsageError(`--dev: ${other.file} and ${file} are both ${lang}; give one file per language`);
+    byLang.set(lang, { file, rows });
+  }
+  return byLang;
+}
+
+function devLangOf(file: string, rows: readonly LabelledText[]): ModelLang {
+  const named = /^dev-([a-z]+)\.jsonl$/.exec(basename(file))?.[1];
+  if (named !== undefined && (MODEL_LANGS as readonly string[]).includes(named)) return named as ModelLang;
+  const counts = new Map<Lang, number>();
+  for (const row of rows) {
+    const lang = detectLanguage(row.text);
+    counts.set(lang, (counts.get(lang) ?? 0) + 1);
+  }
+  const [top] = [...counts].sort((a, b) => b[1] - a[1]);
+  if (top === undefined || !(MODEL_LANGS as readonly string[]).includes(top[0])) {
+    throw new UsageError(`--dev ${file}: most of its texts are not in ${MODEL_LANGS.join(', ')}; name it dev-<lang>.jsonl`);
+  }
+  return top[0] as ModelLang;
 }
 
 interface CorrectedText extends LabelledText {
@@ -133,45 +178,62 @@ function correctionsByLang(corrections: readonly TrainingCorrection[]): Map<Mode
   return byLang;
 }
 
-async function trainBrandLang(input: {
+const scores = (m: Measure) => ({ accuracy: m.accuracy, macro_f1: m.macro_f1 });
+const toScore = (m: Measure) => ({ accuracy: m.accuracy, macroF1: m.macro_f1 });
+
+/** One brand and language: the printed line, and what to save when the candidate is accepted. */
+function trainBrandLang(input: {
   brand: BrandRow;
   lang: ModelLang;
   rows: CorrectedText[];
-  inUse: LinearModel;
-  devDir: string;
+  live: LinearModel;
+  dev: DevFile | null;
+  force: boolean;
   version: number;
-}) {
-  const { brand, lang, rows, inUse } = input;
-  const base = loadBaseModels().get(lang)!;
-  const heldOut = rows.length >= HOLD_OUT_FROM ? rows.filter((r) => BigInt(r.mentionId) % 5n === 0n) : [];
-  const train = rows.filter((r) => !heldOut.includes(r));
-  const common = { brand: brand.name, lang, corrections: rows.length, trained_on: train.length, held_out: heldOut.length };
-  if (train.length < MIN_CORRECTIONS) {
-    return { ...common, decision: 'skipped' as const, reason: `${train.length} corrections to learn from, need ${MIN_CORRECTIONS}`, weights: new Uint8Array(), dev: { before: 0, after: 0 } };
+}): { line: Record<string, unknown>; save: Omit<NewSentimentModel, 'brandId' | 'lang' | 'createdAt'> | null } {
+  const { brand, lang, rows, live } = input;
+  const { train, heldOut } = splitHeldOut(rows, (r) => r.mentionId);
+  const common = { brand: brand.name, lang, corrections: rows.length, trained_on: train.length };
+  if (train.length < MIN_TRAINING) {
+    return {
+      line: {
+        ...common, held_out: { n: heldOut.length, live: null, candidate: null },
+        decision: 'skipped', reason: `${train.length} corrections to learn from, need ${MIN_TRAINING}`,
+      },
+      save: null,
+    };
   }
+  const base = loadBaseModels().get(lang)!;
   const adapted = adaptModel(base, train, `${base.name}+b${brand.id}.${input.version}`);
-  const devFile = join(input.devDir, `dev-${lang}.jsonl`);
-  const dev = readLabelledJsonl(devFile);
-  const f1 = (model: LinearModel, set: readonly LabelledText[]) =>
-    scoreLabels(set.map((r) => r.label), set.map((r) => predictText(r.text, model).label));
-  // Scored as it would be stored: quantized and read back.
+  // Judged as it would be stored: quantized and read back.
   const weights = serializeModel(adapted);
-  const stored = deserializeModel(weights, adapted.name);
-  const before = f1(inUse, dev).macro_f1;
-  const after = f1(stored, dev).macro_f1;
-  const heldBefore = heldOut.length > 0 ? f1(inUse, heldOut).accuracy : null;
-  const heldAfter = heldOut.length > 0 ? f1(stored, heldOut).accuracy : null;
-  const worseDev = after < before;
-  const worseHeld = heldBefore !== null && heldAfter !== null && heldAfter < heldBefore;
-  return {
+  const candidate = deserializeModel(weights, adapted.name);
+  const held = compareModels(live, candidate, heldOut);
+  const dev = input.dev === null ? null : { file: input.dev.file, ...compareModels(live, candidate, input.dev.rows) };
+  const verdict = judgeCandidate({ liveModel: live.name, heldOut: held, dev, force: input.force });
+  const line = {
     ...common,
-    model: { before: inUse.name, after: stored.name },
-    dev: { file: devFile, n: dev.length, before, after },
-    held_out_accuracy: { before: heldBefore, after: heldAfter },
-    decision: worseDev || worseHeld ? ('refused' as const) : ('accepted' as const),
-    ...(worseDev || worseHeld
-      ? { reason: worseDev ? `dev macro-F1 would fall from ${before} to ${after}` : `held-out corrections accuracy would fall from ${heldBefore} to ${heldAfter}` }
-      : {}),
-    weights,
+    model: { live: live.name, candidate: candidate.name },
+    held_out: { n: held.n, live: held.n === 0 ? null : scores(held.live), candidate: held.n === 0 ? null : scores(held.candidate) },
+    ...(dev === null ? {} : { dev: { file: dev.file, n: dev.n, live: scores(dev.live), candidate: scores(dev.candidate) } }),
+    judged_on: verdict.accept ? verdict.judgedOn : null,
+    decision: verdict.accept ? 'accepted' : 'refused',
+    ...(verdict.accept && verdict.forced ? { forced: true } : {}),
+    ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
+  };
+  if (!verdict.accept) return { line, save: null };
+  const evidence = verdict.judgedOn === 'dev_file' ? dev! : verdict.judgedOn === null && held.n === 0 ? null : held;
+  const measured: ModelMeasurement | null = evidence === null ? null : {
+    on: verdict.judgedOn === 'dev_file' ? 'dev_file' : 'held_out_corrections',
+    size: evidence.n,
+    ...toScore(evidence.candidate),
+    live: { model: live.name, ...toScore(evidence.live) },
+  };
+  return {
+    line,
+    save: {
+      name: candidate.name, weights, corrections: train.length, measured,
+      dev: dev === null ? null : { before: dev.live.macro_f1, after: dev.candidate.macro_f1 },
+    },
   };
 }

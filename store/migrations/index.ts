@@ -10,6 +10,8 @@ import { ticketLifecycle } from './0008-ticket-lifecycle.ts';
 import { destinationHealth } from './0009-destination-health.ts';
 import { incidents } from './0010-incidents.ts';
 import { users } from './0011-users.ts';
+import { inbox } from './0012-inbox.ts';
+import { modelMetrics } from './0013-model-metrics.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0009-destination-health': destinationHealth,
   '0010-incidents': incidents,
   '0011-users': users,
+  '0012-inbox': inbox,
+  '0013-model-metrics': modelMetrics,
 };
