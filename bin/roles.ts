@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { EarshotConfig } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
@@ -126,6 +127,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       const app: FastifyInstance = await buildApp({
         db, storeKind: store.kind, ticketPolicy: ticketPolicyOf(config), destinationOf: destinationsOf(config), logger: { level: log.level, stream: process.stderr },
         publicUrl: config.publicUrl ?? null,
+        uiDir: fileURLToPath(new URL('../ui/dist', import.meta.url)),
       });
       stops.push(() => app.close());
       address = await startServer(app, roles.api);

@@ -22,8 +22,11 @@ const LAYERS: Readonly<Record<string, number>> = {
   bin: 9,
 };
 
-/** Outside the product: they may import anything, and nothing in the product imports them. */
-const OUTSIDE = new Set(['bench', 'tests']);
+/**
+ * Outside the product: they may import anything, and nothing in the product imports them. `ui/` is the browser
+ * app and its build script; the server only serves what the build wrote to ui/dist.
+ */
+const OUTSIDE = new Set(['bench', 'tests', 'ui']);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -222,6 +225,30 @@ function readProductFiles(root: string): SourceFile[] {
   for (const folder of Object.keys(LAYERS)) if (existsSync(join(root, folder))) walk(join(root, folder), folder);
   return files;
 }
+
+describe('architecture: the browser app', () => {
+  it('imports only its own files, its generated API types and packages: never server code', () => {
+    const breaches: string[] = [];
+    const walk = (dir: string, rel: string) => {
+      for (const name of readdirSync(dir).sort()) {
+        const full = join(dir, name);
+        if (statSync(full).isDirectory()) {
+          if (name !== 'generated') walk(full, `${rel}/${name}`);
+          continue;
+        }
+        if (!/\.tsx?$/.test(name)) continue;
+        for (const m of readFileSync(full, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+          const spec = m[1]!;
+          if (!spec.startsWith('.')) continue;
+          const target = posix.normalize(posix.join(rel, spec));
+          if (!target.startsWith('ui/src/')) breaches.push(`${rel}/${name} -> ${spec}`);
+        }
+      }
+    };
+    walk(join(ROOT, 'ui', 'src'), 'ui/src');
+    expect(breaches).toEqual([]);
+  });
+});
 
 describe('architecture: the layer rule', () => {
   it('product code imports only its own folder and lower layers', () => {
