@@ -2,6 +2,7 @@ import { benchCrisis } from './crisis.ts';
 import { benchTelegramFlood } from './telegram-flood.ts';
 import { benchDedupe } from './dedupe.ts';
 import { benchHelpdesk, type HelpdeskPart } from './helpdesk.ts';
+import { benchInbox } from './inbox.ts';
 import { benchIngest, type IngestMix } from './ingest.ts';
 import { benchRecovery, benchSchedule } from './runtime.ts';
 import { benchSentiment } from './sentiment.ts';
@@ -39,6 +40,9 @@ const benches: Record<string, () => Promise<void>> = {
       usedeskRps: Number(process.env.BENCH_USEDESK_RPS ?? 50), zendeskRpm: Number(process.env.BENCH_ZENDESK_RPM ?? 3000),
       parts: process.env.BENCH_PARTS?.split(',') as HelpdeskPart[] | undefined,
     }),
+  // The inbox in Chromium on a store of BENCH_N mentions (default 100,000): first paint, a bulk action on 50.
+  inbox: () =>
+    benchInbox({ n: Number(process.env.BENCH_N ?? 100_000), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB, runs: Number(process.env.BENCH_RUNS ?? 5) }),
 };
 
 const names = process.argv.slice(2);
