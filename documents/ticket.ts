@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../store/connect.ts';
 import { OUTBOX_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES } from '../store/schema.ts';
 import { getTicketRecords, type TicketRecord } from '../store/ticket-feed.ts';
+import type { TicketHistoryInput } from '../store/tickets.ts';
 import { formatTimestamp, nullableTimestampSchema, timestampSchema } from './fields.ts';
 import { loadMentionDocuments, mentionDocument, type MentionDocument } from './mention.ts';
 
@@ -79,6 +80,11 @@ export const ticketChangeSchema = z.object({
 });
 
 export type TicketChange = z.output<typeof ticketChangeSchema>;
+
+/** A stored change as its history and its event tell it. */
+export function formatTicketChange(h: TicketHistoryInput): TicketChange {
+  return { kind: h.kind, actor: h.actor, changes: h.changes, note: h.note, seq: h.seq, version: h.version, at: formatTimestamp(h.at) };
+}
 
 export const TICKET_EVENT_TYPES = ['ticket.created', 'ticket.updated', 'ticket.sla_warning', 'ticket.sla_breached'] as const;
 export type TicketEventType = (typeof TICKET_EVENT_TYPES)[number];

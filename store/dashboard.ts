@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Db } from './connect.ts';
-import { OPEN_TICKET_STATUSES } from './schema.ts';
 
 // What the triage inbox shows around a mention and on its dashboard: a mention's story and ticket, mention
 // volume per day, the stories with the most mentions. A mention's instant is its publication, or when we first
@@ -10,24 +9,6 @@ import { OPEN_TICKET_STATUSES } from './schema.ts';
  * The ticket of the mention's story: its open one, else the newest (a story has one open ticket at most, and a new
  * one opens only after the last was solved). The mention's own ticket when it has no story; null when none.
  */
-export async function findStoryTicketId(db: Db, mention: { id: string; clusterId: string | null }): Promise<string | null> {
-  // A ticket is opened for a mention of its story, so the story's tickets are those of its mentions: found through
-  // the mention→cluster index and the unique tickets.mention_id (tickets.cluster_id is indexed only while open).
-  const storyMentions =
-    mention.clusterId === null
-      ? sql<boolean>`t.mention_id = ${mention.id}`
-      : sql<boolean>`t.mention_id IN (SELECT sm.id FROM mentions sm WHERE sm.cluster_id = ${mention.clusterId})`;
-  const row = await db
-    .selectFrom('tickets as t')
-    .select('t.id')
-    .where(storyMentions)
-    .orderBy(sql`t.status IN (${sql.join(OPEN_TICKET_STATUSES.map((s) => sql.lit(s)))})`, 'desc')
-    .orderBy('t.id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.id ?? null;
-}
-
 /** The other mentions of a story, newest first by id, at most `limit`, and how many there are in all. */
 export async function listStoryCopies(db: Db, clusterId: string, exceptId: string, limit: number): Promise<{ ids: string[]; total: number }> {
   const [rows, count] = await Promise.all([

@@ -6,11 +6,12 @@ import {
 import { getMention, listMentions, type MentionListItem } from '../../store/mention-list.ts';
 import { findBrand } from '../../store/brands.ts';
 import type { Db } from '../../store/connect.ts';
-import { findStoryTicketId, listStoryCopies } from '../../store/dashboard.ts';
-import { listTicketHistory, type TicketHistoryInput } from '../../store/tickets.ts';
+import { listStoryCopies } from '../../store/dashboard.ts';
+import { findInboxTicketsOfMentions } from '../../store/inbox.ts';
+import { listTicketHistory } from '../../store/tickets.ts';
 import { correctActionableWithTicket } from '../../pipeline/open-tickets.ts';
 import { brandQuery, matchTitleAndText, QuerySyntaxError, type Highlight } from '../../pipeline/query.ts';
-import { loadTicketDocuments, ticketChangeSchema, ticketDocument, type TicketChange } from '../../documents/ticket.ts';
+import { formatTicketChange, loadTicketDocuments, ticketChangeSchema, ticketDocument } from '../../documents/ticket.ts';
 import { bigIdString, cursorParam, encodeCursor } from '../cursor.ts';
 import { actorOf } from '../auth.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
@@ -136,11 +137,13 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
       const mention = await getMention(deps.db, request.params.id);
       if (!mention) return mentionNotFound(request, reply, request.params.id);
       const clusterId = mention.cluster?.id ?? null;
-      const [highlights, ticketId, copies] = await Promise.all([
+      const [highlights, storyTickets, copies] = await Promise.all([
         highlightMention(deps, mention),
-        findStoryTicketId(deps.db, { id: mention.id, clusterId }),
+        findInboxTicketsOfMentions(deps.db, [mention.id]),
         clusterId === null ? { ids: [], total: 0 } : listStoryCopies(deps.db, clusterId, mention.id, COPIES_LIMIT),
       ]);
+      // The ticket the inbox shows for it: its story's open ticket, else the newest.
+      const ticketId = storyTickets.get(mention.id)?.id ?? null;
       const [tickets, history, copyDocuments] = await Promise.all([
         ticketId === null ? [] : loadTicketDocuments(deps.db, [ticketId]),
         ticketId === null ? [] : listTicketHistory(deps.db, ticketId),
@@ -150,7 +153,7 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
         mention: formatMention(mention),
         highlights,
         ticket: tickets[0] ?? null,
-        history: (history ?? []).map(formatChange),
+        history: (history ?? []).map(formatTicketChange),
         copies: copies.ids.flatMap((id) => copyDocuments.get(id) ?? []),
         copies_total: copies.total,
       };
@@ -265,10 +268,6 @@ async function highlightMention(deps: ApiDeps, mention: MentionListItem): Promis
     }
   }
   return matchTitleAndText(query, mention.title, mention.text) ?? none;
-}
-
-function formatChange(h: TicketHistoryInput): TicketChange {
-  return { kind: h.kind, actor: h.actor, changes: h.changes, note: h.note, seq: h.seq, version: h.version, at: formatTimestamp(h.at) };
 }
 
 function formatCorrection(c: Correction): z.output<typeof correctionSchema> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { formatTickets, loadTicketDocuments, ticketChangeSchema, ticketDocument, type TicketDocument } from '../../documents/ticket.ts';
+import { formatTicketChange, formatTickets, loadTicketDocuments, ticketChangeSchema, ticketDocument, type TicketDocument } from '../../documents/ticket.ts';
 import { changeTickets } from '../../pipeline/ticket-changes.ts';
 import { inTransaction, type Db } from '../../store/connect.ts';
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../store/schema.ts';
@@ -118,9 +118,7 @@ export function registerTicketRoutes(app: ZodApp, deps: ApiDeps): void {
       const history = await listTicketHistory(deps.db, request.params.id);
       if (history === null) return sendProblem(request, reply, 404, `There is no ticket with id ${request.params.id}.`);
       return {
-        data: history.map((h) => ({
-          kind: h.kind, actor: h.actor, changes: h.changes, note: h.note, seq: h.seq, version: h.version, at: h.at.toISOString(),
-        })),
+        data: history.map(formatTicketChange),
       };
     },
   );
