@@ -39,7 +39,7 @@ export function roleCommand(role: Role, runCommand: (argv: string[], ctx: Comman
     const running = await startRoles(ctx.runtime, config, roles, log, role);
     const storage = store.kind === 'pglite' ? `PGlite in ${dataDirOf(ctx)}` : 'PostgreSQL';
     const parts = [
-      running.address ? `earshot is listening on ${running.address} (API docs at ${running.address}/docs)` : `earshot ${role} is running`,
+      running.address ? `earshot is listening on ${running.address} (the inbox at ${running.address}/, people from earshot user create; API docs at ${running.address}/docs)` : `earshot ${role} is running`,
       ...(roles.scheduler ? [`${running.scheduled} target(s) scheduled from ${file}`] : []),
       ...(running.waiting.length > 0 ? [`${running.waiting.length} waiting for credentials (${running.waiting.map((t) => t.id).join(', ')}; see earshot targets)`] : []),
       ...(roles.worker ? [`${roles.worker.concurrency} crawls at once`] : []),
