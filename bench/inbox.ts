@@ -3,6 +3,7 @@
 import { chromium } from 'playwright-core';
 import { buildApp } from '../api/app.ts';
 import { hashPassword } from '../lib/password.ts';
+import { migrateToLatest } from '../store/connect.ts';
 import { createUser } from '../store/users.ts';
 import { buildUi, UI_DIST } from '../ui/build.ts';
 import { createInboxWorld, seedInboxWorld } from '../tests/helpers/inbox-world.ts';
@@ -29,10 +30,11 @@ export async function benchInbox(opts: { n: number; databaseUrl: string | undefi
     const database = await benchDatabase(kind, opts.databaseUrl);
     const store = await database.open();
     try {
+      await migrateToLatest(store.db);
       const now = new Date();
       const world = await createInboxWorld(store.db, now);
       const seedStarted = performance.now();
-      const stored = await seedInboxWorld(store.db, world, { count: opts.n, now, pageSize: 500 });
+      const stored = await seedInboxWorld(store.db, world, { count: opts.n, now, pageSize: 500, distinct: true });
       const seedMs = performance.now() - seedStarted;
       const tickets = Number((await store.db.selectFrom('tickets').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
       await createUser(store.db, { email: 'bench@shop.kz', role: 'agent', passwordHash: await hashPassword('bench password 1'), createdBy: 'cli' }, now);

@@ -108,7 +108,7 @@ function pick<T>(list: readonly T[], n: number): T {
 /**
  * The n-th item of the world: mostly neutral and positive talk with one negative in four; reviews carry stars.
  */
-export function worldDraft(n: number, at: Date): { targetId: string; draft: MentionDraft } {
+export function worldDraft(n: number, at: Date, opts: { distinct?: boolean } = {}): { targetId: string; draft: MentionDraft } {
   // Every 25th item repeats the one before word for word on another source: a repost, one story of two copies.
   const m = n % 25 === 24 ? n - 1 : n;
   const kind = m % 20;
@@ -125,7 +125,7 @@ export function worldDraft(n: number, at: Date): { targetId: string; draft: Ment
   const details = english
     ? `${pick(CONTEXT_EN, m)} Store on ${pick(STREETS, m * 3)} street, order ${order}, ${sum} tenge.`
     : `${pick(CONTEXT, m * 5 + Math.floor(m / 12))} Магазин на ${pick(STREETS, m * 3)}, заказ ${order}, сумма ${sum} ₸.`;
-  const text = `${pick(lists, Math.floor(m / 20) + (m % 20))} ${details}`;
+  const text = `${pick(lists, Math.floor(m / 20) + (m % 20))} ${details}${opts.distinct ? ` ${tailOf(m)}` : ''}`;
   return {
     targetId,
     draft: {
@@ -145,11 +145,33 @@ export function worldDraft(n: number, at: Date): { targetId: string; draft: Ment
   };
 }
 
+// A few made-up words per item, from its number: enough that two complaints told with the same sentences stay
+// two stories, as they do at a real brand's scale (the bench's hundred thousand), not one story each.
+const TAIL_WORDS = [
+  'касса', 'пакет', 'молоко', 'хлеб', 'скидка', 'акция', 'бонус', 'курьер', 'склад', 'витрина', 'полка', 'чек',
+  'возврат', 'звонок', 'менеджер', 'очередь', 'парковка', 'тележка', 'карта', 'сдача', 'упаковка', 'срок', 'цена',
+  'вечер', 'утро', 'обед', 'суббота', 'понедельник', 'район', 'подъезд', 'лифт', 'соседи', 'дети', 'мама', 'брат',
+];
+
+function tailOf(m: number): string {
+  let x = (m * 2_654_435_761) >>> 0;
+  const words: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    x = (x * 1_103_515_245 + 12_345) >>> 0;
+    words.push(TAIL_WORDS[(x >>> 8) % TAIL_WORDS.length]!);
+  }
+  return words.join(' ');
+}
+
 /**
  * Stores `count` items, `pageSize` at a time, one minute apart ending at `now`, through the ingestion path.
  * Returns how many were stored.
  */
-export async function seedInboxWorld(db: Db, world: InboxWorld, opts: { count: number; now: Date; pageSize?: number; from?: number }): Promise<number> {
+export async function seedInboxWorld(
+  db: Db,
+  world: InboxWorld,
+  opts: { count: number; now: Date; pageSize?: number; from?: number; distinct?: boolean },
+): Promise<number> {
   const pageSize = opts.pageSize ?? 200;
   const from = opts.from ?? 0;
   let stored = 0;
@@ -157,7 +179,7 @@ export async function seedInboxWorld(db: Db, world: InboxWorld, opts: { count: n
     const byTarget = new Map<string, MentionDraft[]>();
     for (let n = start; n < Math.min(start + pageSize, from + opts.count); n++) {
       const at = new Date(opts.now.getTime() - (from + opts.count - 1 - n) * 60_000);
-      const { targetId, draft } = worldDraft(n, at);
+      const { targetId, draft } = worldDraft(n, at, { distinct: opts.distinct ?? false });
       byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), draft]);
     }
     for (const [targetId, drafts] of byTarget) {
