@@ -216,6 +216,8 @@ describe('the inbox in a browser', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'English' }).click();
     await expect.poll(() => page.locator('nav a[aria-current=page]').innerText()).toBe('Inbox');
     await shot(page, 'inbox-en');
+    const stored = () => store.db.selectFrom('users').select('locale').where('email', '=', 'agent@shop.kz').executeTakeFirstOrThrow();
+    await expect.poll(async () => (await stored()).locale).toBe('en');
     await context.close();
     // A new browser with a Russian locale: the person's choice wins.
     const again = await signIn('agent@shop.kz', 'ru-RU');

@@ -173,6 +173,7 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
   const loadingMore = useRef(false);
   const lastLive = useRef<string | null>(null);
   const onKeyRef = useRef<(e: KeyboardEvent) => void>(() => {});
+  const freshSinceAct = useRef(0);
 
   const fetchPage = useCallback(
     async (after: string | null) => {
@@ -249,7 +250,9 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
           setFocus(newFocus);
           requestAnimationFrame(() => listRef.current?.scrollBy({ top: shift }));
         }
-        if (fresh > 0) setStatus(t.n('fresh', fresh));
+        // Counted since the agent last did something: a crawl's page may come in a few transactions.
+        freshSinceAct.current += fresh;
+        if (fresh > 0) setStatus(t.n('fresh', freshSinceAct.current));
         return merged;
       });
     });
@@ -307,6 +310,7 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
 
   async function act(action: InboxAction, sentiment?: SentimentChoice) {
     if (!canWrite) return;
+    freshSinceAct.current = 0;
     const ids = selected.size > 0 ? [...selected] : focused ? [focused.mention.id] : [];
     if (ids.length === 0) return;
     const { results, error: failure } = await applyAction(ids, action, sentiment);
@@ -397,7 +401,10 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
           return false;
       }
     })();
-    if (handled) e.preventDefault();
+    if (handled) {
+      e.preventDefault();
+      freshSinceAct.current = 0;
+    }
   };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => onKeyRef.current(e);
