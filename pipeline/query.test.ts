@@ -36,6 +36,20 @@ const russian: [query: string, text: string, expected: boolean][] = [
   ['ромашка -чай', 'Ромашка и чай', false],
   ['ромашка магазин', 'Магазины Ромашки закрыты', true],
   ['ромашка магазин', 'Только ромашка', false],
+  // An abbreviation takes its case endings written straight onto the capitals; a clipped name declines as a word.
+  ['МТС', 'Опять звонил в МТС', true],
+  ['МТС', 'Ушёл из МТСа к другому оператору', true],
+  ['МТС', 'Пишу МТСу третий раз', true],
+  ['МТС', 'Недоволен МТСом', true],
+  ['МТС', 'В МТСе снова сбой', true],
+  ['мтс', 'Сотрудники МТСов бастуют', true],
+  ['МТС', 'Склад мтсклад закрыт на учёт', false],
+  ['МТС', 'Проект мтсоциум запущен', false],
+  ['ВТБ', 'Кредит во ВТБ одобрили', true],
+  ['ВТБ', 'ВТБшники не перезвонили', false],
+  ['Сбер', 'Ушла из Сбера', true],
+  ['Сбер', 'Написала Сберу жалобу', true],
+  ['Сбер', 'Сбербанк опять завис', false],
 ];
 
 const kazakh: [query: string, text: string, expected: boolean][] = [

@@ -7,7 +7,8 @@ import { charFlags, CYRILLIC, foldWord, LATIN, WORD_CHAR } from './normalize.ts'
 /**
  * The brand query language:
  *   kaspi            the word in any of its forms: stemmed (Snowball for Russian/English, suffix rules for
- *                    Kazakh/Uzbek endings), Kazakh/Uzbek keyboard variants folded (қ/к, ү/у, o'/o)
+ *                    Kazakh/Uzbek endings), Kazakh/Uzbek keyboard variants folded (қ/к, ү/у, o'/o); an
+ *                    abbreviation (мтс, втб) with its case endings glued on (МТСа, МТСу, МТСом)
  *   "верните деньги" these words in a row, as written (no stemming); «…» and “…” quote too
  *   kasp*            words starting with "kasp" (keyboard variants folded as for words)
  *   a NEAR/3 b       a and b with at most 3 words between them, in either order
@@ -201,6 +202,8 @@ interface TermNode {
   key: string;
   first: number;
   stems: { lang: number; stem: string; head: string }[];
+  /** A Cyrillic abbreviation (мтс, втб): its case endings are written straight onto it (МТСа, МТСу, МТСом). */
+  abbreviation: boolean;
 }
 interface PrefixNode {
   kind: 'prefix';
@@ -234,6 +237,12 @@ type Node = TermNode | PrefixNode | PhraseNode | NearNode | BoolNode | NotNode;
 // Letters only Kazakh has: such a word gets the Kazakh suffix rules alone, Snowball Russian would mangle it.
 const KAZAKH_ONLY = /[әіңғүұқөһ]/;
 
+// A short Cyrillic word without a vowel is read letter by letter (МТС, ВТБ), and Russian declines it by gluing the
+// endings on: МТСа, МТСу, МТСом, МТСе, МТСы, МТСов… Snowball finds no ending in a word without a vowel, so these
+// are matched here, and only these: "мтсклад" is another word.
+const ABBREVIATION = /^[бвгджзйклмнпрстфхцчшщ]{2,5}$/;
+const ABBREVIATION_ENDINGS = new Set(['а', 'у', 'ом', 'е', 'ы', 'ов', 'ам', 'ами', 'ах']);
+
 function termNode(word: string, column: number): TermNode {
   const key = foldLetters(word);
   let scripts = 0;
@@ -244,7 +253,7 @@ function termNode(word: string, column: number): TermNode {
     const stem = stemWord(key, LANGS[lang]!);
     return { lang, stem, head: stem.slice(0, -1) };
   });
-  return { kind: 'term', column, key, first: key.charCodeAt(0), stems };
+  return { kind: 'term', column, key, first: key.charCodeAt(0), stems, abbreviation: ABBREVIATION.test(key) };
 }
 
 /** The words of a piece of query text, folded as text words are. */
@@ -491,6 +500,7 @@ interface Occurrence {
 function termMatches(node: TermNode, info: WordInfo): boolean {
   if (info.first !== node.first) return false;
   if (info.key === node.key) return true;
+  if (node.abbreviation && info.key.startsWith(node.key) && ABBREVIATION_ENDINGS.has(info.key.slice(node.key.length))) return true;
   // A stem is the word minus an ending (Porter2 may also change the stem's last letter: happy → happi), so a
   // word that does not start with the stem's head cannot have that stem: no need to stem it. Stemming an
   // unseen word costs microseconds; this keeps it to the few words that may match.
