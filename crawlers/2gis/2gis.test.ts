@@ -384,14 +384,17 @@ describe('fetchReviewsPage against a local server', () => {
     expect(server.requests.map((r) => r.path)).toEqual([FIRM_PATH, API_PATH]);
   });
 
-  it('calls a branch 2GIS does not know unusable, from the API or the firm page', async () => {
+  it('says "check branchId" only when the firm page is missing too: a 404 from the reviews API alone is the API', async () => {
     server = await startFixtureServer({
       [FIRM_PATH]: { headers: html, body: firmPage },
       [API_PATH]: { status: 404, headers: json, body: '{}' },
       [`/almaty/firm/70000009999999999`]: { status: 404, headers: html, body: '<html><title>Not found</title></html>' },
     });
     const target = targetSchema.parse(paramsFor(server));
-    expect(await catchAsync(fetchReviewsPage(target, null, fetchDeps(quickHttp())))).toBeInstanceOf(TargetUnusableError);
+    const moved = await catchAsync(fetchReviewsPage(target, null, fetchDeps(quickHttp())));
+    expect(moved).toBeInstanceOf(SourceChangedError);
+    expect((moved as Error).message).toMatch(/firm page exists/);
+    expect((moved as Error).message).not.toMatch(/check branchId/);
     const missing = targetSchema.parse(paramsFor(server, { branchId: '70000009999999999' }));
     expect(await catchAsync(fetchReviewsPage(missing, null, fetchDeps(http!)))).toBeInstanceOf(TargetUnusableError);
   });
@@ -568,7 +571,7 @@ describe('2gis crawls end to end', () => {
     expect((await findTarget(store.db, '2gis-captcha'))?.state).toBe('blocked');
   });
 
-  it('reschedules on a 429 it may not wait for, and marks an unknown branch needs_action', async () => {
+  it('reschedules on a 429 it may not wait for, and marks a branch whose reviews API answers 404 needs_action', async () => {
     const limited = await serve({
       ...baseRoutes(),
       [API_PATH]: { status: 429, headers: { 'retry-after': '30' }, body: 'Too Many Requests' },
@@ -579,7 +582,7 @@ describe('2gis crawls end to end', () => {
 
     const unknown = await serve({ ...baseRoutes(), [API_PATH]: { status: 404, headers: json, body: '{}' } });
     const { crawl: crawlUnknown } = await setUp('2gis-404', unknown, { now: LATER });
-    expect(await crawlUnknown()).toMatchObject({ status: 'failed', errorKind: 'TargetUnusableError' });
+    expect(await crawlUnknown()).toMatchObject({ status: 'failed', errorKind: 'SourceChangedError' });
     expect((await findTarget(store.db, '2gis-404'))?.state).toBe('needs_action');
   });
 });

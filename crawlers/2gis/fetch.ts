@@ -76,7 +76,7 @@ async function readReviewApi(target: TwoGisTarget, deps: FetchDeps): Promise<{ c
   return { config, cached: false };
 }
 
-type ReviewsOutcome = { res: HttpResponse } | { rejected: string };
+type ReviewsOutcome = { res: HttpResponse } | { rejected: string } | { notFound: true };
 
 async function requestReviews(url: URL, target: TwoGisTarget, key: string, deps: FetchDeps): Promise<ReviewsOutcome> {
   const withKey = new URL(url);
@@ -91,9 +91,7 @@ async function requestReviews(url: URL, target: TwoGisTarget, key: string, deps:
     // http.ts turns a 403 into BlockedError: for this API that is how a refused key is expected to look.
     if (err instanceof BlockedError) return { rejected: err.message };
     if (err instanceof SourceUnavailableError && err.status === 401) return { rejected: err.message };
-    if (err instanceof SourceUnavailableError && err.status === 404) {
-      throw new TargetUnusableError(`2GIS does not know branch ${target.branchId} (HTTP 404 from the reviews API): check branchId`);
-    }
+    if (err instanceof SourceUnavailableError && err.status === 404) return { notFound: true };
     if (err instanceof SourceUnavailableError && err.status === 400) {
       throw new SourceChangedError(`2GIS reviews API refuses the request the crawler builds (HTTP 400 at ${redactUrl(withKey.href)})`);
     }
@@ -122,6 +120,18 @@ export async function fetchReviewsPage(target: TwoGisTarget, cursor: string | nu
     outcome = await requestReviews(buildReviewsUrl(target, config.apiUrl, cursor), target, config.key, deps);
   }
   if ('rejected' in outcome) throw new BlockedError(`2GIS refuses the review key read from the firm page just now: ${outcome.rejected}`);
+  if ('notFound' in outcome) {
+    // A 404 from the reviews API says nothing of the branch id by itself: the firm page does. Read it now if it
+    // came from the cache; a missing page throws "check branchId" there.
+    if (first.cached) {
+      deps.cache.delete(cacheKeyOf(target));
+      await readReviewApi(target, deps);
+    }
+    throw new SourceChangedError(
+      `2GIS reviews API answered HTTP 404 for branch ${target.branchId}, whose firm page exists (${redactUrl(firmPageUrl(target))}): ` +
+        'the branch id is right; the reviews API has moved or no longer serves this branch',
+    );
+  }
   const { res } = outcome;
   return {
     // Without the key; the fragment tells parse the public site for review links (it is never sent).

@@ -43,9 +43,7 @@ export function toCrawlerError(error: VkApiError, method: string, secret?: strin
   const said = secret ? error.message.split(secret).join('***') : error.message;
   const what = `VK ${method}: error ${error.code}${said ? ` (${said})` : ''}`;
   const { code } = error;
-  if (TOKEN_REJECTED.has(code)) {
-    return new MissingCredentialsError(`${what}: VK rejected the access token (expired or revoked); get a new user token and set credentials.vk.accessToken`);
-  }
+  if (TOKEN_REJECTED.has(code)) return new MissingCredentialsError(`${what}: ${tokenProblem(error.message)}`);
   if (WRONG_TOKEN_KIND.has(code)) {
     return new MissingCredentialsError(`${what}: this needs a VK user access token, not a community or service key; set credentials.vk.accessToken`);
   }
@@ -57,6 +55,16 @@ export function toCrawlerError(error: VkApiError, method: string, secret?: strin
   if (TARGET_UNUSABLE.has(code)) return new TargetUnusableError(`${what}: check the target's query and communities`);
   if (API_CHANGED.has(code)) return new SourceChangedError(`${what}: the VK API no longer serves this call as earshot makes it`);
   return new SourceUnavailableError(what);
+}
+
+// Error 5 covers a token that never arrived as well as a bad one; VK's message tells which, and a user who is told
+// to replace a good token would replace it for nothing.
+function tokenProblem(message: string): string {
+  if (/no access_token passed/i.test(message)) {
+    return 'VK received no access token: credentials.vk.accessToken is empty (is the environment variable it names set for earshot?)';
+  }
+  if (/expired/i.test(message)) return 'the access token has expired; get a new user token and set credentials.vk.accessToken';
+  return 'VK rejected the access token (invalid or revoked); get a new user token and set credentials.vk.accessToken';
 }
 
 /** Throws the crawler error of a VK error answer; returns for a normal one. */

@@ -456,6 +456,15 @@ describe('VK error codes', () => {
     }
     expect(toCrawlerError({ code: 5, message: 'User authorization failed: invalid access_token (4).' }, 'newsfeed.search').message).toMatch(/renew|new user token/);
   });
+
+  it('tells a token that never arrived from a bad one: error 5 has one code for both', () => {
+    const missing = toCrawlerError({ code: 5, message: 'User authorization failed: no access_token passed.' }, 'newsfeed.search');
+    expect(missing).toBeInstanceOf(MissingCredentialsError);
+    expect(missing.message).toMatch(/received no access token/);
+    expect(missing.message).not.toMatch(/expired|revoked|new user token/);
+    const expired = toCrawlerError({ code: 5, message: 'User authorization failed: access_token has expired.' }, 'newsfeed.search');
+    expect(expired.message).toMatch(/has expired; get a new user token/);
+  });
 });
 
 describe('fetchVkPage', () => {
