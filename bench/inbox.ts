@@ -1,18 +1,14 @@
 // The inbox with a large store: time to first paint (the first rows on screen after a load, signed in) and the
 // time to apply one bulk action to 50 selected mentions, in Debian's Chromium against the real server.
-import { chromium } from 'playwright-core';
 import { buildApp } from '../api/app.ts';
 import { hashPassword } from '../lib/password.ts';
 import { migrateToLatest } from '../store/connect.ts';
 import { createUser } from '../store/users.ts';
 import { buildUi, UI_DIST } from '../ui/build.ts';
+import { launchChromium } from '../tests/helpers/chromium.ts';
 import { createInboxWorld, seedInboxWorld } from '../tests/helpers/inbox-world.ts';
 import { benchDatabase } from './runtime.ts';
 
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
 
 function print(line: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -40,7 +36,7 @@ export async function benchInbox(opts: { n: number; databaseUrl: string | undefi
       await createUser(store.db, { email: 'bench@shop.kz', role: 'agent', passwordHash: await hashPassword('bench password 1'), createdBy: 'cli' }, now);
       const app = await buildApp({ db: store.db, storeKind: store.kind, ticketPolicy: world.policy, uiDir: UI_DIST });
       const base = await app.listen({ host: '127.0.0.1', port: 0 });
-      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
+      const browser = await launchChromium();
       try {
         const context = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1440, height: 900 } });
         const page = await context.newPage();

@@ -6,20 +6,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.ts';
 import { hashPassword } from '../lib/password.ts';
 import type { Store } from '../store/connect.ts';
 import { createUser } from '../store/users.ts';
 import { buildUi, UI_DIST } from '../ui/build.ts';
+import { launchChromium } from './helpers/chromium.ts';
 import { createInboxWorld, seedInboxWorld, type InboxWorld } from './helpers/inbox-world.ts';
 import { createTestStore } from './helpers/test-store.ts';
 
-const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
 const SHOTS = join(process.cwd(), 'artifacts', 'screenshots');
 const PASSWORD = 'correct horse battery staple';
 const NOW = new Date('2026-11-20T09:00:00Z');
@@ -46,7 +43,7 @@ describe('the inbox in a browser', { timeout: 120_000 }, () => {
       db: store.db, storeKind: store.kind, ticketPolicy: world.policy, uiDir: UI_DIST, eventsPollMs: 100,
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   }, 240_000);
 
