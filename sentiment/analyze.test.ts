@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeSentiment, loadBaseModels, predictText } from './analyze.ts';
+import { RECIPES } from './train/recipe.ts';
 import { LOW_CONFIDENCE_BELOW } from './types.ts';
 
 // Our own clear cases per language; the models are measured on the dev splits, these guard the wiring.
@@ -19,7 +20,7 @@ describe('analyzeSentiment on text', () => {
     ['en', 'The store opens at 9am on Monday', 'neutral'],
   ] as const)('%s: %s → %s', (lang, text, label) => {
     const result = analyzeSentiment({ text });
-    expect(result).toMatchObject({ label, lang, model: `${lang}-v1`, lowConfidence: false });
+    expect(result).toMatchObject({ label, lang, model: `${lang}-${RECIPES[lang].version}`, lowConfidence: false });
     expect(result.confidence).toBeGreaterThanOrEqual(LOW_CONFIDENCE_BELOW);
     expect(Math.sign(result.score!)).toBe(label === 'positive' ? 1 : label === 'negative' ? -1 : Math.sign(result.score!));
   });

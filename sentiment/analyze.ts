@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { extractFeatures, preloadWink } from './features.ts';
 import { detectLanguage, type Lang } from './language.ts';
 import { deserializeModel, predictProbabilities, type LinearModel } from './model.ts';
-import { LOW_CONFIDENCE_BELOW, type SentimentLabel, type SentimentResult, type TextClass } from './types.ts';
+import { LOW_CONFIDENCE_BELOW, type SentimentLabel, type SentimentResult, type TextClass, type TextKind } from './types.ts';
 
 export const MODEL_LANGS = ['ru', 'kk', 'uz', 'en'] as const satisfies readonly Lang[];
 export type ModelLang = (typeof MODEL_LANGS)[number];
@@ -37,8 +37,8 @@ export interface TextPrediction {
   probabilities: Partial<Record<TextClass, number>>;
 }
 
-export function predictText(text: string, model: LinearModel): TextPrediction {
-  const p = predictProbabilities(model, extractFeatures(text, model.lang, model.bits));
+export function predictText(text: string, model: LinearModel, kind: TextKind = 'post'): TextPrediction {
+  const p = predictProbabilities(model, extractFeatures(text, model.lang, model.bits), kind);
   const probabilities: Partial<Record<TextClass, number>> = {};
   let best = 0;
   for (let c = 0; c < model.classes.length; c++) {
@@ -64,13 +64,16 @@ export interface SentimentInput {
   lang?: Lang;
   /** 1..5 stars for reviews. */
   rating?: number | null;
+  /** Default: `review` when it has stars, else `post`. */
+  kind?: TextKind;
 }
 
 export function analyzeSentiment(input: SentimentInput, models: SentimentModels = loadBaseModels()): SentimentResult {
   const lang = input.lang ?? detectLanguage(input.text);
   const model = models.get(lang);
   const rating = validRating(input.rating);
-  const text = model === undefined || input.text.trim() === '' ? null : predictText(input.text, model);
+  const kind = input.kind ?? (rating === null ? 'post' : 'review');
+  const text = model === undefined || input.text.trim() === '' ? null : predictText(input.text, model, kind);
   if (rating === null) {
     if (text === null || model === undefined) return { label: 'unscored', score: null, confidence: 0, lowConfidence: true, lang, model: 'none' };
     return {

@@ -32,10 +32,32 @@ describe('model file', () => {
     expect(serializeModel(model).equals(serializeModel({ ...model, weights: Float32Array.from(model.weights) }))).toBe(true);
   });
 
+  it('keeps decision offsets per kind of text, which shift probabilities and labels for that kind only', () => {
+    const model = { ...randomModel(10, ['negative', 'neutral', 'positive']), offsets: { post: [0, 1.5, 0], review: [0, -2, 0.5] } };
+    const back = deserializeModel(serializeModel(model), 'test');
+    expect(back.offsets).toEqual(model.offsets);
+    const features = extractFeatures('Курьер приехал вовремя', 'ru', 10);
+    const plain = predictProbabilities({ ...back, offsets: undefined }, features);
+    const post = predictProbabilities(back, features, 'post');
+    const review = predictProbabilities(back, features, 'review');
+    // An offset of 1.5 on neutral multiplies its odds against negative by e^1.5.
+    expect((post[1]! / post[0]!) / (plain[1]! / plain[0]!)).toBeCloseTo(Math.exp(1.5), 6);
+    expect((review[2]! / review[0]!) / (plain[2]! / plain[0]!)).toBeCloseTo(Math.exp(0.5), 6);
+  });
+
+  it('writes a model without offsets exactly as before offsets existed', () => {
+    const model = randomModel(8, ['negative', 'positive']);
+    const raw = gunzipSync(serializeModel(model));
+    const header = JSON.parse(raw.subarray(8, 8 + raw.readUInt32LE(4)).toString()) as object;
+    expect(Object.keys(header)).toEqual(['name', 'lang', 'bits', 'classes', 'scale']);
+  });
+
   it('names the file when it is not a model, or is cut short', () => {
     expect(() => deserializeModel(gzipSync(Buffer.from('PK\u0003\u0004 a zip file')), 'models/ru.bin')).toThrow('models/ru.bin: not an earshot sentiment model');
     const bytes = serializeModel(randomModel(8, ['negative', 'positive']));
     const raw = gunzipSync(bytes);
     expect(() => deserializeModel(gzipSync(raw.subarray(0, raw.length - 10)), 'brand model #3')).toThrow(/brand model #3: 507 weights, expected 512/);
+    const lopsided = serializeModel({ ...randomModel(8, ['negative', 'positive']), offsets: { post: [0, 1], review: [0, 1, 2] } });
+    expect(() => deserializeModel(lopsided, 'models/en.bin')).toThrow('models/en.bin: 3 review offsets for 2 classes');
   });
 });

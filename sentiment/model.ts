@@ -1,7 +1,10 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Features } from './features.ts';
 import type { Lang } from './language.ts';
-import type { TextClass } from './types.ts';
+import type { TextClass, TextKind } from './types.ts';
+
+/** Per kind of text, what is added to each class's logit (in `classes` order) before the softmax. */
+export type ModelOffsets = Readonly<Record<TextKind, readonly number[]>>;
 
 /** A softmax-linear model over hashed features: weights[index * classes.length + k]. */
 export interface LinearModel {
@@ -11,10 +14,15 @@ export interface LinearModel {
   bits: number;
   classes: TextClass[];
   weights: Float32Array;
+  /**
+   * Decision offsets fitted on a dev set that looks like production (its class balance, its kind of text):
+   * a prior shift, so probabilities and labels both follow it. Absent: none.
+   */
+  offsets?: ModelOffsets;
 }
 
-/** Class probabilities, in `model.classes` order. */
-export function predictProbabilities(model: LinearModel, features: Features): Float64Array {
+/** Class probabilities, in `model.classes` order, with the model's offsets for this kind of text. */
+export function predictProbabilities(model: LinearModel, features: Features, kind: TextKind = 'post'): Float64Array {
   const k = model.classes.length;
   const logits = new Float64Array(k);
   const { weights } = model;
@@ -22,8 +30,10 @@ export function predictProbabilities(model: LinearModel, features: Features): Fl
     const base = index * k;
     for (let c = 0; c < k; c++) logits[c]! += weights[base + c]!;
   }
+  const offsets = model.offsets?.[kind];
+  for (let c = 0; c < k; c++) logits[c] = logits[c]! * features.value + (offsets?.[c] ?? 0);
   let max = -Infinity;
-  for (let c = 0; c < k; c++) max = Math.max(max, (logits[c]! *= features.value));
+  for (let c = 0; c < k; c++) max = Math.max(max, logits[c]!);
   let sum = 0;
   for (let c = 0; c < k; c++) sum += logits[c] = Math.exp(logits[c]! - max);
   for (let c = 0; c < k; c++) logits[c]! /= sum;
@@ -40,6 +50,7 @@ interface Header {
   bits: number;
   classes: TextClass[];
   scale: number;
+  offsets?: ModelOffsets;
 }
 
 export function serializeModel(model: LinearModel): Buffer {
@@ -48,8 +59,10 @@ export function serializeModel(model: LinearModel): Buffer {
   const scale = maxAbs === 0 ? 1 : maxAbs / 32767;
   const quantized = new Int16Array(model.weights.length);
   for (let i = 0; i < quantized.length; i++) quantized[i] = Math.round(model.weights[i]! / scale);
+  // A model without offsets keeps the header (and so the bytes) it had before offsets existed.
   const header: Header = {
     name: model.name, lang: model.lang, bits: model.bits, classes: model.classes, scale,
+    ...(model.offsets === undefined ? {} : { offsets: model.offsets }),
   };
   const json = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
@@ -72,5 +85,12 @@ export function deserializeModel(bytes: Uint8Array, origin: string): LinearModel
   const quantized = new Int16Array(Uint8Array.from(body).buffer);
   const weights = new Float32Array(expected);
   for (let i = 0; i < expected; i++) weights[i] = quantized[i]! * header.scale;
-  return { name: header.name, lang: header.lang, bits: header.bits, classes: header.classes, weights };
+  const model: LinearModel = { name: header.name, lang: header.lang, bits: header.bits, classes: header.classes, weights };
+  if (header.offsets !== undefined) {
+    for (const [kind, offsets] of Object.entries(header.offsets)) {
+      if (offsets.length !== header.classes.length) throw new Error(`${origin}: ${offsets.length} ${kind} offsets for ${header.classes.length} classes`);
+    }
+    model.offsets = header.offsets;
+  }
+  return model;
 }

@@ -11,6 +11,14 @@ export const LOW_CONFIDENCE_BELOW = 0.6;
 export type TextClass = 'negative' | 'neutral' | 'positive';
 export const TEXT_CLASSES: readonly TextClass[] = ['negative', 'neutral', 'positive'];
 
+/**
+ * What kind of text a model reads: a `post` (a tweet, a channel post, a comment, a news item: often neutral)
+ * or a `review` of the brand's own app, branch or product (mostly praise or complaint). A model may carry a
+ * calibration per kind.
+ */
+export const TEXT_KINDS = ['post', 'review'] as const;
+export type TextKind = (typeof TEXT_KINDS)[number];
+
 export interface SentimentResult {
   label: SentimentLabel;
   /** -1..1; null when unscored. */

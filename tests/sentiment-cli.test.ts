@@ -57,18 +57,41 @@ describe('earshot eval-sentiment', () => {
     { text: 'Ilova ishlamayapti, pulimni qaytaring, yomon', label: 'negative' },
   ];
 
-  it('prints one JSON line: n, macro-F1 over the gold classes, accuracy, per class, texts per second', async () => {
+  it('prints one JSON line: n, macro-F1 over the gold classes, accuracy, per class, confusion, texts per second', async () => {
     expect(await main(['eval-sentiment', scratchFile('two-class.jsonl', jsonl(rows))], {})).toBe(0);
     const out = lines();
     expect(out).toHaveLength(1);
     const [score] = out;
-    expect(Object.keys(score!).sort()).toEqual(['accuracy', 'macro_f1', 'n', 'per_class', 'texts_per_s']);
+    expect(Object.keys(score!).sort()).toEqual(['accuracy', 'by_kind', 'confusion', 'macro_f1', 'n', 'per_class', 'texts_per_s']);
     expect(score!.n).toBe(8);
     // Only negative and positive are in the gold labels, so neutral is not averaged in.
     expect(Object.keys(score!.per_class).sort()).toEqual(['negative', 'positive']);
     expect(score!.accuracy).toBe(1);
     expect(score!.macro_f1).toBe(1);
     expect(score!.texts_per_s).toBeGreaterThan(0);
+    expect(score!.confusion).toEqual({ negative: { negative: 4 }, positive: { positive: 4 } });
+    // No line says what kind of text it is or has stars: nothing to break down.
+    expect(score!.by_kind).toEqual({});
+  });
+
+  it('breaks the scores down by kind of text, and scores reviews again with their stars', async () => {
+    const kinds = [
+      { text: 'Новое отделение банка открылось на Абая', label: 'neutral', kind: 'post' },
+      { text: 'Поддержка не отвечает уже неделю, кошмар', label: 'negative', kind: 'post' },
+      { text: 'Отличный сервис, всё быстро доставили, спасибо!', label: 'positive', kind: 'review', rating: 5 },
+      // Three stars: the text decides, and it reads as a complaint.
+      { text: 'Курьер опоздал на два часа, деньги списали дважды', label: 'neutral', kind: 'review', rating: 3 },
+      // A store's review dataset whose labels are its stars: the stars come back from the label.
+      { text: 'Қосымша ашылмайды, ақшамды қайтарыңыз, нашар', label: 'negative', source: 'kazsandra-sc-valid' },
+    ];
+    expect(await main(['eval-sentiment', scratchFile('kinds.jsonl', jsonl(kinds))], {})).toBe(0);
+    const [score] = lines();
+    expect(Object.keys(score!.by_kind).sort()).toEqual(['post', 'review', 'review_with_stars']);
+    expect(score!.by_kind.post.n).toBe(2);
+    expect(score!.by_kind.review.n).toBe(3);
+    expect(score!.by_kind.review_with_stars).toMatchObject({
+      n: 3, confusion: { positive: { positive: 1 }, neutral: { negative: 1 }, negative: { negative: 1 } },
+    });
   });
 
   it('scores with the model of --lang for every line', async () => {

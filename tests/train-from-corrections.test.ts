@@ -140,7 +140,7 @@ describe('earshot train --from-corrections, judged on the brand\'s own correctio
     const model = await liveModel(romashka);
     expect(model.name).toBe(`ru-v1+b${romashka}.1`);
     expect(predictText(probe, model).label).toBe('negative');
-    expect((await createBrandModels().forBrand(store.db, romashka)).get('kk')!.name).toBe('kk-v1');
+    expect((await createBrandModels().forBrand(store.db, romashka)).get('kk')!.name).toBe('kk-v2');
   });
 
   it("judges the next candidate against the brand's adapted model, the one live now", async () => {
@@ -271,8 +271,8 @@ describe('earshot train --from-corrections, judged on the brand\'s own correctio
       expect(data.slice(0, 4)).toEqual(['ru', 'kk', 'uz', 'en'].map((lang) => ({
         brand: null, lang, version: manifest.get(lang)!.model, kind: 'base', trained_at: null, corrections_used: null,
         measured: {
-          on: 'dev_file', size: manifest.get(lang)!.dev.n, accuracy: manifest.get(lang)!.dev.accuracy,
-          macro_f1: manifest.get(lang)!.dev.macro_f1, live_before: null,
+          on: 'dev_file', size: manifest.get(lang)!.dev[0]!.n, accuracy: manifest.get(lang)!.dev[0]!.accuracy,
+          macro_f1: manifest.get(lang)!.dev[0]!.macro_f1, live_before: null,
         },
       })));
       const adapted = data.slice(4);

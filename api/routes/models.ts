@@ -55,7 +55,7 @@ export function registerModelRoutes(app: ZodApp, deps: ApiDeps): void {
       const manifest = readModelManifest();
       const base = MODEL_LANGS.flatMap((lang) => {
         const entry = manifest.get(lang);
-        return entry === undefined ? [] : [baseModel(lang, entry.model, entry.dev)];
+        return entry === undefined ? [] : [baseModel(lang, entry.model, entry.dev[0]!)];
       });
       const adapted = (await listLiveSentimentModels(deps.db)).map(adaptedModel);
       return { data: [...base, ...adapted] };

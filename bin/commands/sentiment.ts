@@ -48,7 +48,8 @@ export function commandSentiment(args: string[], ctx: CommandContext): number {
 
 /**
  * `earshot eval-sentiment FILE.jsonl [--lang xx]`: one JSON line with n, macro_f1 (over the classes in the
- * gold labels), accuracy, per_class and texts_per_s. Without --lang each text's language is detected.
+ * gold labels), accuracy, per_class, confusion, by_kind (posts, reviews by their text, reviews with their
+ * stars) and texts_per_s. Without --lang each text's language is detected.
  */
 export function commandEvalSentiment(args: string[], ctx: CommandContext): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { lang: { type: 'string' } } });
@@ -65,7 +66,7 @@ export function commandEvalSentiment(args: string[], ctx: CommandContext): numbe
   if (rows.length === 0) throw new UsageError(`${file}: no lines with text and label`);
   // Models load before the clock starts: texts_per_s is the classification alone.
   loadBaseModels();
-  const score = evaluateRows(rows, (text) => analyzeSentiment({ text, ...(lang ? { lang } : {}) }).label);
+  const score = evaluateRows(rows, (text, kind, rating) => analyzeSentiment({ text, kind, rating, ...(lang ? { lang } : {}) }).label);
   ctx.io.out(`${JSON.stringify(score)}\n`);
   return 0;
 }

@@ -13,7 +13,7 @@ const PULL_TO_BASE = 0.02;
 /** The base model fine-tuned on a brand's corrections; rows whose label the model lacks are skipped. */
 export function adaptModel(base: LinearModel, rows: readonly LabelledText[], name: string): LinearModel {
   const usable = rows.filter((row) => base.classes.includes(row.label));
-  const examples = toExamples(usable, base.lang, base.bits, base.classes, 0).map((e) => ({ ...e, weight: CORRECTION_WEIGHT }));
+  const examples = toExamples([{ rows: usable, weight: CORRECTION_WEIGHT }], base.lang, base.bits, base.classes, 0);
   const weights = trainSoftmax(examples, {
     classes: base.classes.length, bits: base.bits, epochs: ADAPT_EPOCHS, learningRate: ADAPT_LEARNING_RATE,
     l2: PULL_TO_BASE, seed: TRAIN_SEED, start: base.weights,

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { MODELS_DIR } from '../analyze.ts';
 
 // What npm run train:sentiment wrote beside the shipped weights: per language, the model's name and its
-// dev-split scores at training time. The dev files themselves stay with the developers.
+// scores on each dev file at training time, the production-like one first. The dev files stay with the developers.
 const entrySchema = z.object({
   model: z.string(),
-  dev: z.object({ file: z.string(), n: z.number().int(), macro_f1: z.number(), accuracy: z.number() }),
+  dev: z.array(z.object({ file: z.string(), n: z.number().int(), macro_f1: z.number(), accuracy: z.number() })).min(1),
 });
 const manifestSchema = z.record(z.string(), entrySchema);
 
