@@ -74,9 +74,16 @@ describe('analyzeSentiment with a star rating', () => {
     expect(result.reason).toBeUndefined();
   });
 
-  it('lets three stars leave the decision to the text', () => {
-    expect(analyzeSentiment({ text: 'Ужасное обслуживание, никогда больше', rating: 3 }).label).toBe('negative');
+  it('reads three stars as neutral unless the text is sure it is not', () => {
+    const angry = analyzeSentiment({ text: 'Ужасное обслуживание, никогда больше', rating: 3 });
+    expect(angry.label).toBe('negative');
+    expect(angry.confidence).toBeGreaterThanOrEqual(0.8);
     expect(analyzeSentiment({ text: 'Отличный сервис, спасибо большое!', rating: 3 }).label).toBe('positive');
+    // A text the model leans on but is not sure of does not outvote the stars.
+    const text = 'Ну, в целом, как обычно';
+    const unsure = analyzeSentiment({ text, lang: 'ru' });
+    expect(unsure.confidence).toBeLessThan(0.8);
+    expect(analyzeSentiment({ text, lang: 'ru', rating: 3 })).toMatchObject({ label: 'neutral', lowConfidence: false, model: 'rating+ru-v1' });
   });
 
   it('is mixed, with the reason, when the text strongly says the opposite of the stars', () => {

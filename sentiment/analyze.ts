@@ -54,7 +54,8 @@ export function predictText(text: string, model: LinearModel, kind: TextKind = '
 }
 
 // A review's stars say what the author meant more reliably than our reading of a short text, unless the
-// text is confidently the opposite: then the mention is `mixed` and says why.
+// text is confidently the opposite: then the mention is `mixed` and says why (or, at three stars, takes the
+// text's label).
 const TEXT_OVERRULES_AT = 0.8;
 const RATING_WEIGHT = 0.6;
 
@@ -103,11 +104,14 @@ function blendRating(rating: number, text: TextPrediction | null, lang: Lang, mo
     };
   }
   if (ratingLabel === 'neutral') {
-    // Three stars: the text decides, and says how sure it is.
-    return {
-      label: text.label, score, confidence: round(text.confidence),
-      lowConfidence: text.confidence < LOW_CONFIDENCE_BELOW, lang, model: name,
-    };
+    // Three stars say neutral as firmly as one star says negative: the text overrules them only when it is
+    // as sure as it must be to make five stars `mixed`. A text model calibrated for all reviews, most of them
+    // praise or complaint, would otherwise read most three-star reviews as one or the other.
+    if (text.label !== 'neutral' && text.confidence >= TEXT_OVERRULES_AT) {
+      return { label: text.label, score, confidence: round(text.confidence), lowConfidence: false, lang, model: name };
+    }
+    const confidence = text.label === 'neutral' ? Math.max(ratingConfidence, text.confidence) : ratingConfidence;
+    return { label: 'neutral', score, confidence: round(confidence), lowConfidence: false, lang, model: name };
   }
   const confidence = text.label === ratingLabel ? Math.max(ratingConfidence, text.confidence) : ratingConfidence;
   return { label: ratingLabel, score, confidence: round(confidence), lowConfidence: false, lang, model: name };

@@ -79,7 +79,7 @@ describe('earshot eval-sentiment', () => {
       { text: 'Новое отделение банка открылось на Абая', label: 'neutral', kind: 'post' },
       { text: 'Поддержка не отвечает уже неделю, кошмар', label: 'negative', kind: 'post' },
       { text: 'Отличный сервис, всё быстро доставили, спасибо!', label: 'positive', kind: 'review', rating: 5 },
-      // Three stars: the text decides, and it reads as a complaint.
+      // Three stars, but the text is a complaint sure enough to overrule them.
       { text: 'Курьер опоздал на два часа, деньги списали дважды', label: 'neutral', kind: 'review', rating: 3 },
       // A store's review dataset whose labels are its stars: the stars come back from the label.
       { text: 'Қосымша ашылмайды, ақшамды қайтарыңыз, нашар', label: 'negative', source: 'kazsandra-sc-valid' },
