@@ -94,6 +94,103 @@ describe('detectLanguage on long texts', () => {
   });
 });
 
+describe('detectLanguage on tagged and short English', () => {
+  it.each([
+    '$TSLA Cybertruck Recall Widens #TSLA #EV',
+    '#AMZN Prime Day Sales Beat Forecasts, Cloud Unit Slows and More',
+    'Have Netflix Subscriptions Peaked? #NFLX',
+  ])('drops cashtags and discounts hashtag words: %s', (text) => {
+    expect(detectLanguage(text)).toBe('en');
+  });
+
+  it.each(['@Spotify honestly sucks', '.@uber fix yourself', 'Excellent wireless charger.'])(
+    'takes plain English words or a close English runner-up over other: %s',
+    (text) => {
+      expect(detectLanguage(text)).toBe('en');
+    },
+  );
+
+  it('lets English clitics outweigh a stray o\'/g\' apostrophe', () => {
+    expect(detectLanguage("Who's going to the keynote? G'day everyone")).toBe('en');
+  });
+
+  it('has nothing to say about cashtags alone', () => {
+    expect(detectLanguage('$AAPL $MSFT $GOOG')).toBe('other');
+  });
+
+  it.each([
+    'Die App ist mega, aber der Akku hält nicht lange',
+    'Neues Handy bestellt, Lieferung kommt morgen #apple',
+    'Le nouveau téléphone est top mais la batterie tient mal #samsung',
+    'Yeni telefon aldım ama şarj çabuk bitiyor #apple',
+    'Kargo çok hızlı geldi, teşekkürler',
+    'Mi pedido llegó roto y nadie me responde',
+    'Zamówienie doszło szybko, polecam',
+  ])('keeps other Latin languages out of English: %s', (text) => {
+    expect(detectLanguage(text)).toBe('other');
+  });
+});
+
+describe('detectLanguage on Kazakh typed without its letters', () => {
+  it.each([
+    ['words of the list', 'Алла разы болсын'],
+    ['кы, гы, жы, шы and ы- that Russian never spells', 'Мыкты кызмет'],
+    ['кы inside a word', 'Карта аркылы толеу'],
+    ['a word opening with ы', 'Ыстык тамак'],
+    ['-пейди', 'Хабарлама жетпейди'],
+    ['-ыздар', 'Калайсыздар'],
+    ['-ып and -мын', 'Сабак окып отырмын'],
+    ['-майд cut short', 'Мулдем ашылмайд'],
+    ['-мын with й typed as и', 'Кире алмаимын'],
+  ])('reads %s as Kazakh', (_rule, text) => {
+    expect(detectLanguage(text)).toBe('kk');
+  });
+
+  it.each([
+    ['Russian function words outweigh a Kazakh place name', 'Кызыл и Абакан, поездка на выходные'],
+    ['hashtag words are no evidence', 'Отличный концерт #Кызыл #Тува'],
+    ['two-letter laughter is no spelling', 'Гы-гы, смешно'],
+    ['-ейди after р is a Russian imperative', 'Перейди по ссылке и скачай'],
+    ['сыр is Russian', 'Купил сыр и хлеб'],
+    ['a Russian function word overrules kaz trigrams', 'Билайн, как же ты меня бесит'],
+    ['a Russian function word overrules uzn trigrams', 'Кредит малому бизнесу от банка'],
+    ['English hashtags do not make it Latin', 'Очень жду новый сезон #GameOfThrones #HBO #winteriscoming'],
+  ])('keeps Russian: %s', (_rule, text) => {
+    expect(detectLanguage(text)).toBe('ru');
+  });
+
+  it('reads қ/ғ without Uzbek signs as Kazakh, even without ы', () => {
+    expect(detectLanguage('Ақ сақал ата')).toBe('kk');
+    expect(detectLanguage('Ағаш пен тас')).toBe('kk');
+  });
+
+  it('still reads қ/ғ with Uzbek endings, ё or ъ as Uzbek', () => {
+    expect(detectLanguage('Китобни вақтида топширдим')).toBe('uz');
+    expect(detectLanguage('Ёқимли тақдимот')).toBe('uz');
+    expect(detectLanguage('Эълон қилинди')).toBe('uz');
+  });
+});
+
+describe('detectLanguage on Latin Kazakh', () => {
+  it('reads ǵ, and ı with ń or an acute vowel, as Kazakh', () => {
+    expect(detectLanguage('Qyzmet ǵajap')).toBe('kk');
+    expect(detectLanguage('Sálem, qalaısyń')).toBe('kk');
+  });
+
+  it('recomposes combining accents before reading the letters', () => {
+    expect(detectLanguage('Mag\u0301an bul qyzmet unaıdy')).toBe('kk');
+    expect(detectLanguage('Qyzmet o\u0301te qolaıly')).toBe('kk');
+  });
+
+  it('leaves ı with q alone to Uzbek typed on a Turkish keyboard', () => {
+    expect(detectLanguage("Bu o'yin juda qiziq, ammo tıklash qiyin")).toBe('uz');
+  });
+
+  it('lets common Uzbek words hold against English loanwords', () => {
+    expect(detectLanguage('Oddiy qilib aytganda, pretty good')).toBe('uz');
+  });
+});
+
 describe('rankTrigrams', () => {
   const only = ['rus', 'kaz', 'uzn', 'eng', 'deu', 'fra', 'spa', 'por', 'ita', 'nld', 'tur', 'pol'];
   const samples = [
