@@ -166,6 +166,32 @@ describe('createHttpClient', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('returns the error statuses a caller reads itself, once, but still calls a block page a block', async () => {
+    const server = await serve({
+      '/private': { status: 403, headers: { 'content-type': 'application/json' }, body: '{"reason": "private"}' },
+      '/busy': { status: 503, body: 'maintenance' },
+      '/captcha': { status: 403, body: '<html><div class="g-recaptcha"></div></html>' },
+    });
+    const clock = createFakeClock(START);
+    const client = makeClient(clock);
+    const accepted = await client.get(`${server.url}/private`, { acceptStatuses: [403, 503] });
+    expect(accepted).toMatchObject({ status: 403, body: '{"reason": "private"}', contentType: 'application/json' });
+    expect((await client.get(`${server.url}/busy`, { acceptStatuses: [503] })).status).toBe(503);
+    expect(await catchAsync(client.get(`${server.url}/captcha`, { acceptStatuses: [403] }))).toBeInstanceOf(BlockedError);
+    expect(server.requests).toHaveLength(3);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('takes the wait of a 429 without Retry-After from the caller\'s reading of the source\'s headers', async () => {
+    const server = await serve({ '/busy': { status: 429, headers: { 'x-wait': '90' } } });
+    const clock = createFakeClock(START);
+    const waitMs = (headers: Record<string, string>) => (headers['x-wait'] ? Number(headers['x-wait']) * 1000 : null);
+    const err = await catchAsync(makeClient(clock, { retries: 1 }).get(`${server.url}/busy`, { rateLimitWaitMs: waitMs }));
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect((err as RateLimitedError).retryAfterMs).toBe(90_000);
+    expect(clock.sleeps).toEqual([90_000]);
+  });
+
   it('retries a dropped connection', async () => {
     const server = await serve({
       '/flaky': [(req) => void req.socket.destroy(), { body: 'second try' }],

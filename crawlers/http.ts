@@ -25,6 +25,16 @@ export interface HttpResponse {
 export interface HttpGetOptions {
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * Error statuses the caller reads itself (a source's documented refusals, whose body names the reason): they
+   * are returned like a 2xx, once, without retry. A captcha or block page is still a BlockedError.
+   */
+  acceptStatuses?: readonly number[];
+  /**
+   * The wait, in ms, that a 429 without Retry-After asks for in the source's own headers (Reddit's
+   * X-Ratelimit-Reset); null when they do not say.
+   */
+  rateLimitWaitMs?: (headers: Record<string, string>) => number | null;
 }
 
 export interface HttpRequestOptions extends HttpGetOptions {
@@ -283,11 +293,15 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
         // A captcha served with 403, 429 or 503 is a block: retrying only digs the hole deeper.
         const blockReason = detectBlockPage(body);
         if (blockReason !== null) throw new BlockedError(`${where}: HTTP ${res.status}, ${blockReason}`);
+        if (opts.acceptStatuses?.includes(res.status)) {
+          return { url: res.url, status: res.status, headers: res.headers, contentType, body };
+        }
         if (res.status === 403) throw new BlockedError(`${where}: HTTP 403`);
         if (!RETRYABLE_STATUSES.has(res.status)) {
           throw new SourceUnavailableError(`${where}: HTTP ${res.status}`, res.status);
         }
         retryAfterMs = parseRetryAfter(res.headers['retry-after'], now());
+        if (retryAfterMs === null && res.status === 429) retryAfterMs = opts.rateLimitWaitMs?.(res.headers) ?? null;
       }
 
       const giveUp = (): Error => {

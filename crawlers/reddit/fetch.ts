@@ -7,9 +7,11 @@ import {
   sourceChangedAt,
 } from '../errors.ts';
 import { detectBlockPage } from '../block-page.ts';
+import { redactUrl } from '../http.ts';
 import type { HttpResponse } from '../http.ts';
+import { tryParseJson } from '../payload.ts';
 import type { FetchDeps, RawPage } from '../types.ts';
-import { tokenErrorSchema, tokenResponseSchema } from './schema.ts';
+import { refusalSchema, tokenErrorSchema, tokenResponseSchema } from './schema.ts';
 import type { RedditCredentials, RedditTarget } from './schema.ts';
 
 /** Reddit's page size ceiling for listings. */
@@ -108,15 +110,77 @@ export async function fetchRedditPage(
 }
 
 async function getListingPage(target: RedditTarget, url: string, headers: Record<string, string>, deps: FetchDeps<RedditCredentials>): Promise<HttpResponse> {
-  try {
-    return await deps.http.get(url, { headers, ...(deps.signal ? { signal: deps.signal } : {}) });
-  } catch (err) {
-    // Reddit answers 404 for a subreddit that does not exist or was banned.
-    if (target.subreddit && hasStatus(err, 404)) {
-      throw new TargetUnusableError(`r/${target.subreddit} does not exist or is banned (HTTP 404 from Reddit)`);
-    }
-    throw err;
+  const res = await deps.http.get(url, {
+    headers,
+    // A refused subreddit comes as 403 or 404 with JSON naming why: `{"reason": "private", "error": 403, ...}`.
+    acceptStatuses: [403, 404],
+    rateLimitWaitMs: readRateLimitReset,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  if (res.status === 403 || res.status === 404) throw explainRefusal(target, res);
+  const moved = explainRedirect(target, url, res.url);
+  if (moved) throw moved;
+  return res;
+}
+
+/** Reddit's X-Ratelimit-Reset: "approximate number of seconds to end of period" (its API rules). */
+function readRateLimitReset(headers: Record<string, string>): number | null {
+  const reset = headers['x-ratelimit-reset']?.trim();
+  return reset !== undefined && /^\d+(?:\.\d+)?$/.test(reset) ? Math.ceil(Number(reset)) * 1000 : null;
+}
+
+const SUBREDDIT_FIELD = 'targets[].params.subreddit';
+
+/**
+ * What a 403 or 404 of a listing means. Reddit names the reason of a refused subreddit in the JSON body; without
+ * one, a 404 is a subreddit it does not know and a 403 is a refusal of the client (as http.ts treats any 403).
+ */
+function explainRefusal(target: RedditTarget, res: HttpResponse): Error {
+  const where = redactUrl(res.url);
+  const refusal = refusalSchema.safeParse(tryParseJson(res.body));
+  const reason = refusal.success ? refusal.data.reason : undefined;
+  const sub = target.subreddit ? `r/${target.subreddit}` : 'the subreddit';
+  const said = `HTTP ${res.status}, reason "${reason}"`;
+  switch (reason) {
+    case 'private':
+      return new TargetUnusableError(
+        `${sub} is private (${said}): only its approved members can read it, and earshot reads Reddit as an app without an account; remove or change ${SUBREDDIT_FIELD}`,
+      );
+    case 'quarantined':
+    case 'gated':
+      return new TargetUnusableError(
+        `${sub} is ${reason} (${said}): Reddit shows it only to a logged-in account that has opted in to it, and earshot reads Reddit as an app without an account; remove or change ${SUBREDDIT_FIELD}`,
+      );
+    case 'banned':
+      return new TargetUnusableError(`${sub} has been banned by Reddit (${said}): nothing of it can be read any more; remove or change ${SUBREDDIT_FIELD}`);
   }
+  const also = reason === undefined ? '' : ` (reason "${reason}")`;
+  if (res.status === 404 && target.subreddit) {
+    return new TargetUnusableError(`Reddit has no subreddit ${sub} (HTTP 404${also}): it does not exist or was banned; check ${SUBREDDIT_FIELD}`);
+  }
+  if (res.status === 403) return new BlockedError(`${where}: HTTP 403${also}`);
+  return new SourceUnavailableError(`${where}: HTTP ${res.status}${also}`, res.status);
+}
+
+/**
+ * Reddit answers some listings with a redirect instead of an error: a subreddit it does not know goes to its
+ * subreddit search, a search for a bare URL goes to the page that submits that link.
+ */
+function explainRedirect(target: RedditTarget, asked: string, got: string): Error | null {
+  const askedPath = new URL(asked).pathname;
+  const gotPath = new URL(got).pathname;
+  if (gotPath === askedPath) return null;
+  if (target.subreddit && /^\/subreddits\/search/.test(gotPath)) {
+    return new TargetUnusableError(
+      `Reddit has no subreddit r/${target.subreddit}: it sent the listing on to its subreddit search (${redactUrl(got)}); check ${SUBREDDIT_FIELD}`,
+    );
+  }
+  if (target.listing === 'search' && /^\/submit/.test(gotPath)) {
+    return new TargetUnusableError(
+      `Reddit took the search query for a link to submit and sent the search on to ${redactUrl(got)}: to search for a URL, write it as url:"https://…" in targets[].params.query`,
+    );
+  }
+  return null;
 }
 
 function tokenCacheKey(target: RedditTarget, credentials: RedditCredentials): string {

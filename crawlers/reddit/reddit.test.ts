@@ -17,7 +17,7 @@ import { startFixtureServer } from '../../tests/helpers/fixture-server.ts';
 import type { FixtureServer } from '../../tests/helpers/fixture-server.ts';
 import { expectGolden } from '../../tests/helpers/golden.ts';
 import { createTestStore } from '../../tests/helpers/test-store.ts';
-import { BlockedError, MissingCredentialsError, SourceChangedError, TargetUnusableError } from '../errors.ts';
+import { BlockedError, MissingCredentialsError, RateLimitedError, SourceChangedError, TargetUnusableError } from '../errors.ts';
 import { createHttpClient } from '../http.ts';
 import type { PoliteHttpClient } from '../http.ts';
 import { createRecorder, readRecordedPage } from '../record.ts';
@@ -27,7 +27,7 @@ import { reddit } from './index.ts';
 import { parseRedditPage } from './parse.ts';
 import { credentialsSchema, targetSchema } from './schema.ts';
 import type { RedditCredentials } from './schema.ts';
-import { catchError } from '../../tests/helpers/catch-error.ts';
+import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 import { basicTicketPolicy } from '../../pipeline/ticket-policy.ts';
@@ -608,7 +608,107 @@ describe('fetchRedditPage against a local server', () => {
     });
     http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
     const target = targetSchema.parse({ query: 'praw', subreddit: 'nosuchsub', baseUrl: server.url, authUrl: server.url });
-    await expect(fetchRedditPage(target, null, fetchDeps<RedditCredentials>(http, { credentials: CREDENTIALS }))).rejects.toBeInstanceOf(TargetUnusableError);
+    const missing = await catchAsync(fetchRedditPage(target, null, fetchDeps<RedditCredentials>(http, { credentials: CREDENTIALS })));
+    expect(missing).toBeInstanceOf(TargetUnusableError);
+    expect((missing as Error).message).toBe('Reddit has no subreddit r/nosuchsub (HTTP 404): it does not exist or was banned; check targets[].params.subreddit');
+  });
+
+  it('names the reason Reddit gives for refusing a subreddit, and what to change', async () => {
+    const refusals = JSON.parse(readFixtureText('constructed-subreddit-refusals.json')) as Record<string, { status: number; body: unknown }>;
+    const routes: Record<string, { status: number; headers: Record<string, string>; body: string }> = {};
+    for (const [reason, { status, body }] of Object.entries(refusals)) {
+      routes[`/r/acme${reason}/search`] = { status, headers: { 'content-type': 'application/json; charset=UTF-8' }, body: JSON.stringify(body) };
+    }
+    server = await startFixtureServer({ '/api/v1/access_token': { headers: { 'content-type': 'application/json' }, body: tokenBody }, ...routes });
+    http = createHttpClient({ perHostPerSecond: 0 });
+    const deps = fetchDeps<RedditCredentials>(http, { credentials: CREDENTIALS });
+    const refusedFor = async (reason: string) =>
+      catchAsync(fetchRedditPage(targetSchema.parse({ query: 'acme', subreddit: `acme${reason}`, baseUrl: server!.url, authUrl: server!.url }), null, deps));
+
+    const expected: Record<string, string> = {
+      private: 'r/acmeprivate is private (HTTP 403, reason "private"): only its approved members can read it',
+      quarantined: 'r/acmequarantined is quarantined (HTTP 403, reason "quarantined"): Reddit shows it only to a logged-in account that has opted in to it',
+      gated: 'r/acmegated is gated (HTTP 403, reason "gated"): Reddit shows it only to a logged-in account that has opted in to it',
+      banned: 'r/acmebanned has been banned by Reddit (HTTP 404, reason "banned")',
+    };
+    for (const [reason, start] of Object.entries(expected)) {
+      const err = await refusedFor(reason);
+      expect(err, reason).toBeInstanceOf(TargetUnusableError);
+      expect((err as Error).message.startsWith(start), (err as Error).message).toBe(true);
+      expect((err as Error).message).toMatch(/; remove or change targets\[\]\.params\.subreddit$/);
+    }
+    // Each refusal is final: asked once, never retried or taken for a block of earshot.
+    expect(server.requests.filter((r) => r.path.startsWith('/r/')).map((r) => r.path)).toEqual(Object.keys(expected).map((r) => `/r/acme${r}/search`));
+  });
+
+  it('keeps a 403 that names no reason a block, and a 403 block page a block', async () => {
+    server = await startFixtureServer({
+      '/api/v1/access_token': { headers: { 'content-type': 'application/json' }, body: tokenBody },
+      '/r/acme/search': [
+        { status: 403, headers: { 'content-type': 'application/json' }, body: '{"message": "Forbidden", "error": 403}' },
+        { status: 403, headers: { 'content-type': 'text/html' }, file: fixtureUrl('constructed-blocked.html').pathname },
+      ],
+    });
+    http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
+    const target = targetSchema.parse({ query: 'acme', subreddit: 'acme', baseUrl: server.url, authUrl: server.url });
+    const deps = fetchDeps<RedditCredentials>(http, { credentials: CREDENTIALS });
+    const forbidden = await catchAsync(fetchRedditPage(target, null, deps));
+    expect(forbidden).toBeInstanceOf(BlockedError);
+    expect((forbidden as Error).message).toBe(`${server.url}/r/acme/search?q=acme&sort=new&type=link&restrict_sr=1&limit=100&raw_json=1: HTTP 403`);
+    const page = await catchAsync(fetchRedditPage(target, null, deps));
+    expect(page).toBeInstanceOf(BlockedError);
+    expect((page as Error).message).toContain('Reddit network-policy block page');
+  });
+
+  it('tells a subreddit Reddit sends on to its subreddit search, and a URL query it sends to /submit', async () => {
+    const empty = '{"kind": "Listing", "data": {"after": null, "children": []}}';
+    const json = { 'content-type': 'application/json; charset=UTF-8' };
+    server = await startFixtureServer({
+      '/api/v1/access_token': { headers: json, body: tokenBody },
+      '/r/acmenosuch/search': { status: 302, headers: { location: '/subreddits/search.json?q=acmenosuch' } },
+      '/subreddits/search.json': { headers: json, body: empty },
+      '/search': { status: 302, headers: { location: '/submit?url=https%3A%2F%2Facme.example%2F' } },
+      '/submit': { headers: { 'content-type': 'text/html' }, body: '<!doctype html><html><body>submit</body></html>' },
+    });
+    http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
+    const deps = fetchDeps<RedditCredentials>(http, { credentials: CREDENTIALS });
+    const nosuch = await catchAsync(
+      fetchRedditPage(targetSchema.parse({ query: 'acme', subreddit: 'acmenosuch', baseUrl: server.url, authUrl: server.url }), null, deps),
+    );
+    expect(nosuch).toBeInstanceOf(TargetUnusableError);
+    expect((nosuch as Error).message).toBe(
+      `Reddit has no subreddit r/acmenosuch: it sent the listing on to its subreddit search (${server.url}/subreddits/search.json?q=acmenosuch); check targets[].params.subreddit`,
+    );
+    const url = await catchAsync(fetchRedditPage(targetSchema.parse({ query: 'https://acme.example/', baseUrl: server.url, authUrl: server.url }), null, deps));
+    expect(url).toBeInstanceOf(TargetUnusableError);
+    expect((url as Error).message).toMatch(/^Reddit took the search query for a link to submit .*write it as url:"https:\/\/…" in targets\[\]\.params\.query$/);
+  });
+
+  it('waits out the X-Ratelimit-Reset of a 429 without Retry-After, or reschedules past it when it is long', async () => {
+    const json = { 'content-type': 'application/json; charset=UTF-8' };
+    const limited = (reset: string) => ({
+      status: 429,
+      headers: { 'content-type': 'text/plain', 'x-ratelimit-used': '100', 'x-ratelimit-remaining': '0.0', 'x-ratelimit-reset': reset },
+      body: 'Too Many Requests',
+    });
+    server = await startFixtureServer({
+      '/api/v1/access_token': { headers: json, body: tokenBody },
+      '/r/acmeshort/search': [limited('2'), { headers: json, file: fixtureUrl('search-r-all-2016.json').pathname }],
+      '/r/acmelong/search': limited('420'),
+    });
+    const clock = createFakeClock(NOW.getTime());
+    http = createHttpClient({ perHostPerSecond: 0, now: clock.now, sleep: clock.sleep, random: () => 0 });
+    const deps = fetchDeps<RedditCredentials>(http, { credentials: CREDENTIALS });
+    const short = await fetchRedditPage(targetSchema.parse({ query: 'praw', subreddit: 'acmeshort', baseUrl: server.url, authUrl: server.url }), null, deps);
+    expect(parseRedditPage(short, ctx).mentions).toHaveLength(6);
+    expect(clock.sleeps).toEqual([2_000]);
+
+    const long = await catchAsync(fetchRedditPage(targetSchema.parse({ query: 'praw', subreddit: 'acmelong', baseUrl: server.url, authUrl: server.url }), null, deps));
+    expect(long).toBeInstanceOf(RateLimitedError);
+    expect((long as RateLimitedError).retryAfterMs).toBe(420_000);
+    // Longer than the client may sleep: no quick retries that would count against the same window.
+    expect(server.requests.filter((r) => r.path === '/r/acmelong/search')).toHaveLength(1);
+    expect(clock.sleeps).toEqual([2_000]);
   });
 
   it('reads the public feed without credentials, and stops at a block page', async () => {
@@ -658,6 +758,11 @@ describe('runCrawl end to end', () => {
           return;
         }
         sendJson(res, pages.get(after) ?? '{"kind": "Listing", "data": {"after": null, "children": []}}');
+      },
+      '/r/acmeprivate/search': {
+        status: 403,
+        headers: { 'content-type': 'application/json; charset=UTF-8' },
+        body: JSON.stringify((JSON.parse(readFixtureText('constructed-subreddit-refusals.json')) as { private: { body: unknown } }).private.body),
       },
       '/search.rss': (_req, res) => {
         if (blockFeed) res.writeHead(403, { 'content-type': 'text/html' }).end(readFixtureText('constructed-blocked.html'));
@@ -723,6 +828,15 @@ describe('runCrawl end to end', () => {
     const blocked = await runCrawl(depsWith(undefined), target);
     expect(blocked).toMatchObject({ status: 'failed', errorKind: 'BlockedError', pages: 0 });
     expect(await healthOf('reddit-rss')).toMatchObject({ state: 'blocked', consecutive_errors: 1 });
+  });
+
+  it('marks a private subreddit needs_action, saying why and what to change, not blocked', async () => {
+    const target = await setUpTarget('reddit-private', { query: 'acme', subreddit: 'acmeprivate', baseUrl: upstream.url, authUrl: upstream.url }, ['acme']);
+    const summary = await runCrawl(depsWith(CREDENTIALS), target);
+    expect(summary).toMatchObject({ status: 'failed', errorKind: 'TargetUnusableError', pages: 0 });
+    const health = await healthOf('reddit-private');
+    expect(health.state).toBe('needs_action');
+    expect(health.last_error).toMatch(/^TargetUnusableError: r\/acmeprivate is private \(HTTP 403, reason "private"\).*targets\[\]\.params\.subreddit$/);
   });
 
   it('disables the target with one clear line when the credentials are wrong', async () => {

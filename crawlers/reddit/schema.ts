@@ -55,6 +55,12 @@ export const tokenResponseSchema = z.object({
 /** What the token endpoint answers, with HTTP 200, when it refuses the grant. */
 export const tokenErrorSchema = z.object({ error: z.union([z.string(), z.number()]) });
 
+/**
+ * The JSON of a refused listing (403 or 404): `{"reason": "private", "message": "Forbidden", "error": 403}`.
+ * Reasons seen: private, quarantined, gated, banned.
+ */
+export const refusalSchema = z.looseObject({ reason: z.string().min(1), error: z.number().optional() });
+
 /** One item of a listing: a kind ("t3" link, "t1" comment, ...) and its data, checked by kind. */
 const thingSchema = z.object({ kind: z.string(), data: z.looseObject({}) });
 
