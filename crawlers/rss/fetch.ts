@@ -1,3 +1,6 @@
+import { SourceUnavailableError, TargetUnusableError } from '../errors.ts';
+import { redactUrl } from '../http.ts';
+import type { HttpResponse } from '../http.ts';
 import type { FetchDeps, RawPage } from '../types.ts';
 import type { GoogleNewsTarget, RssTarget } from './schema.ts';
 
@@ -26,9 +29,34 @@ export function buildFeedUrl(target: RssTarget): string {
 
 /** One GET of the feed; feeds have no paging, so the cursor is carried through untouched. */
 export async function fetchFeed(target: RssTarget, cursor: string | null, deps: FetchDeps): Promise<RawPage> {
-  const res = await deps.http.get(buildFeedUrl(target), {
-    headers: { accept: FEED_ACCEPT },
-    ...(deps.signal ? { signal: deps.signal } : {}),
-  });
+  const url = buildFeedUrl(target);
+  let res: HttpResponse;
+  try {
+    res = await deps.http.get(url, {
+      headers: { accept: FEED_ACCEPT },
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+  } catch (err) {
+    // A feed URL is the user's: these answers will not change by asking again, the URL must. A Google News
+    // search is built by earshot, so its errors stay what http.ts makes of them.
+    if ('url' in target && err instanceof SourceUnavailableError && err.status !== undefined) {
+      const unusable = explainFeedStatus(redactUrl(url), err.status);
+      if (unusable) throw unusable;
+    }
+    throw err;
+  }
   return { url: res.url, status: res.status, contentType: res.contentType, body: res.body, cursor };
+}
+
+function explainFeedStatus(url: string, status: number): TargetUnusableError | null {
+  if (status === 410) {
+    return new TargetUnusableError(`${url} answers HTTP 410 (gone): the site has removed this feed for good; remove the target or set targets[].params.url to the feed's new address`);
+  }
+  if (status === 404) {
+    return new TargetUnusableError(`${url} answers HTTP 404 (not found): check targets[].params.url; the feed may have moved or been removed`);
+  }
+  if (status === 401) {
+    return new TargetUnusableError(`${url} answers HTTP 401 (the feed needs a login): earshot reads public feeds only; check targets[].params.url`);
+  }
+  return null;
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { load } from 'cheerio';
 import Parser from 'rss-parser';
 import { detectBlockPage } from '../block-page.ts';
-import { BlockedError, SourceChangedError, sourceChangedAt } from '../errors.ts';
+import { BlockedError, SourceChangedError, TargetUnusableError, sourceChangedAt } from '../errors.ts';
+import { redactUrl } from '../http.ts';
 import type { MentionAuthor, MentionDraft, ParseContext, ParsedPage, RawPage } from '../types.ts';
 import { extractPlainText } from '../html-text.ts';
 import { parsedFeedSchema } from './schema.ts';
@@ -93,7 +95,44 @@ function assertNotHtmlPage(body: string, url: string): void {
   if (!isHtml) return;
   const blockReason = detectBlockPage(body);
   if (blockReason !== null) throw new BlockedError(`${url}: got a ${blockReason} instead of a feed`);
-  throw new SourceChangedError(`${url}: got an HTML page instead of a feed`);
+  // earshot builds a Google News search URL itself: a page there means Google changed, not the target.
+  if (isGoogleNewsSearch(url)) throw new SourceChangedError(`${url}: got an HTML page instead of a feed`);
+  const feeds = discoverFeeds(body, url);
+  const shown = redactUrl(url);
+  if (feeds.length > 0) {
+    throw new TargetUnusableError(
+      `${shown} is a web page, not an RSS or Atom feed; the page names its feed at ${feeds.join(', ')}: set targets[].params.url to it`,
+    );
+  }
+  throw new TargetUnusableError(
+    `${shown} is a web page, not an RSS or Atom feed, and names no feed of its own: set targets[].params.url to the address of the site's feed`,
+  );
+}
+
+/** The URL a googleNews target becomes (`…/rss/search?q=…&ceid=…`, see fetch.ts). */
+function isGoogleNewsSearch(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname.endsWith('/rss/search') && parsed.searchParams.has('ceid');
+  } catch {
+    return false;
+  }
+}
+
+/** Feeds a page announces for autodiscovery: `<link rel="alternate" type="application/rss+xml" href="…">`, absolute. */
+function discoverFeeds(html: string, pageUrl: string): string[] {
+  const $ = load(html);
+  const found = $('link[href]')
+    .toArray()
+    .filter((link) => {
+      const rel = ($(link).attr('rel') ?? '').toLowerCase().split(/\s+/);
+      const type = ($(link).attr('type') ?? '').toLowerCase().trim();
+      return rel.includes('alternate') && (type === 'application/rss+xml' || type === 'application/atom+xml');
+    })
+    .map((link) => toAbsoluteUrl($(link).attr('href'), pageUrl))
+    .filter((href): href is string => href !== null && /^https?:/i.test(href))
+    .map(redactUrl);
+  return [...new Set(found)].slice(0, 3);
 }
 
 function mapItem(item: FeedItem, feedUrl: string, feedHost: string): MentionDraft | null {

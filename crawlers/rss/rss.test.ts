@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFixtureServer } from '../../tests/helpers/fixture-server.ts';
 import type { FixtureServer } from '../../tests/helpers/fixture-server.ts';
-import { BlockedError, SourceChangedError } from '../errors.ts';
+import { BlockedError, SourceChangedError, SourceUnavailableError, TargetUnusableError } from '../errors.ts';
 import { createHttpClient, decodeBody } from '../http.ts';
 import type { PoliteHttpClient } from '../http.ts';
 import type { MentionDraft, RawPage } from '../types.ts';
@@ -12,6 +12,7 @@ import { rss } from './index.ts';
 import { parseFeed } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import { fetchDeps } from '../../tests/helpers/fetch-deps.ts';
+import { catchAsync } from '../../tests/helpers/catch-error.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -201,9 +202,8 @@ describe('parseFeed edge cases', () => {
     expect(await parseFeed(rawPage(xml), ctx)).toEqual({ mentions: [], nextCursor: null });
   });
 
-  it('throws SourceChangedError on an HTML page, garbage, truncated XML and foreign XML', async () => {
+  it('throws SourceChangedError on garbage, truncated XML and foreign XML', async () => {
     const cases = [
-      '<!DOCTYPE html><html><head><title>Welcome</title></head><body>New website!</body></html>',
       'this is not a feed',
       '',
       decodeBody(readFixture('heise.atom'), null).slice(0, 5_000),
@@ -212,6 +212,25 @@ describe('parseFeed edge cases', () => {
     for (const body of cases) {
       await expect(parseFeed(rawPage(body), ctx), JSON.stringify(body.slice(0, 30))).rejects.toThrow(SourceChangedError);
     }
+  });
+
+  it('calls a web page at a feed URL an unusable target, naming the feeds the page announces', async () => {
+    const site = readFixture('constructed-site-page.html').toString('utf8');
+    const announced = await catchAsync(parseFeed(rawPage(site, 'https://news.acme.example/'), ctx));
+    expect(announced).toBeInstanceOf(TargetUnusableError);
+    expect((announced as Error).message).toBe(
+      'https://news.acme.example/ is a web page, not an RSS or Atom feed; the page names its feed at ' +
+        'https://news.acme.example/rss/all.xml, https://news.acme.example/atom.xml: set targets[].params.url to it',
+    );
+    const bare = '<!DOCTYPE html><html><head><title>Welcome</title></head><body>New website!</body></html>';
+    const none = await catchAsync(parseFeed(rawPage(bare, 'https://feeds.example.com/feed.xml?token=s3cret'), ctx));
+    expect(none).toBeInstanceOf(TargetUnusableError);
+    expect((none as Error).message).toBe(
+      'https://feeds.example.com/feed.xml?token=*** is a web page, not an RSS or Atom feed, and names no feed of its own: ' +
+        'set targets[].params.url to the address of the site\'s feed',
+    );
+    // A Google News search URL is earshot's own: a page there is Google's change, for maintainers.
+    await expect(parseFeed(rawPage(bare, GOOGLE_NEWS_SEARCH), ctx)).rejects.toThrow(SourceChangedError);
   });
 
   it('throws BlockedError on a captcha or consent wall', async () => {
@@ -352,6 +371,38 @@ describe('fetchFeed end to end', () => {
     expect(server.requests[0]?.headers['user-agent']).toMatch(/^earshot\//);
     // Same host twice at one request per second: the second waited its slot.
     expect(sleeps).toEqual([1_000]);
+  });
+
+  it('tells a feed URL that is gone, missing or behind a login from an outage, without retrying it', async () => {
+    server = await startFixtureServer({
+      '/gone.xml': { status: 410, body: 'Gone' },
+      '/missing.xml': { status: 404, body: 'Not Found' },
+      '/members.xml': { status: 401, headers: { 'www-authenticate': 'Basic realm="members"' }, body: 'Unauthorized' },
+      '/down.xml': { status: 503, body: 'maintenance' },
+    });
+    http = createHttpClient({ sleep: async () => undefined, perHostPerSecond: 0, retries: 1 });
+    const fetchOf = (path: string) => catchAsync(fetchFeed(targetSchema.parse({ url: `${server!.url}${path}` }), null, fetchDeps(http!)));
+
+    const gone = await fetchOf('/gone.xml');
+    expect(gone).toBeInstanceOf(TargetUnusableError);
+    expect((gone as Error).message).toBe(
+      `${server.url}/gone.xml answers HTTP 410 (gone): the site has removed this feed for good; remove the target or set targets[].params.url to the feed's new address`,
+    );
+    const missing = await fetchOf('/missing.xml');
+    expect(missing).toBeInstanceOf(TargetUnusableError);
+    expect((missing as Error).message).toMatch(/answers HTTP 404 \(not found\): check targets\[\]\.params\.url/);
+    const login = await fetchOf('/members.xml');
+    expect(login).toBeInstanceOf(TargetUnusableError);
+    expect((login as Error).message).toMatch(/answers HTTP 401 \(the feed needs a login\): earshot reads public feeds only/);
+    // A server error is still an outage, tried again later.
+    expect(await fetchOf('/down.xml')).toBeInstanceOf(SourceUnavailableError);
+    expect(server.requests.map((r) => r.path)).toEqual(['/gone.xml', '/missing.xml', '/members.xml', '/down.xml', '/down.xml']);
+
+    // A Google News search that answers 404 is not the user's URL to fix.
+    const news = await catchAsync(
+      fetchFeed(targetSchema.parse({ googleNews: { query: 'acme' }, baseUrl: server.url }), null, fetchDeps(http)),
+    );
+    expect(news).toBeInstanceOf(SourceUnavailableError);
   });
 
   it('turns a served captcha page into BlockedError at parse time', async () => {
