@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFixtureServer } from '../../tests/helpers/fixture-server.ts';
 import type { FixtureHandler, FixtureServer } from '../../tests/helpers/fixture-server.ts';
 import { expectResumableCrawl } from '../../tests/helpers/crawl-conformance.ts';
-import { SourceChangedError } from '../errors.ts';
+import { SourceChangedError, SourceUnavailableError, TargetUnusableError } from '../errors.ts';
 import { createHttpClient } from '../http.ts';
 import type { PoliteHttpClient } from '../http.ts';
 import type { MentionDraft, RawPage } from '../types.ts';
@@ -12,7 +12,7 @@ import { appStore } from './index.ts';
 import { parseReviews } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import { fetchDeps } from '../../tests/helpers/fetch-deps.ts';
-import { catchError } from '../../tests/helpers/catch-error.ts';
+import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 
 const ctx = { fetchedAt: new Date('2025-03-01T12:00:00Z') };
@@ -243,6 +243,52 @@ describe('fetchReviewsPage end to end', () => {
     expect(server.requests[0]?.headers['accept']).toBe('application/json');
     // 3 s Retry-After, then one-per-second spacing between the pages.
     expect(sleeps).toEqual([3_000, 1_000, 1_000]);
+  });
+
+  it('asks the lookup when page 1 has no reviews: an id the storefront does not have is an unusable target', async () => {
+    const empty = readFeed('customerreviews-us-10.json');
+    delete empty.feed.entry;
+    const json = { 'content-type': 'text/javascript; charset=utf-8' };
+    const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+    server = await startFixtureServer({
+      '/kz/rss/customerreviews/page=1/id=999999999/sortby=mostrecent/json': { headers: json, body: JSON.stringify(empty) },
+      '/kz/rss/customerreviews/page=1/id=284815942/sortby=mostrecent/json': { headers: json, body: JSON.stringify(empty) },
+      '/lookup?id=999999999&country=kz': { headers: json, file: fixture('constructed-lookup-none.json') },
+      '/lookup?id=284815942&country=kz': { headers: json, file: fixture('constructed-lookup-found.json') },
+    });
+    http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
+    const deps = fetchDeps(http);
+
+    const unknown = await catchAsync(fetchReviewsPage(targetSchema.parse({ appId: '999999999', baseUrl: server.url }), null, deps));
+    expect(unknown).toBeInstanceOf(TargetUnusableError);
+    expect((unknown as Error).message).toBe(
+      'the App Store has no app with id 999999999 in its "kz" storefront (the lookup finds none): ' +
+        'check targets[].params.appId (the digits after "id" in the app\'s URL) and targets[].params.country',
+    );
+    expect(server.requests.at(-1)?.query).toEqual({ id: '999999999', country: 'kz', entity: 'software' });
+
+    // An app the storefront has, with no review there yet: an empty page, and the lookup is not asked twice.
+    const known = targetSchema.parse({ appId: '284815942', baseUrl: server.url });
+    expect(parseReviews(await fetchReviewsPage(known, null, deps), ctx)).toEqual({ mentions: [], nextCursor: null });
+    await fetchReviewsPage(known, null, deps);
+    expect(server.requests.filter((r) => r.path === '/lookup').map((r) => r.query['id'])).toEqual(['999999999', '284815942']);
+  });
+
+  it('asks the lookup when the feed refuses page 1, and keeps the refusal an outage for an app that exists', async () => {
+    const json = { 'content-type': 'text/javascript; charset=utf-8' };
+    const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+    server = await startFixtureServer({
+      '/kz/rss/customerreviews/page=1/id=999999999/sortby=mostrecent/json': { status: 404, body: 'Not Found' },
+      '/kz/rss/customerreviews/page=1/id=284815942/sortby=mostrecent/json': { status: 404, body: 'Not Found' },
+      '/lookup?id=999999999&country=kz': { headers: json, file: fixture('constructed-lookup-none.json') },
+      '/lookup?id=284815942&country=kz': { headers: json, file: fixture('constructed-lookup-found.json') },
+    });
+    http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
+    const unknown = await catchAsync(fetchReviewsPage(targetSchema.parse({ appId: '999999999', baseUrl: server.url }), null, fetchDeps(http)));
+    expect(unknown).toBeInstanceOf(TargetUnusableError);
+    const known = await catchAsync(fetchReviewsPage(targetSchema.parse({ appId: '284815942', baseUrl: server.url }), null, fetchDeps(http)));
+    expect(known).toBeInstanceOf(SourceUnavailableError);
+    expect((known as SourceUnavailableError).status).toBe(404);
   });
 
   it('fetches through the exported fetch function with the target country', async () => {

@@ -57,3 +57,12 @@ export const reviewEntrySchema = z.object({
 export type ReviewsPayload = z.infer<typeof reviewsPayloadSchema>;
 export type ReviewEntry = z.infer<typeof reviewEntrySchema>;
 export type FeedLinks = z.infer<typeof feedLinksSchema>;
+
+/**
+ * The iTunes lookup API (`/lookup?id=…&country=…&entity=software`): `results` lists what the storefront has under
+ * that id. Only whether the app is among them is read.
+ */
+export const lookupSchema = z.object({
+  resultCount: z.number().int().min(0),
+  results: z.array(z.looseObject({ trackId: z.number().optional() })),
+});

@@ -1,4 +1,6 @@
+import { SourceUnavailableError, TargetUnusableError } from '../errors.ts';
 import type { FetchDeps, RawPage } from '../types.ts';
+import { hasNoReviews } from './parse.ts';
 import { decodeStreamCursor, encodeStreamCursor, PAGE_SIZE, REVIEWS_RPC, SORT_NEWEST } from './schema.ts';
 import type { GooglePlayTarget, StreamCursor } from './schema.ts';
 
@@ -21,6 +23,12 @@ export function buildReviewsUrl(target: GooglePlayTarget, lang: string): string 
     '_reqid=1065213',
   ].join('&');
   return `${root}/_/PlayStoreUi/data/batchexecute?${query}`;
+}
+
+/** The app's store page in the target's country: the page google-play-scraper's `app()` reads. */
+export function buildDetailsUrl(target: GooglePlayTarget, lang: string): string {
+  const root = target.baseUrl.replace(/\/+$/, '');
+  return `${root}/store/apps/details?id=${encodeURIComponent(target.appId)}&hl=${encodeURIComponent(lang)}&gl=${encodeURIComponent(target.country)}`;
 }
 
 /** The form body: one UsvDTd call for `appId`, newest first, a full page, from `token` (null: the first page). */
@@ -50,7 +58,7 @@ export async function fetchReviewsPage(
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
   // The effective cursor (never null) tells parse the language and the streams after it, even on the first page.
-  return {
+  const raw: RawPage = {
     url: res.url,
     status: res.status,
     contentType: res.contentType,
@@ -58,4 +66,30 @@ export async function fetchReviewsPage(
     cursor: encodeStreamCursor(stream),
     requestBody: body,
   };
+  // An app without reviews and a package Play does not know may answer alike: on the first page, ask its store page.
+  if (cursor === null && hasNoReviews(raw)) await assertAppListed(target, lang, deps);
+  return raw;
+}
+
+/**
+ * Throws TargetUnusableError when Play answers 404 for the app's store page in the target's country; any other
+ * answer says nothing either way (Play has been seen to show a page for an app it does not offer there) and is let be.
+ */
+async function assertAppListed(target: GooglePlayTarget, lang: string, deps: FetchDeps): Promise<void> {
+  const key = `listed ${target.country} ${target.appId}`;
+  if (deps.cache.get(key) === true) return;
+  const url = buildDetailsUrl(target, lang);
+  try {
+    await deps.http.get(url, { headers: { accept: 'text/html' }, ...(deps.signal ? { signal: deps.signal } : {}) });
+  } catch (err) {
+    if (err instanceof SourceUnavailableError && err.status === 404) {
+      throw new TargetUnusableError(
+        `Google Play has no store page for ${target.appId} in country "${target.country}" (HTTP 404 at ${url}) and no reviews of it: ` +
+          'check targets[].params.appId (the id= of the app\'s Play Store URL) and targets[].params.country; ' +
+          'Play answers 404 for a package it does not know and for an app it does not offer in that country',
+      );
+    }
+    throw err;
+  }
+  deps.cache.set(key, true);
 }

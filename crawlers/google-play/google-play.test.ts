@@ -14,7 +14,7 @@ import type { CrawlDeps, CrawlTarget } from '../../scheduler/run-crawl.ts';
 import { upsertBrand } from '../../store/brands.ts';
 import type { Store } from '../../store/connect.ts';
 import { upsertTarget } from '../../store/targets.ts';
-import { BlockedError, RateLimitedError, SourceChangedError, SourceUnavailableError } from '../errors.ts';
+import { BlockedError, RateLimitedError, SourceChangedError, SourceUnavailableError, TargetUnusableError } from '../errors.ts';
 import { createHttpClient } from '../http.ts';
 import type { HttpClient, PoliteHttpClient } from '../http.ts';
 import { crawlers, findCrawler } from '../registry.ts';
@@ -23,7 +23,7 @@ import { buildReviewsBody, buildReviewsUrl, fetchReviewsPage, readStreamCursor }
 import { googlePlay } from './index.ts';
 import { parseReviews } from './parse.ts';
 import { encodeStreamCursor, targetSchema } from './schema.ts';
-import { catchError } from '../../tests/helpers/catch-error.ts';
+import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 
@@ -559,6 +559,51 @@ describe('a crawl through runCrawl against the local Play', () => {
     const health = await targetHealth('play-blocked');
     expect(health).toMatchObject({ state: 'blocked', consecutive_errors: 1 });
     expect(health.last_error).toMatch(/^BlockedError: .*unusual traffic/);
+  });
+
+  it('asks the store page when the first language has no reviews: a 404 there is an app Play does not have', async () => {
+    // Play's answer for a package it does not know is not recorded anywhere: the null payload of a language
+    // without reviews stands for it, and the store page decides. Its bodies are constructed placeholders, never read.
+    server = await startFixtureServer({
+      [BATCH_PATH]: { headers: { 'content-type': 'application/json; charset=utf-8' }, body: answer(null) },
+      '/store/apps/details?id=kz.acme.nosuch': { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body>Not Found</body></html>' },
+      [`/store/apps/details?id=${TRANSLATE}`]: { headers: { 'content-type': 'text/html' }, body: '<html><body>store page</body></html>' },
+    });
+    http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
+    const deps = fetchDeps(http);
+
+    const unknown = await catchAsync(fetchReviewsPage(targetSchema.parse({ appId: 'kz.acme.nosuch', baseUrl: server.url }), null, deps));
+    expect(unknown).toBeInstanceOf(TargetUnusableError);
+    expect((unknown as Error).message).toBe(
+      `Google Play has no store page for kz.acme.nosuch in country "kz" (HTTP 404 at ${server.url}/store/apps/details?id=kz.acme.nosuch&hl=ru&gl=kz) ` +
+        'and no reviews of it: check targets[].params.appId (the id= of the app\'s Play Store URL) and targets[].params.country; ' +
+        'Play answers 404 for a package it does not know and for an app it does not offer in that country',
+    );
+
+    // An app Play has, without reviews in this language: the empty page, and the store page is asked once per process.
+    const known = targetSchema.parse({ appId: TRANSLATE, baseUrl: server.url });
+    expect(parseReviews(await fetchReviewsPage(known, null, deps), ctx)).toMatchObject({ mentions: [], nextCursor: null });
+    await fetchReviewsPage(known, null, deps);
+    // The later languages of a crawl never ask it.
+    await fetchReviewsPage(known, cursorOf(1), fetchDeps(http));
+    expect(server.requests.filter((r) => r.path === '/store/apps/details').map((r) => r.query)).toEqual([
+      { id: 'kz.acme.nosuch', hl: 'ru', gl: 'kz' },
+      { id: TRANSLATE, hl: 'ru', gl: 'kz' },
+    ]);
+  });
+
+  it('marks a target whose app Play does not have needs_action, never a quiet empty success', async () => {
+    server = await startFixtureServer({
+      [BATCH_PATH]: { headers: { 'content-type': 'application/json; charset=utf-8' }, body: answer(null) },
+      '/store/apps/details': { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body>Not Found</body></html>' },
+    });
+    const target = await setUp('play-unknown-app', { appId: 'kz.acme.nosuch', baseUrl: server.url });
+    http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
+    const summary = await runCrawl(deps(http), target);
+    expect(summary).toMatchObject({ status: 'failed', errorKind: 'TargetUnusableError', pages: 0 });
+    const health = await targetHealth('play-unknown-app');
+    expect(health.state).toBe('needs_action');
+    expect(health.last_error).toMatch(/^TargetUnusableError: Google Play has no store page for kz\.acme\.nosuch in country "kz"/);
   });
 
   it('fetchPage sends the effective cursor and the form body with the page', async () => {

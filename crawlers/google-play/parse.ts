@@ -76,6 +76,22 @@ export function parseReviews(raw: RawPage, _ctx: ParseContext): ParsedPage {
   return { mentions, nextCursor, nextStreamCursor };
 }
 
+/**
+ * Whether an answer says the language has no reviews (a null payload, or an empty review list). Anything else,
+ * an unreadable or failed answer included, is parse's to report.
+ */
+export function hasNoReviews(raw: RawPage): boolean {
+  try {
+    const payload = readPayload(raw, readFrames(raw));
+    if (payload === null) return true;
+    if (!Array.isArray(payload)) return false;
+    const reviewsAt = readOptionalArray(rootPosition(payload), PAYLOAD_AT.reviews, 'reviews');
+    return reviewsAt === null || listItems(reviewsAt, 'reviews').length === 0;
+  } catch {
+    return false;
+  }
+}
+
 function mapReview(review: Position, appId: string | null): MentionDraft {
   const id = readString(review, REVIEW_AT.id, 'review id');
   if (id.trim() === '') throw changedAt(`${review.path}[${REVIEW_AT.id}]`, 'review id', 'a non-empty string', id);
