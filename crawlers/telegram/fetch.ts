@@ -28,7 +28,7 @@ export async function fetchChannelPage(
     });
   } catch (err) {
     if (err instanceof SourceUnavailableError && err.status === 404) {
-      throw new TargetUnusableError(`channel @${target.channel} has no public web preview: ${url} answers HTTP 404`);
+      throw new TargetUnusableError(`channel @${target.channel} has no public web preview: ${url} answers HTTP 404; check targets[].params.channel`);
     }
     throw err;
   }

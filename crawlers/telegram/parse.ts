@@ -286,12 +286,16 @@ function describeNoPreview($: CheerioAPI, pageUrl: string): string {
   const extra = $('.tgme_page_extra').first().text().replace(/\s+/g, ' ').trim();
   if (extra !== '') {
     const about = title === '' ? extra : `"${title}", ${extra}`;
+    // t.me/s redirects to the plain page when the owner turned on "Restrict saving content" (DIYgod/RSSHub#15354),
+    // and for channels Telegram restricts itself (RSSHub's Telegram docs).
     return (
       `channel ${channel} has no public web preview: t.me shows its plain page (${about}) instead of posts; ` +
-      'Telegram hides the preview of some channels, and only the Telegram API can read them'
+      'Telegram hides the preview when the owner restricts saving content, and for some channels it restricts itself; ' +
+      'earshot reads only the preview, so remove the target or change targets[].params.channel ' +
+      '(for the brand\'s own channel, check whether "Restrict saving content" is on)'
     );
   }
-  return `channel ${channel} has no public web preview: t.me knows no public channel by that name; check the username`;
+  return `channel ${channel} has no public web preview: t.me knows no public channel by that name; check targets[].params.channel`;
 }
 
 function channelOfPage($: CheerioAPI, pageUrl: string): string {

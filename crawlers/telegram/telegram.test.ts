@@ -24,7 +24,7 @@ import { telegram } from './index.ts';
 import { parseChannelPage } from './parse.ts';
 import { targetSchema } from './schema.ts';
 import type { TelegramCursor } from './schema.ts';
-import { catchError } from '../../tests/helpers/catch-error.ts';
+import { catchAsync, catchError } from '../../tests/helpers/catch-error.ts';
 import { createFakeClock } from '../../tests/helpers/fake-clock.ts';
 import { testCrawlDeps } from '../../tests/helpers/crawl-deps.ts';
 import { basicTicketPolicy } from '../../pipeline/ticket-policy.ts';
@@ -409,12 +409,14 @@ describe('parseChannelPage on empty, changed and unusable pages', () => {
     expect(hidden).toBeInstanceOf(TargetUnusableError);
     expect((hidden as Error).message).toBe(
       'channel @acme_restricted has no public web preview: t.me shows its plain page ("Acme Insider", 12 345 subscribers) ' +
-        'instead of posts; Telegram hides the preview of some channels, and only the Telegram API can read them',
+        'instead of posts; Telegram hides the preview when the owner restricts saving content, and for some channels it restricts itself; ' +
+        'earshot reads only the preview, so remove the target or change targets[].params.channel ' +
+        '(for the brand\'s own channel, check whether "Restrict saving content" is on)',
     );
     const unknown = catchError(() => parseHtml(readFixtureText('constructed-no-such-channel.html'), 'https://t.me/acme_nosuch'));
     expect(unknown).toBeInstanceOf(TargetUnusableError);
     expect((unknown as Error).message).toBe(
-      'channel @acme_nosuch has no public web preview: t.me knows no public channel by that name; check the username',
+      'channel @acme_nosuch has no public web preview: t.me knows no public channel by that name; check targets[].params.channel',
     );
   });
 
@@ -468,11 +470,15 @@ describe('fetchChannelPage against a local server', () => {
     expect(() => parseChannelPage(raw, ctx)).toThrow(/channel @acme_restricted has no public web preview/);
   });
 
-  it('turns a 404 for the channel into TargetUnusableError', async () => {
+  it('turns a 404 for the channel into TargetUnusableError naming the field to check', async () => {
     server = await startFixtureServer({});
     http = createHttpClient({ perHostPerSecond: 0, retries: 0 });
     const fetching = fetchChannelPage(targetSchema.parse({ channel: 'acme_gone', baseUrl: server.url }), null, fetchDeps(http));
-    await expect(fetching).rejects.toThrow(TargetUnusableError);
+    const gone = await catchAsync(fetching);
+    expect(gone).toBeInstanceOf(TargetUnusableError);
+    expect((gone as Error).message).toBe(
+      `channel @acme_gone has no public web preview: ${server.url}/s/acme_gone answers HTTP 404; check targets[].params.channel`,
+    );
   });
 });
 
