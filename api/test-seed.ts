@@ -3,6 +3,7 @@ import type { MentionAuthor } from '../crawlers/types.ts';
 import type { ActionReason } from '../sentiment/types.ts';
 import { createApiKey, type ApiKeyScope } from '../store/api-keys.ts';
 import type { Db } from '../store/connect.ts';
+import { advanceLatestMention } from '../store/mentions.ts';
 import type { OutboxStatus, SentimentLabel, TicketStatus } from '../store/schema.ts';
 
 /** Rows for API tests, inserted straight through kysely. */
@@ -79,8 +80,10 @@ export async function insertMention(db: Db, seed: MentionSeed): Promise<string> 
       metrics: JSON.stringify(seed.metrics ?? {}),
       reply: JSON.stringify(null),
     })
-    .returning('id')
+    .returning(['id', 'target_id', sql<Date>`coalesce(published_at, first_seen_at)`.as('at')])
     .executeTakeFirstOrThrow();
+  // As insertMentions does: the target keeps its newest mention's time.
+  await advanceLatestMention(db, [row]);
   await db.insertInto('mention_brands').values({ brand_id: seed.brandId, mention_id: row.id }).execute();
   return row.id;
 }

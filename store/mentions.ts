@@ -63,9 +63,32 @@ export async function insertMentions(db: Db, rows: readonly (MentionInput & { id
     .insertInto('mentions')
     .values(rows.map((row) => ({ ...encodeMention(row), id: row.id, cluster_id: row.cluster_id })))
     .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
-    .returning('id')
+    .returning(['id', 'target_id', sql<Date>`coalesce(published_at, first_seen_at)`.as('at')])
     .execute();
+  await advanceLatestMention(db, written);
   return new Set(written.map((r) => r.id));
+}
+
+/**
+ * Moves each target's newest-mention time (targets.latest_mention_at) forward to the newest of the mentions it
+ * just stored, in the same transaction: target health and silence alerts read it there.
+ */
+export async function advanceLatestMention(db: Db, written: readonly { target_id: string | null; at: Date }[]): Promise<void> {
+  const newest = new Map<string, Date>();
+  for (const { target_id: target, at } of written) {
+    if (target === null) continue;
+    const when = new Date(at);
+    const seen = newest.get(target);
+    if (seen === undefined || seen < when) newest.set(target, when);
+  }
+  for (const [target, at] of [...newest].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    await db
+      .updateTable('targets')
+      .set({ latest_mention_at: at })
+      .where('id', '=', target)
+      .where((eb) => eb.or([eb('latest_mention_at', 'is', null), eb('latest_mention_at', '<', at)]))
+      .execute();
+  }
 }
 
 export interface UpsertedMention {

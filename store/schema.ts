@@ -65,6 +65,8 @@ export interface TargetTable {
   /** Cron fires that found the target still queued or running: the workers are not keeping up. */
   skipped_runs: ColumnType<number, number | undefined, number>;
   last_skipped_at: NullableTimestamp;
+  /** The publication (else first-seen) time of the newest mention this target stored first; null: none yet. */
+  latest_mention_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** A target's brands in config order; the first owns what the target keeps without a match. */

@@ -55,50 +55,44 @@ export function silenceOf(target: { latestMentionAt: Date | null; createdAt: Dat
   return quietMs > target.expectedQuietDays * DAY_MS ? quietMs : null;
 }
 
-export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<TargetHealth[]> {
+/**
+ * Every target with its brands, its newest mention, its mentions of the last 24 hours and its last run, at a
+ * cost that grows with the targets, not with the mentions: the newest mention's time is kept on the target at
+ * ingest, the day's mentions are a range of mentions_target_seen_idx per target, the last run one row per target.
+ */
+export function targetHealthQuery(db: Db, opts: { now: Date }) {
   const since = new Date(opts.now.getTime() - DAY_MS);
-  const [targets, counts, runs, latest] = await Promise.all([
-    db
-      .selectFrom('targets as t')
-      .innerJoin('brands as b', 'b.id', 't.brand_id')
-      .select([
-        't.id', 't.source', 'b.name as brand', 't.state', 't.enabled', 't.schedule', 't.last_run_at',
-        't.last_success_at', 't.last_error_at', 't.last_error', 't.consecutive_errors', 't.next_run_at',
-        't.team', 't.expected_quiet_days', 't.created_at', 't.skipped_runs', 't.last_skipped_at',
-        sql<string[]>`array(SELECT b2.name FROM target_brands tb JOIN brands b2 ON b2.id = tb.brand_id WHERE tb.target_id = t.id ORDER BY tb.position)`.as('brands'),
-      ])
-      .orderBy('t.id')
-      .execute(),
-    db
-      .selectFrom('mentions')
-      .select(['target_id', (eb) => eb.fn.countAll<string>().as('count')])
-      .where('target_id', 'is not', null)
-      .where('first_seen_at', '>', since)
-      .where('first_seen_at', '<=', opts.now)
-      .groupBy('target_id')
-      .execute(),
-    db
-      .selectFrom('crawl_runs')
-      .distinctOn('target_id')
-      .select(['target_id', 'status', 'started_at', 'finished_at', 'fetched', 'new', 'updated', 'duplicates', 'tickets', 'error'])
-      .orderBy('target_id')
-      .orderBy(sql`id`, 'desc')
-      .execute(),
-    db
-      .selectFrom('mentions')
-      .distinctOn('target_id')
-      .select(['target_id', sql<Date>`coalesce(published_at, first_seen_at)`.as('at')])
-      .where('target_id', 'is not', null)
-      .orderBy('target_id')
-      .orderBy(sql`coalesce(published_at, first_seen_at)`, 'desc')
-      .execute(),
-  ]);
-  const latestByTarget = new Map(latest.map((row) => [row.target_id, new Date(row.at)]));
-  const countByTarget = new Map(counts.map((row) => [row.target_id, Number(row.count)]));
-  const runByTarget = new Map(runs.map((row) => [row.target_id, row]));
+  return db
+    .selectFrom('targets as t')
+    .innerJoin('brands as b', 'b.id', 't.brand_id')
+    .leftJoinLateral(
+      (eb) => eb
+        .selectFrom('crawl_runs as r')
+        .select(['r.status', 'r.started_at', 'r.finished_at', 'r.fetched', 'r.new', 'r.updated', 'r.duplicates', 'r.tickets', 'r.error'])
+        .whereRef('r.target_id', '=', 't.id')
+        .orderBy('r.id', 'desc')
+        .limit(1)
+        .as('run'),
+      (join) => join.onTrue(),
+    )
+    .select([
+      't.id', 't.source', 'b.name as brand', 't.state', 't.enabled', 't.schedule', 't.last_run_at',
+      't.last_success_at', 't.last_error_at', 't.last_error', 't.consecutive_errors', 't.next_run_at',
+      't.team', 't.expected_quiet_days', 't.created_at', 't.skipped_runs', 't.last_skipped_at',
+      sql<string[]>`array(SELECT b2.name FROM target_brands tb JOIN brands b2 ON b2.id = tb.brand_id WHERE tb.target_id = t.id ORDER BY tb.position)`.as('brands'),
+      't.latest_mention_at',
+      sql<string>`(SELECT count(*) FROM mentions m WHERE m.target_id = t.id AND m.first_seen_at > ${since} AND m.first_seen_at <= ${opts.now})`.as('mentions_24h'),
+      'run.status as run_status', 'run.started_at as run_started_at', 'run.finished_at as run_finished_at',
+      'run.fetched as run_fetched', 'run.new as run_new', 'run.updated as run_updated', 'run.duplicates as run_duplicates',
+      'run.tickets as run_tickets', 'run.error as run_error',
+    ])
+    .orderBy('t.id');
+}
+
+export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<TargetHealth[]> {
+  const targets = await targetHealthQuery(db, opts).execute();
   return targets.map((target) => {
-    const run = runByTarget.get(target.id);
-    const lastMentionAt = latestByTarget.get(target.id) ?? null;
+    const lastMentionAt = target.latest_mention_at === null ? null : new Date(target.latest_mention_at);
     const silence = silenceOf({ latestMentionAt: lastMentionAt, createdAt: target.created_at, expectedQuietDays: target.expected_quiet_days }, opts.now);
     return {
       id: target.id,
@@ -114,24 +108,24 @@ export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<Tar
       lastError: target.last_error,
       consecutiveErrors: target.consecutive_errors,
       nextRunAt: target.next_run_at,
-      mentions24h: countByTarget.get(target.id) ?? 0,
+      mentions24h: Number(target.mentions_24h),
       lastMentionAt,
       expectedQuietDays: target.expected_quiet_days,
       silent: target.enabled && silence !== null,
       team: target.team,
       skippedRuns: target.skipped_runs,
       lastSkippedAt: target.last_skipped_at,
-      lastRun: run
+      lastRun: target.run_status !== null && target.run_started_at !== null
         ? {
-            status: run.status,
-            startedAt: run.started_at,
-            finishedAt: run.finished_at,
-            fetched: run.fetched,
-            new: run.new,
-            updated: run.updated,
-            duplicates: run.duplicates,
-            tickets: run.tickets,
-            error: run.error,
+            status: target.run_status,
+            startedAt: target.run_started_at,
+            finishedAt: target.run_finished_at,
+            fetched: target.run_fetched!,
+            new: target.run_new!,
+            updated: target.run_updated!,
+            duplicates: target.run_duplicates!,
+            tickets: target.run_tickets!,
+            error: target.run_error,
           }
         : null,
     };

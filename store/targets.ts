@@ -84,16 +84,13 @@ export async function recordTargetSuccess(db: Db, id: string, at: Date, newestFe
     .execute();
 }
 
-/** When the target's newest stored mention was published (or first seen, when the source gives no date). */
+/**
+ * When the target's newest stored mention was published (or first seen, when the source gives no date): kept on
+ * the target by insertMentions.
+ */
 export async function latestMentionAt(db: Db, targetId: string): Promise<Date | null> {
-  const row = await db
-    .selectFrom('mentions')
-    .select(sql<Date>`coalesce(published_at, first_seen_at)`.as('at'))
-    .where('target_id', '=', targetId)
-    .orderBy(sql`coalesce(published_at, first_seen_at)`, 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? new Date(row.at) : null;
+  const row = await db.selectFrom('targets').select('latest_mention_at').where('id', '=', targetId).executeTakeFirst();
+  return row?.latest_mention_at ?? null;
 }
 
 export async function recordTargetFailure(

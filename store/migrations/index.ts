@@ -12,6 +12,7 @@ import { incidents } from './0010-incidents.ts';
 import { users } from './0011-users.ts';
 import { inbox } from './0012-inbox.ts';
 import { modelMetrics } from './0013-model-metrics.ts';
+import { targetLatest } from './0014-target-latest.ts';
 
 /** Every migration, in order; names sort lexically, so keep the numeric prefix. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-users': users,
   '0012-inbox': inbox,
   '0013-model-metrics': modelMetrics,
+  '0014-target-latest': targetLatest,
 };
