@@ -92,7 +92,7 @@ export function targetHealthQuery(db: Db, opts: { now: Date }) {
 export async function listTargetHealth(db: Db, opts: { now: Date }): Promise<TargetHealth[]> {
   const targets = await targetHealthQuery(db, opts).execute();
   return targets.map((target) => {
-    const lastMentionAt = target.latest_mention_at === null ? null : new Date(target.latest_mention_at);
+    const lastMentionAt = target.latest_mention_at;
     const silence = silenceOf({ latestMentionAt: lastMentionAt, createdAt: target.created_at, expectedQuietDays: target.expected_quiet_days }, opts.now);
     return {
       id: target.id,
