@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+import { benchApi } from './api.ts';
 import { benchCrisis } from './crisis.ts';
 import { benchTelegramFlood } from './telegram-flood.ts';
 import { benchDedupe } from './dedupe.ts';
@@ -7,8 +9,36 @@ import { benchIngest, type IngestMix } from './ingest.ts';
 import { benchRecovery, benchSchedule } from './runtime.ts';
 import { benchSentiment } from './sentiment.ts';
 
-// `npm run bench -- <name>`: every benchmark prints JSON lines on stdout.
+// `npm run bench -- <name> [--flags]`: every benchmark prints JSON lines on stdout.
+const { positionals: names, values: flags } = parseArgs({
+  allowPositionals: true,
+  options: {
+    mentions: { type: 'string' }, tickets: { type: 'string' }, rates: { type: 'string' }, db: { type: 'string' },
+    seconds: { type: 'string' }, connections: { type: 'string' }, endpoints: { type: 'string' },
+  },
+});
+const numberFlag = (name: keyof typeof flags): number | undefined => {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(n) || n < 1) throw new Error(`--${name}: a whole number above 0 (got "${String(raw)}")`);
+  return n;
+};
+
 const benches: Record<string, () => Promise<void>> = {
+  // The pull API at fixed rates on a seeded store: --mentions N, --rates 100,250,500, --db pglite|postgres (postgres
+  // needs DATABASE_URL), --seconds 30 per rate, --connections 50, --endpoints mentions,tickets,...
+  api: async () => {
+    const dbs = flags.db ? [flags.db] : process.env.DATABASE_URL ? ['postgres', 'pglite'] : ['pglite'];
+    for (const db of dbs) {
+      if (db !== 'pglite' && db !== 'postgres') throw new Error(`--db: pglite or postgres (got "${db}")`);
+      await benchApi({
+        db, databaseUrl: process.env.DATABASE_URL, mentions: numberFlag('mentions'), tickets: numberFlag('tickets'),
+        rates: (flags.rates ?? '100,250,500').split(',').map(Number), seconds: numberFlag('seconds') ?? 30,
+        connections: numberFlag('connections') ?? 50, endpoints: flags.endpoints?.split(','),
+      });
+    }
+  },
   ingest: () =>
     benchIngest({
       n: Number(process.env.BENCH_N ?? 10_000), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB,
@@ -45,7 +75,6 @@ const benches: Record<string, () => Promise<void>> = {
     benchInbox({ n: Number(process.env.BENCH_N ?? 100_000), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB, runs: Number(process.env.BENCH_RUNS ?? 5) }),
 };
 
-const names = process.argv.slice(2);
 const unknown = names.filter((n) => !Object.hasOwn(benches, n));
 if (unknown.length > 0) {
   process.stderr.write(`unknown bench: ${unknown.join(', ')} (benches: ${Object.keys(benches).join(', ')})\n`);
