@@ -1,3 +1,4 @@
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Db } from './connect.ts';
 import type { OutboxStatus, SlaMetric, TicketPriority, TicketStatus } from './schema.ts';
 
@@ -69,14 +70,14 @@ export async function listTicketFeed(db: Db, query: TicketFeedQuery): Promise<{ 
   if (query.status !== undefined) select = select.where('t.status', '=', query.status);
   const rows = await select.execute();
   const page = rows.slice(0, query.limit);
-  return { hasMore: rows.length > query.limit, tickets: await withLinksAndDeliveries(db, page) };
+  return { hasMore: rows.length > query.limit, tickets: await toRecords(page) };
 }
 
 /** The latest changed tickets first (by seq), for a person at a terminal. */
 export async function listRecentTickets(db: Db, query: { limit: number; status?: TicketStatus | undefined }): Promise<TicketRecord[]> {
   let select = selectTickets(db).orderBy('t.seq', 'desc').limit(query.limit);
   if (query.status !== undefined) select = select.where('t.status', '=', query.status);
-  return withLinksAndDeliveries(db, await select.execute());
+  return toRecords(await select.execute());
 }
 
 /** Tickets by id, in the order asked; unknown ids are left out. */
@@ -84,57 +85,44 @@ export async function getTicketRecords(db: Db, ids: readonly string[]): Promise<
   if (ids.length === 0) return [];
   const rows = await selectTickets(db).where('t.id', 'in', [...ids]).execute();
   const byId = new Map(rows.map((row) => [row.id, row]));
-  return withLinksAndDeliveries(db, ids.flatMap((id) => byId.get(id) ?? []));
+  return toRecords(ids.flatMap((id) => byId.get(id) ?? []));
 }
 
+/**
+ * The tickets with their brand and story, and each one's helpdesk links and deliveries as JSON arrays read through
+ * the ticket's key in each table: one round trip per page. Read apart, by a list of a hundred ids, the links went
+ * through a sequential scan (PostgreSQL prefers one for so many keys scattered over the table).
+ */
 function selectTickets(db: Db) {
   return db
     .selectFrom('tickets as t')
     .innerJoin('brands as b', 'b.id', 't.brand_id')
     .leftJoin('clusters as c', 'c.id', 't.cluster_id')
     .selectAll('t')
-    .select([
+    .select((eb) => [
       'b.name as brand', 'c.size as cluster_size', 'c.sources as cluster_sources',
       'c.first_seen_at as cluster_first_seen_at', 'c.last_seen_at as cluster_last_seen_at',
+      jsonArrayFrom(
+        eb.selectFrom('ticket_links as l')
+          .select(['l.helpdesk_id as helpdeskId', 'l.external_id as externalId', 'l.external_status as externalStatus'])
+          .whereRef('l.ticket_id', '=', 't.id')
+          .orderBy('l.helpdesk_id'),
+      ).as('links'),
+      jsonArrayFrom(
+        eb.selectFrom('outbox as o')
+          .select([
+            'o.destination_kind as destinationKind', 'o.destination_id as destinationId', 'o.event_type as eventType', 'o.status',
+            'o.attempts', 'o.last_status as lastStatus', 'o.last_error as lastError', 'o.delivered_at as deliveredAt',
+          ])
+          .whereRef('o.ticket_id', '=', 't.id')
+          .orderBy('o.id'),
+      ).as('deliveries'),
     ]);
 }
 
 type SelectedTicket = Awaited<ReturnType<ReturnType<typeof selectTickets>['execute']>>[number];
 
-async function withLinksAndDeliveries(db: Db, page: readonly SelectedTicket[]): Promise<TicketRecord[]> {
-  const deliveries = new Map<string, TicketDelivery[]>();
-  const links = new Map<string, TicketRecord['links']>();
-  if (page.length > 0) {
-    const ids = page.map((row) => row.id);
-    const [outbox, linked] = await Promise.all([
-      db
-        .selectFrom('outbox')
-        .select(['ticket_id', 'destination_kind', 'destination_id', 'event_type', 'status', 'attempts', 'last_status', 'last_error', 'delivered_at'])
-        .where('ticket_id', 'in', ids)
-        .orderBy('id')
-        .execute(),
-      db.selectFrom('ticket_links').selectAll().where('ticket_id', 'in', ids).orderBy('helpdesk_id').execute(),
-    ]);
-    for (const row of outbox) {
-      const list = deliveries.get(row.ticket_id!) ?? [];
-      list.push({
-        destinationKind: row.destination_kind,
-        destinationId: row.destination_id,
-        eventType: row.event_type,
-        status: row.status,
-        attempts: row.attempts,
-        lastStatus: row.last_status,
-        lastError: row.last_error,
-        deliveredAt: row.delivered_at,
-      });
-      deliveries.set(row.ticket_id!, list);
-    }
-    for (const row of linked) {
-      const list = links.get(row.ticket_id) ?? [];
-      list.push({ helpdeskId: row.helpdesk_id, externalId: row.external_id, externalStatus: row.external_status });
-      links.set(row.ticket_id, list);
-    }
-  }
+function toRecords(page: readonly SelectedTicket[]): TicketRecord[] {
   return page.map((row) => ({
     id: row.id,
     seq: row.seq,
@@ -163,7 +151,8 @@ async function withLinksAndDeliveries(db: Db, page: readonly SelectedTicket[]): 
       row.cluster_id === null
         ? null
         : { id: row.cluster_id, size: row.cluster_size!, sources: row.cluster_sources!, firstSeenAt: row.cluster_first_seen_at!, lastSeenAt: row.cluster_last_seen_at! },
-    links: links.get(row.id) ?? [],
-    deliveries: deliveries.get(row.id) ?? [],
+    links: row.links,
+    // JSON carries the delivery time as text.
+    deliveries: row.deliveries.map((d) => ({ ...d, deliveredAt: d.deliveredAt === null ? null : new Date(d.deliveredAt) })),
   }));
 }

@@ -8,7 +8,7 @@ import { ACTION_REASONS, SENTIMENT_LABELS } from '../../sentiment/types.ts';
 import { inTransaction, type Db } from '../../store/connect.ts';
 import { CORRECTION_LABELS, correctSentiment, type CorrectionLabel } from '../../store/corrections.ts';
 import {
-  findInboxTicketsOfMentions, INBOX_SORTS, INBOX_VIEWS, listInbox, type InboxCursor, type InboxFilter, type InboxItem, type InboxTicket,
+  findInboxTicketsOfMentions, INBOX_COUNT_CAP, INBOX_SORTS, INBOX_VIEWS, listInbox, type InboxCursor, type InboxFilter, type InboxItem, type InboxTicket,
   type InboxView,
 } from '../../store/inbox.ts';
 import { getMentions } from '../../store/mention-list.ts';
@@ -109,7 +109,11 @@ const querySchema = z.object({
 });
 
 const listSchema = pageSchema(inboxItemSchema).extend({
-  total: z.number().int().describe('How many items match the filters, on every page'),
+  total: z
+    .number()
+    .int()
+    .describe(`How many items match the filters, on every page, counted up to ${INBOX_COUNT_CAP}: see total_exact`),
+  total_exact: z.boolean().describe(`false: more than total (${INBOX_COUNT_CAP}) items match; the count stops there so that a page costs the same in any store`),
 });
 
 export const INBOX_ACTIONS = ['solve', 'assign_me', 'unassign', 'not_relevant', 'needs_reply', 'sentiment'] as const;
@@ -173,7 +177,7 @@ export function registerInboxRoutes(app: ZodApp, deps: ApiDeps): void {
       } else if (q.assignee !== undefined) {
         assignee = q.assignee === 'none' ? { none: true } : { is: q.assignee };
       }
-      const { items, hasMore, total } = await listInbox(deps.db, {
+      const { items, hasMore, total, totalExact } = await listInbox(deps.db, {
         view: q.view,
         statuses: q.status,
         brand: q.brand,
@@ -197,6 +201,7 @@ export function registerInboxRoutes(app: ZodApp, deps: ApiDeps): void {
         next_cursor: hasMore && last ? writeCursor(q.view, last.cursor) : null,
         has_more: hasMore,
         total,
+        total_exact: totalExact,
       };
     },
   );

@@ -39,6 +39,7 @@ const TEXT = defineText(
     clear: 'Clear filters',
     total_one: '{n} item',
     total_other: '{n} items',
+    totalMore: 'over {n} items',
     fresh_one: '{n} new item arrived',
     fresh_other: '{n} new items arrived',
     empty: 'Nothing here. Everything that needs a reply is answered.',
@@ -92,6 +93,7 @@ const TEXT = defineText(
     total_few: '{n} элемента',
     total_many: '{n} элементов',
     total_other: '{n} элемента',
+    totalMore: 'более {n} элементов',
     fresh_one: 'Пришёл {n} новый элемент',
     fresh_few: 'Пришло {n} новых элемента',
     fresh_many: 'Пришло {n} новых элементов',
@@ -155,7 +157,7 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
   const view = filters.view ?? 'needs_reply';
 
   const [items, setItems] = useState<InboxItem[]>([]);
-  const [total, setTotal] = useState(0);
+  const [total, setTotal] = useState({ n: 0, exact: true });
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -198,7 +200,7 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
         return;
       }
       setItems(data.data);
-      setTotal(data.total);
+      setTotal({ n: data.total, exact: data.total_exact });
       setCursor(data.has_more ? data.next_cursor : null);
       setFocus(0);
       listRef.current?.scrollTo({ top: 0 });
@@ -237,7 +239,7 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
     const seq = requestSeq.current;
     void fetchPage(null).then(({ data }) => {
       if (!data || seq !== requestSeq.current) return;
-      setTotal(data.total);
+      setTotal({ n: data.total, exact: data.total_exact });
       setItems((old) => {
         const focusedId = old[focus]?.mention.id;
         const known = new Set(old.map((i) => i.mention.id));
@@ -300,7 +302,7 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
         else if (index < focus) removedBeforeFocus++;
       });
       const removed = old.length - next.length;
-      if (removed > 0) setTotal((n) => Math.max(0, n - removed));
+      if (removed > 0) setTotal((old) => (old.exact ? { n: Math.max(0, old.n - removed), exact: true } : old));
       const keep = focusedId ? next.findIndex((i) => i.mention.id === focusedId) : -1;
       setFocus(Math.max(0, Math.min(keep >= 0 ? keep : focus - removedBeforeFocus, next.length - 1)));
       return next;
@@ -459,7 +461,7 @@ export function InboxPage(props: { query: URLSearchParams; live: LiveChanges }) 
       <div class="inbox-body">
         <section class="list-pane" aria-label={t('list')}>
           <div class="list-head">
-            <span class="muted small">{t.n('total', total)}</span>
+            <span class="muted small">{total.exact ? t.n('total', total.n) : t('totalMore', { n: total.n })}</span>
             <span class="muted small live" role="status" aria-live="polite">
               {status}
             </span>
