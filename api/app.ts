@@ -2,10 +2,13 @@ import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Db } from '../store/connect.ts';
 import { createAuthHook } from './auth.ts';
 import { installProblemHandlers } from './errors.ts';
+import { AnswerCache, installAnswerCache } from './answer-cache.ts';
+import { installEtags } from './etag.ts';
+import { answerSerializer } from './serializer.ts';
 import { registerWebUi } from './web-ui.ts';
 import { transformOpenApiDocument, transformRouteSchema } from './openapi.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
@@ -42,7 +45,16 @@ export interface BuildAppDeps {
   eventsPollMs?: number;
   /** The built web UI (ui/dist) to serve at /; absent: the API alone. */
   uiDir?: string | null;
+  /**
+   * Check every answer against its route's schema before sending it (answerSerializer): the default, for tests;
+   * the server passes false.
+   */
+  checkAnswers?: boolean;
+  /** How many bytes of answers the snapshot cache keeps (answer-cache.ts); default 32 MiB, 0: none. */
+  answerCacheBytes?: number;
 }
+
+const ANSWER_CACHE_BYTES = 32 * 1024 * 1024;
 
 const REDACTED_PATHS = [
   'req.headers.authorization', 'request.headers.authorization', 'headers.authorization',
@@ -63,9 +75,12 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   };
   const app = Fastify({ logger: buildLoggerOptions(deps.logger) });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(answerSerializer(deps.checkAnswers ?? true));
   app.decorateRequest('principal', null);
   installProblemHandlers(app);
+  const answerCacheBytes = deps.answerCacheBytes ?? ANSWER_CACHE_BYTES;
+  if (answerCacheBytes > 0) installAnswerCache(app, deps.db, new AnswerCache(answerCacheBytes));
+  installEtags(app);
 
   await app.register(fastifySwagger, {
     openapi: {

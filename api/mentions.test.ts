@@ -152,6 +152,29 @@ describe('GET /api/v1/mentions', () => {
     }
   });
 
+  it('tags a page, answers 304 to a client that has it, and a new tag once the page changed', async () => {
+    const url = '/api/v1/mentions?brand=Acme&limit=3';
+    const first = await app.inject({ method: 'GET', url, headers });
+    const tag = first.headers.etag as string;
+    expect(tag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(first.headers['cache-control']).toBe('private, no-cache');
+    const again = await app.inject({ method: 'GET', url, headers: { ...headers, 'if-none-match': `"other", W/${tag}` } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    expect(again.headers.etag).toBe(tag);
+    // Another page, and a changed one, are answered in full.
+    const other = await app.inject({ method: 'GET', url: '/api/v1/mentions?brand=Acme&limit=2', headers: { ...headers, 'if-none-match': tag } });
+    expect(other.statusCode).toBe(200);
+    const acme = (await store.db.selectFrom('brands').select('id').where('name', '=', 'Acme').executeTakeFirstOrThrow()).id;
+    const added = await insertMention(store.db, { brandId: acme, externalId: 'etag-new', sentiment: 'negative' });
+    const changed = await app.inject({ method: 'GET', url, headers: { ...headers, 'if-none-match': tag } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).not.toBe(tag);
+    expect(changed.json<{ data: MentionJson[] }>().data[0]!.id).toBe(added);
+    await store.db.deleteFrom('mention_brands').where('mention_id', '=', added).execute();
+    await store.db.deleteFrom('mentions').where('id', '=', added).execute();
+  });
+
   it('defaults to 50 per page', async () => {
     const body = (await get('')).json() as { data: unknown[]; has_more: boolean; next_cursor: string | null };
     expect(body.data).toHaveLength(9);
