@@ -40,6 +40,7 @@ export function registerDeliveryRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/deliveries',
     {
+      config: { snapshotCache: true },
       schema: {
         operationId: 'listDeliveries',
         summary: 'Outbound deliveries (helpdesk pushes, alerts), newest first',

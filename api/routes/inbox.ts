@@ -152,6 +152,7 @@ export function registerInboxRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/inbox',
     {
+      config: { snapshotCache: true },
       schema: {
         operationId: 'listInbox',
         summary: 'The triage inbox: open tickets by priority, every ticket, or every mention, with filters',

@@ -36,6 +36,7 @@ export function registerIncidentRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/incidents',
     {
+      config: { snapshotCache: true },
       schema: {
         operationId: 'listIncidents',
         summary: 'Crisis incidents, newest first',

@@ -94,6 +94,7 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/mentions',
     {
+      config: { snapshotCache: true },
       schema: {
         operationId: 'listMentions',
         summary: 'List mentions, newest first',
@@ -125,6 +126,7 @@ export function registerMentionRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/mentions/:id',
     {
+      config: { snapshotCache: true },
       schema: {
         operationId: 'getMentionDetail',
         summary: 'One mention with what a person triaging it needs: highlights, its story\'s ticket and copies',

@@ -59,6 +59,7 @@ export function registerTicketRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/tickets',
     {
+      config: { snapshotCache: true },
       schema: {
         operationId: 'listTickets',
         summary: 'Ticket change feed for helpdesks, in seq order',

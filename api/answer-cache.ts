@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Db } from '../store/connect.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The answer is a function of the request, the caller and what the store holds, nothing else (no clock): it
+     * may be sent again, without running the handler, while the database's snapshot is the same.
+     */
+    snapshotCache?: boolean;
+  }
+  interface FastifyRequest {
+    /** The snapshot the answer was looked up under; set on a route with snapshotCache. */
+    answerSnapshot?: string;
+    /** The answer's ETag, when already known (a cached answer carries it). */
+    answerTag?: string;
+    /** Told the answer this request builds, for the requests waiting on it (or undefined: nothing to share). */
+    answerBuilt?: (answer: CachedAnswer | undefined) => void;
+  }
+}
+
+interface CachedAnswer {
+  snapshot: string;
+  body: string;
+  tag: string;
+}
+
+/** The ETag of an answer's bytes. */
+export function tagOf(body: string): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/**
+ * The latest answers of the snapshot-cached routes, by caller and URL, at most `maxBytes` of them (least recently
+ * used go first).
+ *
+ * PostgreSQL's snapshot (`pg_current_snapshot()`: the transactions in progress and the next one to start) names
+ * what a query can see: two queries under the same snapshot see the same rows. Any write starts a transaction and
+ * changes it, and a commit takes its transaction out of the in-progress list, so an answer is sent again only while
+ * nothing has been written since it was built, in this process or any other on the same database. Reading the
+ * snapshot is one round trip; the handler's queries, its rows turned into documents and the JSON written are what
+ * a hit saves. A store that is written every second (crawls, the job queue's own bookkeeping) still answers a
+ * helpdesk polling the same cursor, or an inbox refreshed by many people, from here most of the time.
+ */
+export class AnswerCache {
+  readonly #answers = new Map<string, CachedAnswer>();
+  /**
+   * Answers being built, by key: when a write changes the snapshot, the fifty clients polling a page all miss at
+   * once; one builds the answer and the others wait for it, instead of fifty builds queuing for the database.
+   */
+  readonly building = new Map<string, { snapshot: string; answer: Promise<CachedAnswer | undefined> }>();
+  #bytes = 0;
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  get(key: string, snapshot: string): CachedAnswer | undefined {
+    const hit = this.#answers.get(key);
+    if (hit === undefined || hit.snapshot !== snapshot) return undefined;
+    this.#answers.delete(key);
+    this.#answers.set(key, hit);
+    return hit;
+  }
+
+  set(key: string, answer: CachedAnswer): void {
+    const size = key.length + answer.body.length;
+    if (size > this.maxBytes / 4) return;
+    this.#remove(key);
+    this.#answers.set(key, answer);
+    this.#bytes += size;
+    for (const [oldest] of this.#answers) {
+      if (this.#bytes <= this.maxBytes) break;
+      this.#remove(oldest);
+    }
+  }
+
+  get size(): { answers: number; bytes: number } {
+    return { answers: this.#answers.size, bytes: this.#bytes };
+  }
+
+  #remove(key: string): void {
+    const old = this.#answers.get(key);
+    if (old === undefined) return;
+    this.#answers.delete(key);
+    this.#bytes -= key.length + old.body.length;
+  }
+}
+
+/**
+ * Serves the routes marked snapshotCache from `cache`: looked up after authentication (a revoked key is refused
+ * as before), stored when the handler answered 200. Register before the ETag hook, which reuses the tag.
+ */
+export function installAnswerCache(app: FastifyInstance, db: Db, cache: AnswerCache): void {
+  const keyOf = (request: { principal: { kind: string; id: number } | null; url: string }) =>
+    `${request.principal!.kind}:${request.principal!.id} ${request.url}`;
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'GET' || !request.routeOptions.config.snapshotCache || request.principal === null) return;
+    const { rows } = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(db);
+    const snapshot = rows[0]!.snapshot;
+    request.answerSnapshot = snapshot;
+    const key = keyOf(request);
+    let hit = cache.get(key, snapshot);
+    const building = cache.building.get(key);
+    if (hit === undefined && building?.snapshot === snapshot) hit = await building.answer;
+    if (hit !== undefined) {
+      request.answerTag = hit.tag;
+      return reply.type('application/json; charset=utf-8').send(hit.body);
+    }
+    if (building === undefined) {
+      let told!: (answer: CachedAnswer | undefined) => void;
+      const answer = new Promise<CachedAnswer | undefined>((resolve) => (told = resolve));
+      cache.building.set(key, { snapshot, answer });
+      request.answerBuilt = (built) => {
+        request.answerBuilt = undefined;
+        if (cache.building.get(key)?.answer === answer) cache.building.delete(key);
+        told(built);
+      };
+    }
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.answerSnapshot === undefined || request.answerTag !== undefined) return payload;
+    if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
+    const answer = { snapshot: request.answerSnapshot, body: payload, tag: tagOf(payload) };
+    request.answerTag = answer.tag;
+    cache.set(keyOf(request), answer);
+    request.answerBuilt?.(answer);
+    return payload;
+  });
+  // An error, or a client gone before the answer: the waiting requests build their own.
+  app.addHook('onResponse', async (request) => request.answerBuilt?.(undefined));
+  app.addHook('onRequestAbort', async (request) => request.answerBuilt?.(undefined));
+}
