@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../store/connect.ts';
 import type { Database } from '../store/schema.ts';
@@ -13,12 +13,27 @@ describe('the answer cache', () => {
   let app: FastifyInstance;
   let brandId: number;
   let sent: string[] = [];
+  const recordingDb = () => new Kysely<Database>({ dialect: new PostgresDialect({ pool: store.pool }), log: (e) => void sent.push(e.query.sql) });
+
+  const snapshot = async () => (await sql<{ s: string }>`SELECT pg_current_snapshot()::text AS s`.execute(store.db)).rows[0]!.s;
+  /**
+   * Runs `steps` (after `setup`) until nothing else wrote to the database between its first and last step: on a
+   * shared PostgreSQL every database's writes change the snapshot, and the other test files write all along.
+   */
+  async function undisturbed<T>(steps: (attempt: number) => Promise<T>, setup: () => Promise<unknown> = async () => {}): Promise<T> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      await setup();
+      const before = await snapshot();
+      const result = await steps(attempt);
+      if ((await snapshot()) === before) return result;
+    }
+    throw new Error('the database was written by others all along');
+  }
 
   beforeAll(async () => {
     store = await createTestStore();
     // The app's queries through a Kysely that notes them, on the same pool.
-    const recording = new Kysely<Database>({ dialect: new PostgresDialect({ pool: store.pool }), log: (e) => void sent.push(e.query.sql) });
-    app = await buildApp({ db: recording, storeKind: store.kind });
+    app = await buildApp({ db: recordingDb(), storeKind: store.kind });
     brandId = await insertBrand(store.db, 'Acme');
     for (let i = 0; i < 3; i++) await insertMention(store.db, { brandId, externalId: `m${i}`, sentiment: 'negative' });
   });
@@ -35,37 +50,45 @@ describe('the answer cache', () => {
 
   it('answers again without reading the mentions while nothing was written, and reads them once something was', async () => {
     const headers = await createBearer(store.db);
-    const first = await get('/api/v1/mentions?limit=2', headers);
+    await get('/api/v1/incidents', headers); // the key's first use is written down
+    // Each attempt its own page: one that no earlier attempt left in the cache.
+    const { url, first, again } = await undisturbed(async (attempt) => {
+      const url = `/api/v1/mentions?limit=${10 + attempt}`;
+      return { url, first: await get(url, headers), again: await get(url, headers) };
+    });
     expect(first.res.statusCode).toBe(200);
     expect(first.listed).toBe(true);
-    const again = await get('/api/v1/mentions?limit=2', headers);
     expect(again.listed).toBe(false);
     expect(again.res.body).toBe(first.res.body);
     expect(again.res.headers['content-type']).toBe(first.res.headers['content-type']);
     expect(again.res.headers.etag).toBe(first.res.headers.etag);
-    // Another page is its own answer.
-    expect((await get('/api/v1/mentions?limit=1', headers)).listed).toBe(true);
     // A write anywhere in the store: the next answer is built again, and shows it.
     const added = await insertMention(store.db, { brandId, externalId: 'm-new', sentiment: 'positive' });
-    const after = await get('/api/v1/mentions?limit=2', headers);
+    const after = await get(url, headers);
     expect(after.listed).toBe(true);
     expect(after.res.json<{ data: { id: string }[] }>().data[0]!.id).toBe(added);
     // A write that was rolled back changes nothing visible, but it took a transaction id: built again, same answer.
     await store.db.transaction().execute(async (trx) => {
       await trx.executeQuery(CompiledQuery.raw(`UPDATE mentions SET text = 'changed' WHERE id = ${added}`));
-      await trx.executeQuery(CompiledQuery.raw('SELECT 1/0')).catch(() => undefined);
+      throw new Error('rolled back');
     }).catch(() => undefined);
-    const rolledBack = await get('/api/v1/mentions?limit=2', headers);
+    const rolledBack = await get(url, headers);
     expect(rolledBack.listed).toBe(true);
     expect(rolledBack.res.body).toBe(after.res.body);
   });
 
   it('builds an answer once for the requests that miss it together', async () => {
     const headers = await createBearer(store.db);
-    await get('/api/v1/mentions?limit=3', headers);
-    await insertMention(store.db, { brandId, externalId: 'm-together', sentiment: 'neutral' });
-    sent = [];
-    const answers = await Promise.all(Array.from({ length: 10 }, () => app.inject({ method: 'GET', url: '/api/v1/mentions?limit=3', headers })));
+    await get('/api/v1/incidents', headers);
+    let n = 0;
+    const answers = await undisturbed(
+      async () => {
+        sent = [];
+        return Promise.all(Array.from({ length: 10 }, () => app.inject({ method: 'GET', url: '/api/v1/mentions?limit=3', headers })));
+      },
+      // A new mention before each attempt: the cached page is out of date for all ten.
+      () => insertMention(store.db, { brandId, externalId: `m-together-${n++}`, sentiment: 'neutral' }),
+    );
     expect(answers.map((a) => a.statusCode)).toEqual(Array(10).fill(200));
     expect(new Set(answers.map((a) => a.body)).size).toBe(1);
     expect(sent.filter((q) => /from "mentions"/i.test(q))).toHaveLength(1);
@@ -74,14 +97,46 @@ describe('the answer cache', () => {
   it('keeps each caller\'s answers apart, and refuses a revoked key before looking', async () => {
     const one = await createBearer(store.db);
     const two = await createBearer(store.db);
-    await get('/api/v1/mentions', one);
-    await get('/api/v1/mentions', two);
-    await get('/api/v1/mentions', one);
-    expect((await get('/api/v1/mentions', one)).listed).toBe(false);
+    await get('/api/v1/incidents', one);
+    await get('/api/v1/incidents', two);
+    const { url, cached, other } = await undisturbed(async (attempt) => {
+      const url = `/api/v1/mentions?limit=${30 + attempt}`;
+      await get(url, one);
+      return { url, cached: await get(url, one), other: await get(url, two) };
+    });
+    expect(cached.listed).toBe(false);
+    expect(other.listed).toBe(true);
     await store.db.updateTable('api_keys').set({ revoked_at: new Date() }).execute();
-    const refused = await get('/api/v1/mentions', one);
+    const refused = await get(url, one);
     expect(refused.res.statusCode).toBe(401);
     expect(refused.listed).toBe(false);
+  });
+
+  it('sends a clock-reading answer again only within its seconds of the clock', async () => {
+    const start = Date.parse('2026-12-01T10:00:00Z');
+    let now = new Date(start);
+    const clocked = await buildApp({ db: recordingDb(), storeKind: store.kind, now: () => now });
+    try {
+      const headers = await createBearer(store.db);
+      const health = async () => {
+        sent = [];
+        expect((await clocked.inject({ method: 'GET', url: '/api/v1/targets', headers })).statusCode).toBe(200);
+        return sent.some((q) => /from "?targets"?/i.test(q));
+      };
+      expect(await health()).toBe(true);
+      // Each attempt in a 5-second window of its own (the key's use is written again each minute: a write).
+      const again = await undisturbed(async (attempt) => {
+        now = new Date(start + 10_000 * (attempt + 1) + 1_000);
+        await health();
+        now = new Date(now.getTime() + 2_000);
+        return health();
+      });
+      expect(again).toBe(false);
+      now = new Date(now.getTime() + 5_000);
+      expect(await health()).toBe(true);
+    } finally {
+      await clocked.close();
+    }
   });
 
   it('keeps no more than its bytes, dropping the answer used longest ago', () => {

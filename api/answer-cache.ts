@@ -6,12 +6,15 @@ import type { Db } from '../store/connect.ts';
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
-     * The answer is a function of the request, the caller and what the store holds, nothing else (no clock): it
-     * may be sent again, without running the handler, while the database's snapshot is the same.
+     * The answer is a function of the request, the caller and what the store holds: it may be sent again, without
+     * running the handler, while the database's snapshot is the same. `clockSeconds`: it reads the clock too
+     * (counts of the last 24 hours), and may be sent again within that many seconds of the clock's.
      */
-    snapshotCache?: boolean;
+    snapshotCache?: true | { clockSeconds: number };
   }
   interface FastifyRequest {
+    /** The database snapshot the caller's API key was read in, when nothing was written after (api/auth.ts). */
+    storeSnapshot?: string;
     /** The snapshot the answer was looked up under; set on a route with snapshotCache. */
     answerSnapshot?: string;
     /** The answer's ETag, when already known (a cached answer carries it). */
@@ -37,7 +40,8 @@ export function tagOf(body: string): string {
  * used go first).
  *
  * PostgreSQL's snapshot (`pg_current_snapshot()`: the transactions in progress and the next one to start) names
- * what a query can see: two queries under the same snapshot see the same rows. Any write starts a transaction and
+ * what a query can see: two queries under the same snapshot see the same rows. It comes with the caller's API key, in
+the same round trip (a session's caller reads it apart). Any write starts a transaction and
  * changes it, and a commit takes its transaction out of the in-progress list, so an answer is sent again only while
  * nothing has been written since it was built, in this process or any other on the same database. Reading the
  * snapshot is one round trip; the handler's queries, its rows turned into documents and the JSON written are what
@@ -94,13 +98,14 @@ export class AnswerCache {
  * Serves the routes marked snapshotCache from `cache`: looked up after authentication (a revoked key is refused
  * as before), stored when the handler answered 200. Register before the ETag hook, which reuses the tag.
  */
-export function installAnswerCache(app: FastifyInstance, db: Db, cache: AnswerCache): void {
+export function installAnswerCache(app: FastifyInstance, db: Db, cache: AnswerCache, now: () => Date): void {
   const keyOf = (request: { principal: { kind: string; id: number } | null; url: string }) =>
     `${request.principal!.kind}:${request.principal!.id} ${request.url}`;
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'GET' || !request.routeOptions.config.snapshotCache || request.principal === null) return;
-    const { rows } = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(db);
-    const snapshot = rows[0]!.snapshot;
+    const store = request.storeSnapshot ?? (await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(db)).rows[0]!.snapshot;
+    const cached = request.routeOptions.config.snapshotCache;
+    const snapshot = cached === true ? store : `${store} ${Math.floor(now().getTime() / 1000 / cached.clockSeconds)}`;
     request.answerSnapshot = snapshot;
     const key = keyOf(request);
     let hit = cache.get(key, snapshot);

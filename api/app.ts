@@ -79,7 +79,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   app.decorateRequest('principal', null);
   installProblemHandlers(app);
   const answerCacheBytes = deps.answerCacheBytes ?? ANSWER_CACHE_BYTES;
-  if (answerCacheBytes > 0) installAnswerCache(app, deps.db, new AnswerCache(answerCacheBytes));
+  if (answerCacheBytes > 0) installAnswerCache(app, deps.db, new AnswerCache(answerCacheBytes), apiDeps.now);
   installEtags(app);
 
   await app.register(fastifySwagger, {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { isSameSecret } from '../lib/secret.ts';
-import { findApiKey, touchApiKey, type ApiKeyScope } from '../store/api-keys.ts';
+import { findApiKeyInSnapshot, touchApiKey, type ApiKeyScope } from '../store/api-keys.ts';
 import type { Db } from '../store/connect.ts';
 import type { UserRole } from '../store/schema.ts';
 import { findSession, touchSession } from '../store/users.ts';
@@ -96,7 +96,8 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
       return unauthorized(request, reply, 'Bearer realm="earshot"', 'An API key is required: send Authorization: Bearer <key>, or sign in.');
     }
     const match = BEARER.exec(header);
-    const key = match?.[1] ? await findApiKey(deps.db, match[1]) : null;
+    const found = match?.[1] ? await findApiKeyInSnapshot(deps.db, match[1]) : null;
+    const key = found?.key ?? null;
     if (!key) {
       return unauthorized(request, reply, 'Bearer realm="earshot", error="invalid_token"', 'The API key is unknown or revoked.');
     }
@@ -107,6 +108,9 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
     const now = deps.now();
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {
       await touchApiKey(deps.db, key.id, now, LAST_USED_INTERVAL_MS);
+    } else {
+      // Nothing written since the key was read: the answer cache can use the snapshot it was read in.
+      request.storeSnapshot = found!.snapshot ?? undefined;
     }
     request.principal = { kind: 'apikey', id: key.id, name: key.name, scopes: key.scopes, role: null, session: null };
   };

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './connect.ts';
 
@@ -54,15 +55,38 @@ export async function createApiKey(
 
 /** The active key matching a plaintext, or null (unknown, malformed or revoked). */
 export async function findApiKey(db: Db, plaintext: string): Promise<FoundApiKey | null> {
-  if (!KEY_FORMAT.test(plaintext)) return null;
+  return (await findApiKeyInSnapshot(db, plaintext)).key;
+}
+
+/**
+ * findApiKey, and in the same round trip the database snapshot it was read in (pg_current_snapshot): what the
+ * answer cache (api/answer-cache.ts) keys answers by, read once per request.
+ */
+export async function findApiKeyInSnapshot(db: Db, plaintext: string): Promise<{ key: FoundApiKey | null; snapshot: string | null }> {
+  if (!KEY_FORMAT.test(plaintext)) return { key: null, snapshot: null };
   const row = await db
-    .selectFrom('api_keys')
-    .select(['id', 'name', 'scopes', 'last_used_at'])
-    .where('key_hash', '=', hashApiKey(plaintext))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (!row) return null;
-  return { id: row.id, name: row.name, scopes: normalizeScopes(row.scopes), lastUsedAt: row.last_used_at };
+    .selectNoFrom((eb) => [
+      sql<string>`pg_current_snapshot()::text`.as('snapshot'),
+      eb.selectFrom('api_keys')
+        .select(sql<FoundKeyRow>`json_build_object('id', id, 'name', name, 'scopes', scopes, 'last_used_at', last_used_at)`.as('k'))
+        .where('key_hash', '=', hashApiKey(plaintext))
+        .where('revoked_at', 'is', null)
+        .as('key'),
+    ])
+    .executeTakeFirstOrThrow();
+  const k = row.key;
+  return {
+    snapshot: row.snapshot,
+    key: k === null ? null : { id: k.id, name: k.name, scopes: normalizeScopes(k.scopes), lastUsedAt: k.last_used_at === null ? null : new Date(k.last_used_at) },
+  };
+}
+
+/** An api_keys row as JSON: timestamps are text. */
+interface FoundKeyRow {
+  id: number;
+  name: string;
+  scopes: string[];
+  last_used_at: string | null;
 }
 
 export async function listApiKeys(db: Db): Promise<ApiKeySummary[]> {

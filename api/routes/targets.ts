@@ -50,6 +50,8 @@ export function registerTargetRoutes(app: ZodApp, deps: ApiDeps): void {
   app.get(
     '/targets',
     {
+      // Counts of the last 24 hours: a few seconds late at most, as a health page is read.
+      config: { snapshotCache: { clockSeconds: 5 } },
       schema: {
         operationId: 'listTargets',
         summary: 'Crawl health of every target',
