@@ -71,7 +71,7 @@ export class AnswerCache {
   }
 
   set(key: string, answer: CachedAnswer): void {
-    const size = key.length + answer.body.length;
+    const size = sizeOf(key, answer);
     if (size > this.maxBytes / 4) return;
     this.#remove(key);
     this.#answers.set(key, answer);
@@ -90,8 +90,13 @@ export class AnswerCache {
     const old = this.#answers.get(key);
     if (old === undefined) return;
     this.#answers.delete(key);
-    this.#bytes -= key.length + old.body.length;
+    this.#bytes -= sizeOf(key, old);
   }
+}
+
+/** Bytes in memory: two a character, as V8 keeps a string with any Cyrillic in it. */
+function sizeOf(key: string, answer: CachedAnswer): number {
+  return 2 * (key.length + answer.body.length + answer.snapshot.length + answer.tag.length);
 }
 
 /**
@@ -115,7 +120,7 @@ export function installAnswerCache(app: FastifyInstance, db: Db, cache: AnswerCa
       request.answerTag = hit.tag;
       return reply.type('application/json; charset=utf-8').send(hit.body);
     }
-    if (building === undefined) {
+    if (cache.building.get(key)?.snapshot !== snapshot) {
       let told!: (answer: CachedAnswer | undefined) => void;
       const answer = new Promise<CachedAnswer | undefined>((resolve) => (told = resolve));
       cache.building.set(key, { snapshot, answer });
