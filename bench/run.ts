@@ -5,6 +5,7 @@ import { benchTelegramFlood } from './telegram-flood.ts';
 import { benchDedupe } from './dedupe.ts';
 import { benchHelpdesk, type HelpdeskPart } from './helpdesk.ts';
 import { benchInbox } from './inbox.ts';
+import { benchMemory } from './memory.ts';
 import { benchIngest, type IngestMix } from './ingest.ts';
 import { benchRecovery, benchSchedule } from './runtime.ts';
 import { benchSentiment } from './sentiment.ts';
@@ -70,6 +71,9 @@ const benches: Record<string, () => Promise<void>> = {
       usedeskRps: Number(process.env.BENCH_USEDESK_RPS ?? 50), zendeskRpm: Number(process.env.BENCH_ZENDESK_RPM ?? 3000),
       parts: process.env.BENCH_PARTS?.split(',') as HelpdeskPart[] | undefined,
     }),
+  // earshot run on PGlite as a user starts it: time to /health on an empty and an existing data directory, RSS idle
+  // and after storing BENCH_N mentions (default 10,000) through crawls, BENCH_SETTLE_S after each (default 60).
+  memory: () => benchMemory({ mentions: Number(process.env.BENCH_N ?? 10_000), settleSeconds: Number(process.env.BENCH_SETTLE_S ?? 60) }),
   // The inbox in Chromium on a store of BENCH_N mentions (default 100,000): first paint, a bulk action on 50.
   inbox: () =>
     benchInbox({ n: Number(process.env.BENCH_N ?? 100_000), databaseUrl: process.env.DATABASE_URL, only: process.env.BENCH_DB, runs: Number(process.env.BENCH_RUNS ?? 5) }),

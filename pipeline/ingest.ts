@@ -56,7 +56,7 @@ interface SelectedItem {
   text: string;
   story: Story;
   /** The brand it is stored for: the first that keeps it. */
-  brand: Omit<IngestBrand, 'models' | 'ownAccounts'> & { models: SentimentModels; ownAccounts: ReadonlySet<string> };
+  brand: Omit<IngestBrand, 'ownAccounts'> & { ownAccounts: ReadonlySet<string> };
   brandIds: number[];
 }
 
@@ -71,11 +71,8 @@ function selectMentions(drafts: readonly MentionDraft[], scope: IngestScope): Se
   const byKey = new Map<string, SelectedItem>();
   let unmatched = 0;
   let repeated = 0;
-  const brands = scope.brands.map((brand) => ({
-    ...brand,
-    models: brand.models ?? loadBaseModels(),
-    ownAccounts: new Set((brand.ownAccounts ?? []).map(accountKey)),
-  }));
+  // A brand without models of its own is scored with the shipped ones, read when the first item is scored.
+  const brands = scope.brands.map((brand) => ({ ...brand, ownAccounts: new Set((brand.ownAccounts ?? []).map(accountKey)) }));
   for (const draft of drafts) {
     const title = draft.title === null ? null : normalizeText(draft.title) || null;
     const text = normalizeParagraphs(draft.text);
@@ -104,7 +101,7 @@ function scoreMention(item: SelectedItem, targetId: string | null, now: Date): M
   const oneLine = normalizeText(text);
   const fullText = joinTitle(title, oneLine);
   const lang = detectLanguage(fullText);
-  const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, brand.models);
+  const sentiment = analyzeSentiment({ text: fullText, lang, rating: draft.rating }, brand.models ?? loadBaseModels());
   const action = assessActionability({
     text: fullText, lang, sentiment, rating: draft.rating,
     ownPost: isOwnAccount(draft.author, brand.ownAccounts),

@@ -12,7 +12,7 @@ import { findCrawler, type CrawlerRegistry } from '../crawlers/registry.ts';
 import type { Crawler, MentionDraft } from '../crawlers/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrandModels } from '../pipeline/brand-models.ts';
-import { ingestPage } from '../pipeline/ingest.ts';
+import { ingestPage, type PageScope } from '../pipeline/ingest.ts';
 import { brandQuery, compileQuery } from '../pipeline/query.ts';
 import type { Db } from '../store/connect.ts';
 import {
@@ -126,13 +126,12 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       cache: cacheFor(deps, crawler),
     };
     // The first brand owns a target whose items are all about it (reviews): it keeps them without a match.
-    const brands = await Promise.all(
-      target.brands.map(async (brand, i) => ({
-        brand,
-        matcher: !crawler.matchKeywords && i === 0 ? null : brandQuery(brand),
-        models: await deps.models.forBrand(db, brand.id),
-      })),
-    );
+    const matchers = target.brands.map((brand, i) => ({ brand, matcher: !crawler.matchKeywords && i === 0 ? null : brandQuery(brand) }));
+    // The sentiment models (tens of MB) are read when a page first brings items: a crawl that fails or finds
+    // nothing, like most crawls of a quiet target, loads none.
+    let withModels: Promise<PageScope['brands']> | null = null;
+    const brandsFor = (items: number) =>
+      items === 0 ? matchers : (withModels ??= Promise.all(matchers.map(async (b) => ({ ...b, models: await deps.models.forBrand(db, b.brand.id) }))));
     const exclude = target.exclude ? compileQuery(target.exclude) : null;
     let newestFetched: number | null = null;
     let cursor: string | null = null;
@@ -143,6 +142,7 @@ export async function runCrawl(deps: CrawlDeps, target: CrawlTarget): Promise<Cr
       counts.pages++;
       streamPages++;
       counts.fetched += page.mentions.length;
+      const brands = await brandsFor(page.mentions.length);
       const result = await ingestPage({ db, now, policy: deps.policy }, page.mentions, { brands, targetId: target.id, team: target.team ?? null, exclude }, async (trx, pageCounts) => {
         counts.new += pageCounts.new;
         counts.updated += pageCounts.updated;
