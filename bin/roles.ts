@@ -13,6 +13,7 @@ import { releaseClaimedOutbox } from '../store/outbox.ts';
 import { startWorker, type Worker } from '../scheduler/worker.ts';
 import { recentCrawlStats } from '../store/crawl-runs.ts';
 import { listProcesses } from '../store/processes.ts';
+import { drainHttpServer } from './http-drain.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface Roles {
@@ -30,27 +31,107 @@ export interface RunningRoles {
   waiting: { id: string; reason: string }[];
   /** A warning when the schedule asks more than the workers can do; null when it fits. */
   load: string | null;
-  stop(): Promise<void>;
+  /**
+   * Stops the roles. At once, before it first waits: the API stops listening (a new connection is refused). Then,
+   * all together: the API answers the requests in flight, each connection closing after its answer; the
+   * scheduler stops firing; the worker takes no new jobs and lets its crawls finish (up to its grace period).
+   * Then the job queue stops. Aborting `cutShort` ends what is still going: open connections are destroyed and
+   * running crawls interrupted (queued again for the next start).
+   */
+  stop(cutShort?: AbortSignal): Promise<void>;
+  /** What a stop is still waiting for, one phrase each ("2 requests in flight"); empty when nothing. */
+  pending(): string[];
+}
+
+/** A part of the process that stops: `phase` 0 together first, then phase 1 (what phase 0 still used). */
+interface Part {
+  phase: 0 | 1;
+  stop(cutShort: AbortSignal): Promise<void>;
+  pending?(): string | null;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Lets the event loop take in connections and read requests. PGlite answers through promises alone, so a run of
+ * statements never reaches the event loop's I/O phase: without these, /health waited for the whole start-up.
+ * Two turns: one accepts a waiting connection, the next reads its request.
+ */
+async function letRequestsIn(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /**
  * Starts the roles of a process on the runtime: `earshot run` starts all three; `earshot scheduler`,
  * `earshot worker` and `earshot api` one each, on PostgreSQL, in as many processes on as many hosts as needed.
+ * The API listens first, as soon as the store is open: /health answers while the rest starts.
  */
 export async function startRoles(runtime: Runtime, config: EarshotConfig, roles: Roles, log: Logger, role: string): Promise<RunningRoles> {
+  // The API's modules load while the store opens.
+  const apiModules = roles.api ? Promise.all([import('../api/app.ts'), import('../api/server.ts')]) : null;
+  apiModules?.catch(() => undefined);
   const store = await runtime.store();
   const { db } = store;
   const now = runtime.now;
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop();
+  const parts: Part[] = [];
+  let stopping: Promise<void> | null = null;
+  const stopAll = (cutShort: AbortSignal = new AbortController().signal): Promise<void> => {
+    stopping ??= (async () => {
+      const failures: unknown[] = [];
+      for (const phase of [0, 1] as const) {
+        // Started in the same turn: the API's listening socket is closed before anything waits.
+        const results = await Promise.allSettled(parts.filter((p) => p.phase === phase).map((p) => p.stop(cutShort)));
+        for (const r of results) if (r.status === 'rejected') failures.push(r.reason);
+      }
+      if (failures.length > 0) throw failures[0];
+    })();
+    return stopping;
   };
+  const pending = () => parts.flatMap((p) => p.pending?.() ?? []);
   try {
+    let address: string | null = null;
+    if (roles.api && apiModules) {
+      const [{ buildApp }, { startServer }] = await apiModules;
+      const app: FastifyInstance = await buildApp({
+        db, storeKind: store.kind, ticketPolicy: ticketPolicyOf(config), destinationOf: destinationsOf(config), logger: { level: log.level, stream: process.stderr },
+        publicUrl: config.publicUrl ?? null,
+        uiDir: fileURLToPath(new URL('../ui/dist', import.meta.url)),
+        checkAnswers: false,
+      });
+      const drain = drainHttpServer(app.server);
+      let closingApp: Promise<void> | null = null;
+      parts.push({
+        phase: 0,
+        async stop(cutShort) {
+          drain.startClosing();
+          const destroy = () => drain.destroyAll();
+          cutShort.addEventListener('abort', destroy, { once: true });
+          if (cutShort.aborted) destroy();
+          try {
+            // fastify answers 503 (Connection: close) to requests that arrive on open connections from now on,
+            // and ends the inbox's event streams, which never end by themselves.
+            closingApp ??= app.close();
+            await closingApp;
+            await drain.closed();
+          } finally {
+            cutShort.removeEventListener('abort', destroy);
+          }
+        },
+        pending() {
+          const { inFlight, connections } = drain.counts();
+          if (connections === 0) return null;
+          return inFlight > 0 ? `${plural(inFlight, 'request')} in flight` : `${plural(connections, 'open connection')}`;
+        },
+      });
+      address = await startServer(app, roles.api);
+      await letRequestsIn();
+    }
+
     let queue: CrawlQueue | null = null;
     if (roles.scheduler || roles.worker) {
       queue = await startCrawlQueue(store, log);
       const started = queue;
-      stops.push(() => started.stop());
+      parts.push({ phase: 1, stop: () => started.stop() });
     }
 
     let worker: Worker | null = null;
@@ -59,7 +140,9 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       const heartbeat = await startHeartbeat(db, self, log);
       const recover = () => recoverDeadProcesses({ db, queue: queue!, log, now, self, onlyProcess: store.kind === 'pglite' });
       // What a crashed predecessor left is queued again before anything new.
+      await letRequestsIn();
       await recover();
+      await letRequestsIn();
       // Alone on the data directory: deliveries the predecessor had claimed go out now, as uncertain ones.
       if (store.kind === 'pglite') await releaseClaimedOutbox(db, now());
       const policy = ticketPolicyOf(config);
@@ -88,13 +171,17 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
         handler: { db, now, log, channels: policy.channels, policy },
         log,
       });
-      stops.push(() => polling.stop());
+      parts.push({ phase: 0, stop: () => polling.stop() });
       const started = worker;
-      stops.push(async () => {
-        // Crawls still running after the grace period are interrupted and queued again: nothing stays held,
-        // so the process row goes and nobody has to wait for this process to be found dead.
-        await started.stop();
-        await heartbeat.stop();
+      parts.push({
+        phase: 0,
+        async stop(cutShort) {
+          // Crawls still running after the grace period (or when cut short) are interrupted and queued again:
+          // nothing stays held, so the process row goes and nobody has to wait for this process to be found dead.
+          await started.stop({ cutShort });
+          await heartbeat.stop();
+        },
+        pending: () => (started.running() > 0 ? `${plural(started.running(), 'crawl')} running` : null),
       });
     }
 
@@ -102,12 +189,14 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
     let waiting: RunningRoles['waiting'] = [];
     let load: string | null = null;
     if (roles.scheduler && queue) {
+      await letRequestsIn();
       const synced = await syncConfig(db, config, runtime.crawlers, now());
       for (const target of synced.waiting) log.warn({ target: target.id }, `target disabled until configured: ${target.reason}`);
       const scheduler: Scheduler = await startScheduler({ db, queue, log, now, ...(worker ? { onQueued: worker.wake } : {}) }, synced.scheduled, { resumed: synced.resumed });
-      stops.push(() => scheduler.stop());
+      parts.push({ phase: 0, stop: () => scheduler.stop() });
       scheduled = synced.scheduled.length;
       waiting = synced.waiting;
+      await letRequestsIn();
       const slots = roles.worker
         ? roles.worker.concurrency
         : (await listProcesses(db, { staleAfterMs: STALE_AFTER_MS })).filter((p) => !p.stale).reduce((n, p) => n + p.concurrency, 0);
@@ -121,18 +210,7 @@ export async function startRoles(runtime: Runtime, config: EarshotConfig, roles:
       if (load) log.warn({ ...estimate, hosts: estimate.hosts.filter((h) => h.overloaded) }, load);
     }
 
-    let address: string | null = null;
-    if (roles.api) {
-      const [{ buildApp }, { startServer }] = await Promise.all([import('../api/app.ts'), import('../api/server.ts')]);
-      const app: FastifyInstance = await buildApp({
-        db, storeKind: store.kind, ticketPolicy: ticketPolicyOf(config), destinationOf: destinationsOf(config), logger: { level: log.level, stream: process.stderr },
-        publicUrl: config.publicUrl ?? null,
-        uiDir: fileURLToPath(new URL('../ui/dist', import.meta.url)),
-      });
-      stops.push(() => app.close());
-      address = await startServer(app, roles.api);
-    }
-    return { address, scheduled, waiting, load, stop: stopAll };
+    return { address, scheduled, waiting, load, stop: stopAll, pending };
   } catch (err) {
     await stopAll();
     throw err;

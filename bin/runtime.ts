@@ -34,6 +34,7 @@ export interface Runtime {
   httpFor(crawler: Crawler): HttpClient;
   crawlDeps(config: EarshotConfig, log: Logger, extra?: Partial<CrawlDeps>): Promise<CrawlDeps>;
   deliveryDeps(config: EarshotConfig, log: Logger): Promise<DeliveryDeps>;
+  /** Closes the HTTP client and the store; a second call waits for the first. */
   close(): Promise<void>;
 }
 
@@ -57,6 +58,7 @@ export interface RuntimeOptions {
 export function createRuntime(opts: RuntimeOptions): Runtime {
   let opened: Promise<Store> | null = null;
   let http: PoliteHttpClient | null = null;
+  let closing: Promise<void> | null = null;
   const now = () => new Date();
   const given = opts.store;
   const store = (): Promise<Store> => (given ? Promise.resolve(given) : (opened ??= openMigratedStore(opts)));
@@ -94,9 +96,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         channels: channelRoutesOf(config), planDestinationAlerts, publicUrl: config.publicUrl ?? null,
       };
     },
-    async close() {
-      await http?.close();
-      if (opened) await (await opened.catch(() => null))?.close();
+    close() {
+      closing ??= (async () => {
+        await http?.close();
+        if (opened) await (await opened.catch(() => null))?.close();
+      })();
+      return closing;
     },
   };
   return runtime;

@@ -194,6 +194,33 @@ describe('the delivery loop and a rate-limited destination', () => {
   });
 });
 
+describe('the delivery loop of a stopping worker', () => {
+  it('sends the batch it claimed and leaves the rest of a backlog to the next worker', async () => {
+    const store = await createTestStore();
+    const receiver = await startWebhookReceiver(() => 200);
+    try {
+      const clock = new Date('2026-11-24T12:00:00Z');
+      for (let n = 0; n < 25; n++) {
+        await store.db
+          .insertInto('outbox')
+          .values({ message_id: `msg_backlog_${n}`, destination_kind: 'helpdesk', destination_id: 'hook', event_type: 'target.failing', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: clock, created_at: clock })
+          .execute();
+      }
+      const deps: DeliveryDeps = { db: store.db, now: () => clock, policy, log: silentLogger, destinationOf: () => webhookAt(`${receiver.url}/hook`) };
+      // One claim takes 20 rows: a stopping worker sends those, then returns.
+      expect(await handleDueDeliveries(deps, { stopping: () => true })).toMatchObject({ delivered: 20 });
+      const left = await store.db.selectFrom('outbox').select('message_id').where('status', '=', 'pending').execute();
+      expect(left).toHaveLength(5);
+      // A running one drains the rest.
+      expect(await handleDueDeliveries(deps)).toMatchObject({ delivered: 5 });
+      expect(receiver.received).toHaveLength(25);
+    } finally {
+      await receiver.close();
+      await store.close();
+    }
+  });
+});
+
 describe('a delivery that makes several requests to a rate-limited destination', () => {
   it('spaces its requests too: the second waits for the next free slot', async () => {
     const store = await createTestStore();

@@ -34,7 +34,8 @@ export async function handleCrawlJob(deps: CrawlJobDeps, job: { targetId: string
 /**
  * The delivery job: delivers due outbox rows until none is left. Rows are leased, so workers never clash. Rows
  * held back by a destination's rate limit are waited for, so a rate-limited helpdesk drains at its own pace
- * rather than one row per poll; `stopping` ends the wait.
+ * rather than one row per poll. Once `stopping` says so, it returns after the batch in hand: the rest waits for
+ * the next worker, rather than holding this one's shutdown for as long as a backlog takes.
  */
 export async function handleDueDeliveries(
   deps: DeliveryDeps,
@@ -50,10 +51,12 @@ export async function handleDueDeliveries(
     total.parked += report.parked;
     total.deferred += report.deferred;
     total.suppressed += report.suppressed;
+    // A stopping worker finishes the batch it claimed, not the whole backlog.
+    if (opts.stopping?.()) return total;
     if (report.delivered + report.retrying + report.dead + report.parked + report.suppressed > 0) continue;
     // Nothing went out: rows held back by a rate limit come due at the next free slot, so wait for it once more.
     const free = nextFreeSlot(deps);
-    if (free === null || opts.stopping?.()) return total;
+    if (free === null) return total;
     await sleep(Math.min(free - deps.now().getTime(), MAX_SLOT_WAIT_MS));
   }
 }
@@ -89,8 +92,11 @@ export interface Worker {
   wake(): void;
   /** Crawls running now. */
   running(): number;
-  /** Stops taking jobs; running crawls get `stopGraceMs` to finish, then are interrupted and queued again. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking jobs; running crawls get `stopGraceMs` to finish (or until `cutShort` is aborted), then are
+   * interrupted and queued again.
+   */
+  stop(opts?: { cutShort?: AbortSignal }): Promise<void>;
 }
 
 /**
@@ -174,15 +180,27 @@ export function startWorker(deps: WorkerDeps): Worker {
   return {
     wake: pump,
     running: () => running.size,
-    async stop() {
+    async stop(opts = {}) {
       stopping = true;
       for (const timer of timers) clearInterval(timer);
       await pumping.settled();
       const all = () => Promise.all([...running.values()].map((r) => r.done));
-      const grace = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), deps.stopGraceMs ?? 10_000).unref());
-      if ((await Promise.race([all(), grace])) === 'late') {
-        for (const r of running.values()) r.abort.abort(new CrawlInterruptedError('the worker stopped before the crawl finished'));
-        await all();
+      let timer: NodeJS.Timeout | undefined;
+      let onCut: (() => void) | undefined;
+      const grace = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), deps.stopGraceMs ?? 10_000).unref();
+        onCut = () => resolve('late');
+        if (opts.cutShort?.aborted) onCut();
+        opts.cutShort?.addEventListener('abort', onCut, { once: true });
+      });
+      try {
+        if ((await Promise.race([all(), grace])) === 'late') {
+          for (const r of running.values()) r.abort.abort(new CrawlInterruptedError('the worker stopped before the crawl finished'));
+          await all();
+        }
+      } finally {
+        clearTimeout(timer);
+        if (onCut) opts.cutShort?.removeEventListener('abort', onCut);
       }
       await delivering.settled();
       await recovering.settled();
