@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Db } from '../store/connect.ts';
+import { tagOf } from './etag.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,20 +30,15 @@ interface CachedAnswer {
   tag: string;
 }
 
-/** The ETag of an answer's bytes. */
-export function tagOf(body: string): string {
-  return `"${createHash('sha1').update(body).digest('base64url')}"`;
-}
-
 /**
  * The latest answers of the snapshot-cached routes, by caller and URL, at most `maxBytes` of them (least recently
  * used go first).
  *
  * PostgreSQL's snapshot (`pg_current_snapshot()`: the transactions in progress and the next one to start) names
- * what a query can see: two queries under the same snapshot see the same rows. It comes with the caller's API key, in
-the same round trip (a session's caller reads it apart). Any write starts a transaction and
- * changes it, and a commit takes its transaction out of the in-progress list, so an answer is sent again only while
- * nothing has been written since it was built, in this process or any other on the same database. Reading the
+ * what a query can see: two queries under the same snapshot see the same rows. It comes with the caller's API key,
+ * in the same round trip (a session's caller reads it apart). Any write starts a transaction and changes it, and a
+ * commit takes its transaction out of the in-progress list, so an answer is sent again only while nothing has been
+ * written since it was built, in this process or any other on the same database. Reading the
  * snapshot is one round trip; the handler's queries, its rows turned into documents and the JSON written are what
  * a hit saves. A store that is written every second (crawls, the job queue's own bookkeeping) still answers a
  * helpdesk polling the same cursor, or an inbox refreshed by many people, from here most of the time.

@@ -1,5 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { tagOf } from './answer-cache.ts';
+
+/** The ETag of an answer's bytes. */
+export function tagOf(body: string): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
 
 /**
  * ETag and If-None-Match for what the API reads: a GET answered 200 gets a tag of its bytes, and a client that sends

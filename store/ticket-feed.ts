@@ -70,7 +70,7 @@ export async function listTicketFeed(db: Db, query: TicketFeedQuery): Promise<{ 
   if (query.status !== undefined) select = select.where('t.status', '=', query.status);
   const rows = await select.execute();
   const page = rows.slice(0, query.limit);
-  return { hasMore: rows.length > query.limit, tickets: await toRecords(page) };
+  return { hasMore: rows.length > query.limit, tickets: toRecords(page) };
 }
 
 /** The latest changed tickets first (by seq), for a person at a terminal. */
