@@ -141,7 +141,7 @@ describe('the answer cache', () => {
 
   it('keeps no more than its bytes, dropping the answer used longest ago', () => {
     const cache = new AnswerCache(8_000);
-    const body = 'x'.repeat(900);
+    const body = Buffer.alloc(1_800, 'x');
     for (const key of ['a', 'b', 'c', 'd']) cache.set(key, { snapshot: '1:1:', body, tag: '"t"' });
     expect(cache.get('a', '1:1:')?.body).toBe(body); // a is now the most recently used
     cache.set('e', { snapshot: '1:1:', body, tag: '"t"' });
@@ -149,7 +149,7 @@ describe('the answer cache', () => {
     expect(cache.get('b', '1:1:')).toBeUndefined();
     expect(cache.get('a', '1:1:')).toBeDefined();
     expect(cache.get('a', '2:2:')).toBeUndefined(); // another snapshot: not this answer
-    cache.set('big', { snapshot: '1:1:', body: 'y'.repeat(1_100), tag: '"t"' }); // over a quarter: not kept
+    cache.set('big', { snapshot: '1:1:', body: Buffer.alloc(2_200, 'y'), tag: '"t"' }); // over a quarter: not kept
     expect(cache.get('big', '1:1:')).toBeUndefined();
   });
 });

@@ -26,7 +26,8 @@ declare module 'fastify' {
 
 interface CachedAnswer {
   snapshot: string;
-  body: string;
+  /** The answer's UTF-8 bytes: a hit is written to the socket as it is, not encoded again. */
+  body: Buffer;
   tag: string;
 }
 
@@ -89,9 +90,9 @@ export class AnswerCache {
   }
 }
 
-/** Bytes in memory: two a character, as V8 keeps a string with any Cyrillic in it. */
+/** Bytes in memory: the body's, and two a character of the strings, as V8 keeps a string with any Cyrillic in it. */
 function sizeOf(key: string, answer: CachedAnswer): number {
-  return 2 * (key.length + answer.body.length + answer.snapshot.length + answer.tag.length);
+  return answer.body.length + 2 * (key.length + answer.snapshot.length + answer.tag.length);
 }
 
 /**
@@ -129,11 +130,12 @@ export function installAnswerCache(app: FastifyInstance, db: Db, cache: AnswerCa
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.answerSnapshot === undefined || request.answerTag !== undefined) return payload;
     if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
-    const answer = { snapshot: request.answerSnapshot, body: payload, tag: tagOf(payload) };
+    const body = Buffer.from(payload, 'utf8');
+    const answer = { snapshot: request.answerSnapshot, body, tag: tagOf(body) };
     request.answerTag = answer.tag;
     cache.set(keyOf(request), answer);
     request.answerBuilt?.(answer);
-    return payload;
+    return body;
   });
   // An error, or a client gone before the answer: the waiting requests build their own.
   app.addHook('onResponse', async (request) => request.answerBuilt?.(undefined));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 
 /** The ETag of an answer's bytes. */
-export function tagOf(body: string): string {
+export function tagOf(body: string | Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
@@ -15,9 +15,11 @@ export function tagOf(body: string): string {
  */
 export function installEtags(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method !== 'GET' || reply.statusCode !== 200 || typeof payload !== 'string') return payload;
+    // A string the handler built, or the bytes of an answer the answer cache keeps (it sets answerTag).
+    const answer = typeof payload === 'string' || (Buffer.isBuffer(payload) && request.answerTag !== undefined);
+    if (request.method !== 'GET' || reply.statusCode !== 200 || !answer) return payload;
     if (reply.hasHeader('etag') || String(reply.getHeader('cache-control') ?? '').includes('no-store')) return payload;
-    const tag = request.answerTag ?? tagOf(payload);
+    const tag = request.answerTag ?? tagOf(payload as string);
     reply.header('etag', tag);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-cache');
     if (matches(request.headers['if-none-match'], tag)) {
