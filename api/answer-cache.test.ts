@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../store/connect.ts';
 import type { Database } from '../store/schema.ts';
 import { createTestStore } from '../tests/helpers/test-store.ts';
-import { AnswerCache } from './answer-cache.ts';
+import { gunzipSync } from 'node:zlib';
+import { AnswerCache, acceptsGzip } from './answer-cache.ts';
 import { buildApp } from './app.ts';
 import { createBearer, insertBrand, insertMention } from './test-seed.ts';
 
@@ -139,7 +140,39 @@ describe('the answer cache', () => {
     }
   });
 
-  it('keeps no more than its bytes, dropping the answer used longest ago', () => {
+  it('sends a gzipped answer, with its own ETag, to a client that accepts gzip, built or kept', async () => {
+    const headers = await createBearer(store.db);
+    for (let i = 0; i < 10; i++) await insertMention(store.db, { brandId, externalId: `m-gz-${i}`, sentiment: 'negative' });
+    const url = '/api/v1/mentions?limit=13';
+    const plain = await app.inject({ method: 'GET', url, headers });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('accept-encoding');
+    expect(plain.rawPayload.length).toBeGreaterThan(1_024);
+    // The first gzipped answer is made from a kept one or a new build, the second from the cache: the same bytes.
+    for (const acceptEncoding of ['gzip, deflate, br', 'br;q=1.0, gzip;q=0.8']) {
+      const gz = await app.inject({ method: 'GET', url, headers: { ...headers, 'accept-encoding': acceptEncoding } });
+      expect(gz.statusCode).toBe(200);
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gz.headers.vary).toBe('accept-encoding');
+      expect(gz.rawPayload.length).toBeLessThan(plain.rawPayload.length / 2);
+      expect(gunzipSync(gz.rawPayload).toString('utf8')).toBe(plain.body);
+      expect(gz.headers.etag).not.toBe(plain.headers.etag);
+      const unchanged = await app.inject({ method: 'GET', url, headers: { ...headers, 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) } });
+      expect(unchanged.statusCode).toBe(304);
+      expect(unchanged.rawPayload.length).toBe(0);
+      expect(unchanged.headers['content-encoding']).toBeUndefined();
+    }
+    const refused = await app.inject({ method: 'GET', url, headers: { ...headers, 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(refused.body).toBe(plain.body);
+    expect(acceptsGzip('GZIP')).toBe(true);
+    expect(acceptsGzip('*;q=0.1')).toBe(true);
+    expect(acceptsGzip('deflate, br')).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
+  });
+
+  it('keeps no more than its bytes, dropping the answer used longest ago', async () => {
     const cache = new AnswerCache(8_000);
     const body = Buffer.alloc(1_800, 'x');
     for (const key of ['a', 'b', 'c', 'd']) cache.set(key, { snapshot: '1:1:', body, tag: '"t"' });
@@ -151,5 +184,9 @@ describe('the answer cache', () => {
     expect(cache.get('a', '2:2:')).toBeUndefined(); // another snapshot: not this answer
     cache.set('big', { snapshot: '1:1:', body: Buffer.alloc(2_200, 'y'), tag: '"t"' }); // over a quarter: not kept
     expect(cache.get('big', '1:1:')).toBeUndefined();
+    // A gzipped body is counted with its answer.
+    const before = cache.size.bytes;
+    const gz = await cache.gzipped('a', cache.get('a', '1:1:')!);
+    expect(cache.size.bytes).toBe(before + gz.length);
   });
 });

@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { sql } from 'kysely';
 import type { Db } from '../store/connect.ts';
 import { tagOf } from './etag.ts';
@@ -29,7 +31,15 @@ interface CachedAnswer {
   /** The answer's UTF-8 bytes: a hit is written to the socket as it is, not encoded again. */
   body: Buffer;
   tag: string;
+  /** The body gzipped, once a client that accepts gzip has asked for it (compressed once, in libuv's pool). */
+  gzip?: Promise<Buffer>;
+  /** The gzipped body's size, once counted in the cache's bytes. */
+  gzipBytes?: number;
 }
+
+const gzipAsync = promisify(gzip);
+/** Smaller answers go as they are: the saving is lost in the headers. */
+const GZIP_FROM_BYTES = 1_024;
 
 /**
  * The latest answers of the snapshot-cached routes, by caller and URL, at most `maxBytes` of them (least recently
@@ -72,6 +82,23 @@ export class AnswerCache {
     this.#remove(key);
     this.#answers.set(key, answer);
     this.#bytes += size;
+    this.#evict();
+  }
+
+  /** The answer's body gzipped: compressed on the first call, then kept with the answer (and counted). */
+  gzipped(key: string, answer: CachedAnswer): Promise<Buffer> {
+    answer.gzip ??= gzipAsync(answer.body, { level: 6 }).then((gz) => {
+      if (this.#answers.get(key) === answer) {
+        answer.gzipBytes = gz.length;
+        this.#bytes += gz.length;
+        this.#evict();
+      }
+      return gz;
+    });
+    return answer.gzip;
+  }
+
+  #evict(): void {
     for (const [oldest] of this.#answers) {
       if (this.#bytes <= this.maxBytes) break;
       this.#remove(oldest);
@@ -92,7 +119,18 @@ export class AnswerCache {
 
 /** Bytes in memory: the body's, and two a character of the strings, as V8 keeps a string with any Cyrillic in it. */
 function sizeOf(key: string, answer: CachedAnswer): number {
-  return answer.body.length + 2 * (key.length + answer.snapshot.length + answer.tag.length);
+  return answer.body.length + (answer.gzipBytes ?? 0) + 2 * (key.length + answer.snapshot.length + answer.tag.length);
+}
+
+/** Accept-Encoding names gzip (or `*`) without `q=0` (RFC 9110 §12.5.3). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
 
 /**
@@ -112,9 +150,10 @@ export function installAnswerCache(app: FastifyInstance, db: Db, cache: AnswerCa
     let hit = cache.get(key, snapshot);
     const building = cache.building.get(key);
     if (hit === undefined && building?.snapshot === snapshot) hit = await building.answer;
+    reply.header('vary', 'accept-encoding');
     if (hit !== undefined) {
-      request.answerTag = hit.tag;
-      return reply.type('application/json; charset=utf-8').send(hit.body);
+      reply.type('application/json; charset=utf-8');
+      return reply.send(await bytesFor(request, reply, key, hit));
     }
     if (cache.building.get(key)?.snapshot !== snapshot) {
       let told!: (answer: CachedAnswer | undefined) => void;
@@ -131,12 +170,26 @@ export function installAnswerCache(app: FastifyInstance, db: Db, cache: AnswerCa
     if (request.answerSnapshot === undefined || request.answerTag !== undefined) return payload;
     if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
     const body = Buffer.from(payload, 'utf8');
-    const answer = { snapshot: request.answerSnapshot, body, tag: tagOf(body) };
-    request.answerTag = answer.tag;
-    cache.set(keyOf(request), answer);
+    const answer: CachedAnswer = { snapshot: request.answerSnapshot, body, tag: tagOf(body) };
+    const key = keyOf(request);
+    cache.set(key, answer);
     request.answerBuilt?.(answer);
-    return body;
+    return bytesFor(request, reply, key, answer);
   });
+  /**
+   * What goes on the wire: the body, or its gzip to a client that accepts it (a 200 KB ticket page is about 30 KB),
+   * with the ETag of that representation.
+   */
+  async function bytesFor(request: FastifyRequest, reply: FastifyReply, key: string, answer: CachedAnswer): Promise<Buffer> {
+    if (answer.body.length < GZIP_FROM_BYTES || !acceptsGzip(request.headers['accept-encoding'])) {
+      request.answerTag = answer.tag;
+      return answer.body;
+    }
+    const gz = await cache.gzipped(key, answer);
+    request.answerTag = `${answer.tag.slice(0, -1)}.gz"`;
+    reply.header('content-encoding', 'gzip');
+    return gz;
+  }
   // An error, or a client gone before the answer: the waiting requests build their own.
   app.addHook('onResponse', async (request) => request.answerBuilt?.(undefined));
   app.addHook('onRequestAbort', async (request) => request.answerBuilt?.(undefined));

@@ -24,6 +24,7 @@ export function installEtags(app: FastifyInstance): void {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-cache');
     if (matches(request.headers['if-none-match'], tag)) {
       reply.code(304);
+      reply.removeHeader('content-encoding');
       return '';
     }
     return payload;

@@ -64,6 +64,8 @@ export async function benchApi(opts: ApiBenchOptions): Promise<void> {
       mentions_brand_negative: '/api/v1/mentions?limit=50&brand=Kaspi&sentiment=negative',
       mentions_deep_cursor: `/api/v1/mentions?limit=50&cursor=${encodeCursor({ id: String(Math.floor(seeded.mentions / 2)) })}`,
       tickets: `/api/v1/tickets?limit=100&cursor=${encodeCursor({ seq: String(Math.floor(seeded.tickets / 2)) })}`,
+      // The same page to a client that accepts gzip (as Python's requests, Go's net/http and Node's fetch do).
+      tickets_gzip: `/api/v1/tickets?limit=100&cursor=${encodeCursor({ seq: String(Math.floor(seeded.tickets / 2)) })}`,
       targets: '/api/v1/targets',
       inbox_needs_reply: '/api/v1/inbox?view=needs_reply&limit=50',
       inbox_mentions: '/api/v1/inbox?view=mentions&limit=50',
@@ -80,14 +82,16 @@ export async function benchApi(opts: ApiBenchOptions): Promise<void> {
       // A few requests first: each must answer 200; then the median of ten one at a time is what one costs unloaded.
       const times: number[] = [];
       let bytes = 0;
+      // fetch asks for gzip by default, autocannon for nothing: each is told which, and bytes are the wire's.
+      const headers = { authorization: `Bearer ${key}`, 'accept-encoding': name.endsWith('_gzip') ? 'gzip' : 'identity' };
       for (let i = 0; i < 13; i++) {
         const t = performance.now();
         const path = typeof endpoint === 'string' ? endpoint : endpoint();
-        const res = await fetch(base + path, { headers: { authorization: `Bearer ${key}` } });
+        const res = await fetch(base + path, { headers });
         const body = await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`${name}: ${path} answered ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
         if (i >= 3) times.push(performance.now() - t);
-        bytes = body.byteLength;
+        bytes = Number(res.headers.get('content-length') ?? body.byteLength);
       }
       times.sort((a, b) => a - b);
       print({ bench: 'api-unloaded', db: opts.db, mentions: seeded.mentions, endpoint: name, median_ms: Math.round(times[5]! * 10) / 10, bytes });
@@ -100,7 +104,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<void> {
         const run = autocannon({
           url: base + (typeof endpoint === 'string' ? endpoint : endpoint()),
           ...(typeof endpoint === 'string' ? {} : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: endpoint() }) }] }),
-          headers: { authorization: `Bearer ${key}` },
+          headers,
           connections: opts.connections,
           overallRate: rate,
           duration: opts.seconds,
