@@ -52,9 +52,8 @@ export function roleCommand(role: Role, runCommand: (argv: string[], ctx: Comman
       ...(roles.worker ? [`${roles.worker.concurrency} crawls at once`] : []),
       `storage: ${storage}`,
     ];
-    ctx.io.out(`${parts.join('; ')}\n`);
-    if (running.load) ctx.io.out(`warning: ${running.load}\n`);
-    return runUntilStopped(ctx, running, store, shutdownMs, log);
+    const ready = `${parts.join('; ')}\n${running.load ? `warning: ${running.load}\n` : ''}`;
+    return runUntilStopped(ctx, running, store, shutdownMs, log, ready);
   };
 }
 
@@ -79,11 +78,14 @@ const EXIT_CODE_OF: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
  * closes without the statements still queued for it (the one running finishes). At `shutdownMs` the process exits
  * whatever still waits. The second signal exits at once. Returns 0 for a clean stop, 1 for one cut short.
  */
-async function runUntilStopped(ctx: CommandContext, running: RunningRoles, store: Store, shutdownMs: number, log: Logger): Promise<number> {
+async function runUntilStopped(ctx: CommandContext, running: RunningRoles, store: Store, shutdownMs: number, log: Logger, ready: string): Promise<number> {
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const listener = (signal: NodeJS.Signals) => onSignal(signal);
   process.on('SIGINT', listener);
   process.on('SIGTERM', listener);
+  // Said once the signals are ours, so that whoever reads "listening" and stops it at once gets a graceful stop.
+  // Said before, a loaded machine could run the reader's kill between the write and the listeners: a hard stop.
+  ctx.io.out(ready);
   try {
     const cause = await new Promise<string>((resolve) => {
       onSignal = resolve;
