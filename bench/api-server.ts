@@ -13,8 +13,9 @@ const address = await app.listen({ host: '127.0.0.1', port: 0 });
 // answer cache build its answers again. BENCH_CHURN_MS: how often a transaction id is taken here (0: never).
 const churnMs = Number(process.env.BENCH_CHURN_MS ?? 1000);
 const churn = churnMs > 0 ? setInterval(() => void sql`SELECT pg_current_xact_id()`.execute(store.db), churnMs) : null;
-process.stdout.write(`listening ${address}\n`);
 process.once('SIGTERM', () => {
   if (churn) clearInterval(churn);
   void app.close().then(() => store.close()).then(() => process.exit(0));
 });
+// After the handler: the bench may stop it the moment it reads this.
+process.stdout.write(`listening ${address}\n`);
