@@ -11,6 +11,7 @@ import { installEtags } from './etag.ts';
 import { answerSerializer } from './serializer.ts';
 import { registerWebUi } from './web-ui.ts';
 import { transformOpenApiDocument, transformRouteSchema } from './openapi.ts';
+import { registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerDestinationRoutes } from './routes/destinations.ts';
@@ -134,6 +135,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
       registerIncidentRoutes(zodApi, apiDeps);
       registerSessionRoutes(zodApi, apiDeps);
       registerUserRoutes(zodApi, apiDeps);
+      registerApiKeyRoutes(zodApi, apiDeps);
     },
     { prefix: '/api/v1' },
   );

@@ -46,7 +46,7 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/channels/{id}/actions', '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/destinations', '/api/v1/events', '/api/v1/helpdesks/{id}/webhook',
+      '/api/v1/api-keys', '/api/v1/api-keys/{id}', '/api/v1/channels/{id}/actions', '/api/v1/deliveries', '/api/v1/deliveries/{id}/replay', '/api/v1/destinations', '/api/v1/events', '/api/v1/helpdesks/{id}/webhook',
       '/api/v1/inbox', '/api/v1/inbox/actions', '/api/v1/incidents', '/api/v1/incidents/{id}', '/api/v1/incidents/{id}/ack', '/api/v1/incidents/{id}/resolve', '/api/v1/mentions',
       '/api/v1/mentions/{id}', '/api/v1/mentions/{id}/actionable', '/api/v1/mentions/{id}/corrections', '/api/v1/mentions/{id}/sentiment', '/api/v1/models', '/api/v1/query/preview',
       '/api/v1/session', '/api/v1/stats/mentions', '/api/v1/stats/response-times', '/api/v1/stats/stories', '/api/v1/targets', '/api/v1/tickets', '/api/v1/tickets/{id}', '/api/v1/tickets/{id}/history', '/api/v1/users', '/api/v1/users/{id}', '/health',
@@ -55,7 +55,8 @@ describe('OpenAPI and docs', () => {
     for (const [path, methods] of Object.entries(doc.paths)) {
       const expected = /\/(sentiment|actionable|preview|replay|webhook|actions|ack|resolve)$/.test(path) ? ['post']
         : path === '/api/v1/tickets/{id}' ? ['get', 'patch'] : path === '/api/v1/session' ? ['delete', 'get', 'patch', 'post']
-        : path === '/api/v1/users' ? ['get', 'post'] : path === '/api/v1/users/{id}' ? ['patch'] : ['get'];
+        : path === '/api/v1/users' || path === '/api/v1/api-keys' ? ['get', 'post'] : path === '/api/v1/users/{id}' ? ['patch']
+        : path === '/api/v1/api-keys/{id}' ? ['delete'] : ['get'];
       expect(Object.keys(methods).sort(), path).toEqual(expected);
       for (const method of expected) {
         const op = methods[method] as Operation;
@@ -63,18 +64,19 @@ describe('OpenAPI and docs', () => {
         operationIds.add(op.operationId as string);
         expect(op.summary, path).toBeTruthy();
         expect(op.tags?.length, path).toBeGreaterThan(0);
-        // Signing out answers 204 with no body, an invitation 201, the event stream text/event-stream; every other operation a JSON 200.
-        const ok = method === 'delete' ? op.responses?.['204'] : path === '/api/v1/events' ? op.responses?.['200']?.content?.['text/event-stream'] : op.responses?.[path === '/api/v1/users' && method === 'post' ? '201' : '200']?.content?.['application/json'];
+        // Signing out answers 204 with no body, an invitation or a new key 201, the event stream text/event-stream; every other operation a JSON 200.
+        const created = (path === '/api/v1/users' || path === '/api/v1/api-keys') && method === 'post';
+        const ok = path === '/api/v1/session' && method === 'delete' ? op.responses?.['204'] : path === '/api/v1/events' ? op.responses?.['200']?.content?.['text/event-stream'] : op.responses?.[created ? '201' : '200']?.content?.['application/json'];
         expect(ok, `${method} ${path}`).toBeTruthy();
         expect(op.responses?.['500']?.content?.['application/problem+json'], path).toBeTruthy();
         // The helpdesk webhook is not behind an API key: the helpdesk proves itself (token in the body, signature).
         if (path !== '/health') expect(op.responses?.['401']?.content?.['application/problem+json'], path).toBeTruthy();
       }
     }
-    expect(operationIds.size).toBe(35);
+    expect(operationIds.size).toBe(38);
     expect(doc.paths['/health']?.get?.security).toEqual([]);
     expect(Object.keys(doc.components.schemas).sort()).toEqual(
-      ['Author', 'Correction', 'Delivery', 'DestinationHealth', 'DigestEvent', 'InboxItem', 'InboxTicket', 'Incident', 'IncidentEvent', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'SentimentModel', 'TargetHealth', 'Ticket', 'TicketChange', 'TicketEvent', 'User'],
+      ['ApiKey', 'Author', 'Correction', 'Delivery', 'DestinationHealth', 'DigestEvent', 'InboxItem', 'InboxTicket', 'Incident', 'IncidentEvent', 'Mention', 'Problem', 'QueryMatch', 'QueryPreview', 'Sentiment', 'SentimentModel', 'TargetHealth', 'Ticket', 'TicketChange', 'TicketEvent', 'User'],
     );
     // Outgoing events are published under `webhooks`, with the documents they carry.
     const webhooks = (doc as unknown as { webhooks: Record<string, { post: { requestBody: unknown } }> }).webhooks;

@@ -176,5 +176,36 @@ describe('managing people', () => {
     const byKey = await app.inject({ method: 'GET', url: '/api/v1/users', headers: key });
     expect(byKey.statusCode).toBe(403);
     expect(byKey.json().detail).toBe('Only a signed-in admin can do this, not an API key.');
+    expect((await app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: key })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: viewer })).statusCode).toBe(403);
+  });
+
+  it('lets an admin create, list and revoke API keys; a revoked key is refused at its next request', async () => {
+    const admin = await as('admin@acme.kz');
+    const created = await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: admin, payload: { name: 'usedesk', scopes: ['read', 'write'] } });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
+    const { api_key: document, key } = created.json() as { api_key: { id: number; prefix: string }; key: string };
+    expect(document).toMatchObject({ name: 'usedesk', scopes: ['read', 'write'], last_used_at: null, revoked_at: null });
+    expect(key.startsWith(`esk_${document.prefix}`)).toBe(true);
+    const bearer = { authorization: `Bearer ${key}` };
+    expect((await app.inject({ method: 'GET', url: '/api/v1/targets', headers: bearer })).statusCode).toBe(200);
+
+    const listed = await app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: admin });
+    const mine = (listed.json().data as { id: number; last_used_at: string | null }[]).find((k) => k.id === document.id);
+    expect(mine?.last_used_at).toBe(now.toISOString()); // the use just made
+    expect(listed.body).not.toContain(key);
+
+    const revoked = await app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${document.id}`, headers: admin });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    expect(revoked.json()).toMatchObject({ id: document.id, revoked_at: now.toISOString() });
+    const refused = await app.inject({ method: 'GET', url: '/api/v1/targets', headers: bearer });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json().detail).toBe('The API key is unknown or revoked.');
+    // Again: the same answer; an unknown ID: 404; a name that is a number, or no scopes: 400.
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${document.id}`, headers: admin })).json()).toMatchObject({ revoked_at: now.toISOString() });
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/api-keys/9999', headers: admin })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: admin, payload: { name: '42' } })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: admin, payload: { name: 'x', scopes: [] } })).statusCode).toBe(400);
   });
 });

@@ -44,6 +44,9 @@ const USAGE = `usage: earshot <command> [options]
                                     priority, helpdesks, channels and the rules that decided, per mention
   apikey create --name NAME [--scopes read,write]
                                     create an API key (shown once)
+  apikey list [--json] | apikey revoke ID|NAME
+                                    the keys with their scopes, last use and state; a revoked key is refused
+                                    from its next request, also by a running earshot
   user create --email E --role admin|agent|viewer [--password P]
                                     create a person who signs in to the inbox; without --password a
                                     generated one is printed, once

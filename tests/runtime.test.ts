@@ -73,13 +73,17 @@ describe('earshot run, the CLI beside it, and a kill -9', { timeout: 240_000 }, 
 
     // Beside the running product on the same data directory: a key, then the API answers with it.
     const created = await runEarshot(['apikey', 'create', '--name', 'beside', '--scopes', 'read'], env);
-    expect(created).toMatchObject({ code: 0, stderr: expect.stringMatching(/API key "beside" \(read\) created/) });
+    expect(created).toMatchObject({ code: 0, stderr: expect.stringMatching(/API key "beside" \(read, ID \d+\) created/) });
     const key = created.stdout.trim();
     expect(key).toMatch(/^esk_/);
     const address = /listening on (http:\/\/\S+) /.exec(started)![1]!;
     const targets = await fetch(`${address}/api/v1/targets`, { headers: { authorization: `Bearer ${key}` } });
     expect(targets.status).toBe(200);
     expect(((await targets.json()) as { data: { id: string }[] }).data.map((t) => t.id)).toEqual(['news', 'slow']);
+    // Revoked beside it, by name: the running product refuses the key from the next request on.
+    const revoked = await runEarshot(['apikey', 'revoke', 'beside'], env);
+    expect(revoked).toMatchObject({ code: 0, stderr: expect.stringMatching(/^API key \d+ "beside" \(esk_[\w-]{8}…\) revoked/) });
+    expect((await fetch(`${address}/api/v1/targets`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
 
     // Both new targets are crawled at start; the slow one hangs: kill the product in the middle of it.
     await waitFor(async () => (hanging.length === 1 ? true : undefined));
