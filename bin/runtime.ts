@@ -1,5 +1,6 @@
 import { channelRoutesOf } from '../config/channel-routes.ts';
 import type { EarshotConfig } from '../config/schema.ts';
+import { setOutboundPolicy } from '../lib/outbound.ts';
 import { createHttpClient, type HttpClient, type HttpExchange, type PoliteHttpClient } from '../crawlers/http.ts';
 import { crawlers as registry, type CrawlerRegistry } from '../crawlers/registry.ts';
 import type { Crawler } from '../crawlers/types.ts';
@@ -83,6 +84,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       });
     },
     async crawlDeps(config, log, extra = {}) {
+      // The process connects where its config allows (one config per process: the one it runs with).
+      setOutboundPolicy(config.network);
       const { db } = await store();
       return {
         db, crawlers: runtime.crawlers, httpFor: runtime.httpFor, now, log, policy: ticketPolicyOf(config),
@@ -90,6 +93,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       };
     },
     async deliveryDeps(config, log) {
+      setOutboundPolicy(config.network);
       const { db } = await store();
       return {
         db, now, log, policy: config.delivery, destinationOf: destinationsOf(config), nextSlot: new Map<string, number>(),

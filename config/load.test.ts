@@ -143,6 +143,30 @@ channels:
     expect(lines).toHaveLength(10);
   });
 
+  it('refuses a feed, webhook or SMTP server at a metadata or link-local address with its line, and a private one unless allowed', () => {
+    const targets = `targets:
+  - id: meta
+    source: rss
+    params: { url: "http://169.254.169.254/latest/meta-data/" }
+  - id: mirror
+    source: rss
+    params: { url: "http://10.0.0.7/feed.xml" }
+channels:
+  - { id: hook, type: webhook, url: "http://[fe80::1]/alerts", secret: a-long-enough-secret }
+  - { id: mail, type: email, smtp: "smtp://user:p4ss@metadata.google.internal:25", from: earshot@acme.kz, to: [pr@acme.kz] }
+`;
+    expect(issuesOf(minimal(targets)).map(({ line, path, message }) => ({ line, path, message }))).toEqual([
+      { line: 13, path: 'targets[0].params.url', message: '169.254.169.254 is a cloud metadata address: earshot never connects there' },
+      { line: 16, path: 'targets[1].params.url', message: '10.0.0.7 is a private or loopback address: refused unless the config says network: { allowPrivate: true }' },
+      { line: 18, path: 'channels[0].url', message: 'fe80::1 is a link-local, multicast or reserved address: earshot never connects there' },
+      { line: 19, path: 'channels[1].smtp', message: 'metadata.google.internal is a cloud metadata service: earshot never connects there' },
+    ]);
+    // Allowed private addresses pass; metadata and link-local never do.
+    const allowed = issuesOf(minimal(`network: { allowPrivate: true }\n${targets}`)).map((i) => i.path);
+    expect(allowed).toEqual(['targets[0].params.url', 'channels[0].url', 'channels[1].smtp']);
+    expect(parseConfig(minimal(), { env: {}, crawlers }).network).toEqual({ allowPrivate: false });
+  });
+
   it('carries the line of YAML syntax errors', () => {
     const issues = issuesOf(minimal('targets:\n  - id: a\n     source: rss\n'));
     expect(issues.length).toBeGreaterThan(0);

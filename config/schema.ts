@@ -11,6 +11,7 @@ import { webhookConfigSchema } from '../delivery/connectors/webhook.ts';
 import { zendeskConfigSchema } from '../delivery/connectors/zendesk.ts';
 import { routingRulesSchema } from '../pipeline/routing.ts';
 import { businessHoursSchema, slaPolicySchema } from '../tickets/sla.ts';
+import { hostRefusal } from '../lib/outbound.ts';
 import { slugSchema } from '../lib/slug.ts';
 import { timeZoneSchema } from '../lib/time-zone.ts';
 
@@ -198,6 +199,14 @@ const baseSchema = z.strictObject({
   publicUrl: httpUrlSchema
     .optional()
     .meta({ description: "where people reach this earshot (https://earshot.example.com): alerts link to it; without it they carry no earshot link" }),
+  network: z
+    .strictObject({
+      allowPrivate: z
+        .boolean()
+        .default(false)
+        .meta({ description: 'let crawls, helpdesks and channels reach private and loopback addresses (a local mirror, a test fake); link-local and cloud metadata addresses are refused whatever this says' }),
+    })
+    .prefault({}),
   // Per source, checked against the crawler's own credentials schema in `checkReferences`.
   credentials: z
     .record(z.string(), z.unknown())
@@ -323,11 +332,39 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx, crawlers: Config
     }
   }
 
+  checkOutboundHosts(root, readRecord(root.network).allowPrivate === true, report);
+
   const delivery = readRecord(root.delivery);
   const { initialDelaySeconds, maxDelaySeconds } = delivery;
   if (typeof initialDelaySeconds === 'number' && typeof maxDelaySeconds === 'number' && maxDelaySeconds < initialDelaySeconds) {
     report(['delivery', 'maxDelaySeconds'], `must be at least initialDelaySeconds (${initialDelaySeconds})`);
   }
+}
+
+/**
+ * Every URL in the file (a feed, a helpdesk, a webhook, a channel, an SMTP server) whose host is refused by the
+ * outbound policy without a DNS lookup (an IP address, localhost, a metadata name) is reported at its line; names
+ * are judged again when they resolve, at every connection.
+ */
+function checkOutboundHosts(root: Record<string, unknown>, allowPrivate: boolean, report: (path: Path, message: string) => void): void {
+  const visit = (value: unknown, path: Path): void => {
+    if (typeof value === 'string') {
+      if (!/^(https?|smtps?):\/\//i.test(value)) return;
+      let host: string;
+      try {
+        host = new URL(value).hostname;
+      } catch {
+        return; // the field's own schema says what is wrong with it
+      }
+      const refused = hostRefusal(host, { allowPrivate });
+      if (refused) report(path, refused);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, [...path, index]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
+    }
+  };
+  for (const [key, value] of Object.entries(root)) if (key !== 'network') visit(value, [key]);
 }
 
 function checkRoutingReferences(

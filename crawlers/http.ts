@@ -4,11 +4,13 @@ import { brotliDecompressSync, constants as zlibConstants, gunzipSync, inflateSy
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { backoffWithJitterMs, parseRetryAfter } from '../lib/backoff.ts';
+import { guardedConnector, OutboundAddressError, outboundPolicy } from '../lib/outbound.ts';
 import { detectBlockPage } from './block-page.ts';
 import {
   BlockedError,
   RateLimitedError,
   SourceUnavailableError,
+  TargetUnusableError,
 } from './errors.ts';
 
 export interface HttpResponse {
@@ -142,7 +144,8 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
   const dispatcher =
     options.dispatcher ??
     new Agent({
-      connect: { timeout: connectTimeoutMs },
+      // Every hop, redirects included, connects only where the outbound policy allows (lib/outbound.ts).
+      connect: guardedConnector(outboundPolicy, { timeout: connectTimeoutMs }),
       headersTimeout: totalTimeoutMs,
       bodyTimeout: totalTimeoutMs,
     });
@@ -213,6 +216,9 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
       if (err instanceof SourceUnavailableError) throw err;
+      // Not worth another attempt: the target (or where it redirects) is somewhere earshot does not go.
+      const refused = err instanceof OutboundAddressError ? err : (err as Error).cause instanceof OutboundAddressError ? ((err as Error).cause as Error) : null;
+      if (refused) throw new TargetUnusableError(`${redactUrl(url.href)}: ${refused.message}`);
       if (timeout.signal.aborted) {
         throw new NetworkFailure(`${redactUrl(url.href)}: timed out after ${totalTimeoutMs} ms`, { cause: err });
       }

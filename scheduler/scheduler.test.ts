@@ -75,6 +75,7 @@ describe('scheduler', () => {
     keywords: [Trump, FBI]
 teams: [{ id: support, name: Support }]
 routing: { defaultTeam: support }
+network: { allowPrivate: true } # the fakes listen on 127.0.0.1
 targets:
   - { id: news, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml" } }
   - { id: old, source: rss, brand: Acme, enabled: false, params: { url: "${upstream.url}/old.xml" } }
@@ -178,6 +179,7 @@ describe('scheduler start', () => {
       `brands: [{ name: Acme, keywords: [Trump] }]
 teams: [{ id: support, name: Support }]
 routing: { defaultTeam: support }
+network: { allowPrivate: true } # the fakes listen on 127.0.0.1
 targets:
   - { id: fresh, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml" } }
   - { id: known, source: rss, brand: Acme, schedule: "0 0 1 1 *", params: { url: "${upstream.url}/feed.xml?known" } }

@@ -35,6 +35,7 @@ const channelPage = (channel: string) => channelHtml.replaceAll('topwar_official
 const base = `
 teams: [{ id: support, name: Support }]
 routing: { defaultTeam: support }
+network: { allowPrivate: true } # the fakes listen on 127.0.0.1
 `;
 
 describe('workers and the schedule', () => {

@@ -80,6 +80,7 @@ teams:
     name: Support
 routing:
   defaultTeam: support
+network: { allowPrivate: true } # the fakes listen on 127.0.0.1
 publicUrl: https://earshot.acme.kz
 channels:
   - id: tg

@@ -56,6 +56,7 @@ describe('a process killed between a Usedesk create and its commit', { timeout: 
     writeFileSync(config, `brands: [{ name: Acme Coffee, keywords: [acme] }]
 teams: [{ id: almaty, name: Almaty }]
 routing: { defaultTeam: almaty }
+network: { allowPrivate: true } # the fakes listen on 127.0.0.1
 helpdesks:
   - { id: ud, type: usedesk, url: "${usedesk.url}", apiToken: "\${USEDESK_TOKEN}", requestsPerSecond: 20 }
 delivery: { timeoutSeconds: 2 }

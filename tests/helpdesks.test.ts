@@ -73,6 +73,7 @@ describe('tickets in Usedesk and Zendesk, with status coming back', () => {
       'brands: [{ name: Acme Coffee, keywords: [acme] }]',
       'teams: [{ id: support, name: Support }, { id: almaty, name: Almaty }]',
       'routing: { defaultTeam: support }',
+      'network: { allowPrivate: true } # the fakes listen on 127.0.0.1',
       'helpdesks:',
       `  - { id: ud, type: usedesk, url: "${usedesk.url}", apiToken: "\${USEDESK_TOKEN}" }`,
       `  - { id: zd, type: zendesk, url: "${zendesk.url}", email: ${ZENDESK.email}, apiToken: "\${ZENDESK_TOKEN}", webhookSecret: "\${ZENDESK_WEBHOOK_SECRET}" }`,

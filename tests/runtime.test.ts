@@ -22,6 +22,7 @@ function writeConfig(name: string, targets: string): string {
     `brands: [{ name: Acme, keywords: [Trump, FBI] }]
 teams: [{ id: support, name: Support }]
 routing: { defaultTeam: support }
+network: { allowPrivate: true } # the fakes listen on 127.0.0.1
 targets:
 ${targets}
 `,

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
+import { outboundDispatcher } from '../../lib/outbound.ts';
 import { z } from 'zod';
 import type { TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
@@ -532,6 +533,7 @@ async function postToSlack(url: string, payload: unknown, label: string, ctx: Pi
   const hide = hider(url, label);
   try {
     const res = await request(url, {
+      dispatcher: outboundDispatcher(),
       method: 'POST',
       body: JSON.stringify(payload),
       headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'earshot-slack/0.1' },

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { outboundDispatcher } from '../../lib/outbound.ts';
 import { z } from 'zod';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { isSameSecret, markSecret } from '../../lib/secret.ts';
@@ -484,6 +485,7 @@ async function callApi(
   opts: { timeoutMs: number; now: Date | null; signal?: AbortSignal },
 ): Promise<ApiAnswer> {
   const res = await request(`${config.apiUrl.replace(/\/+$/, '')}/bot${config.botToken}/${method}`, {
+    dispatcher: outboundDispatcher(),
     method: 'POST',
     body: JSON.stringify(params),
     headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'earshot-telegram/0.1' },

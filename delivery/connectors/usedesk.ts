@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { outboundDispatcher } from '../../lib/outbound.ts';
 import { z } from 'zod';
 import type { TicketChange, TicketDocument } from '../../documents/ticket.ts';
 import { parseRetryAfter } from '../../lib/backoff.ts';
@@ -56,6 +57,7 @@ async function callUsedesk(config: UsedeskConfig, method: string, fields: Record
   await ctx.pace?.();
   try {
     const res = await request(`${config.url.replace(/\/+$/, '')}/${method}`, {
+      dispatcher: outboundDispatcher(),
       method: 'POST',
       body: JSON.stringify({ api_token: config.apiToken, ...fields }),
       headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'earshot-usedesk/0.1' },

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
+import { outboundDispatcher } from '../../lib/outbound.ts';
 import { z } from 'zod';
 import { parseRetryAfter } from '../../lib/backoff.ts';
 import { isSameSecret, markSecret } from '../../lib/secret.ts';
@@ -55,6 +56,7 @@ export async function sendWebhook(
   const timestamp = Math.floor(opts.now.getTime() / 1000);
   try {
     const res = await request(destination.url, {
+      dispatcher: outboundDispatcher(),
       method: 'POST',
       body: message.body,
       headers: {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
+import { outboundDispatcher } from '../../lib/outbound.ts';
 import { z } from 'zod';
 import type { MentionDocument } from '../../documents/mention.ts';
 import type { TicketChange, TicketDocument } from '../../documents/ticket.ts';
@@ -244,6 +245,7 @@ async function callZendesk(
   await ctx.pace?.();
   try {
     const res = await request(url, {
+      dispatcher: outboundDispatcher(),
       method,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       headers: {
