@@ -167,4 +167,39 @@ describe('auth, errors and health', () => {
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.join('')).not.toContain(key.key);
   });
+
+  it('keeps credentials in the query string, credential headers and error texts out of the logs', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const key = await createApiKey(store.db, { name: 'queried', scopes: ['read'] });
+    const logged = await buildApp({ db: store.db, storeKind: store.kind, logger: { level: 'info', stream } });
+    try {
+      // Refused: a key is taken only from the Authorization header; the URL still reaches the request log.
+      const refused = await logged.inject({ method: 'GET', url: '/api/v1/mentions?api_key=SECRET&limit=5' });
+      expect(refused.statusCode).toBe(401);
+      await logged.inject({
+        method: 'GET', url: `/api/v1/targets?access%5Ftoken=SECRET&k=${key.key}&client_secret=SECRET`,
+        headers: { authorization: `Bearer ${key.key}`, 'x-api-key': 'SECRET', cookie: 'earshot_session=SECRET' },
+      });
+      await logged.inject({ method: 'GET', url: `/nowhere?password=SECRET&${key.key}` });
+      logged.log.info({ headers: { 'x-api-key': 'SECRET', cookie: 'SECRET', 'proxy-authorization': 'SECRET' } }, 'explicit');
+      logged.log.error({ err: new Error('GET https://api.example/x?token=SECRET failed') }, 'calling out failed');
+      logged.log.warn('fetching /feed?signature=SECRET&page=2');
+      logged.log.error(new Error('POST /hook?secret=SECRET refused'));
+    } finally {
+      await logged.close();
+    }
+    const log = lines.join('');
+    expect(log).toContain('"url":"/api/v1/mentions?api_key=[redacted]&limit=5"');
+    expect(log).toContain('page=2');
+    expect(lines.length).toBeGreaterThan(6);
+    expect(log).not.toContain('SECRET');
+    expect(log).not.toContain(key.key);
+  });
 });
+
