@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { secretSafeOptions } from '../log/logger.ts';
+import { redactSecrets } from '../log/redact.ts';
 import type { Db } from '../store/connect.ts';
 import { createAuthHook } from './auth.ts';
 import { installProblemHandlers } from './errors.ts';
@@ -57,10 +59,19 @@ export interface BuildAppDeps {
 
 const ANSWER_CACHE_BYTES = 32 * 1024 * 1024;
 
-const REDACTED_PATHS = [
-  'req.headers.authorization', 'request.headers.authorization', 'headers.authorization',
-  'req.headers.cookie', 'request.headers.cookie', 'headers.cookie', 'req.headers["x-csrf-token"]', 'headers["x-csrf-token"]',
-];
+/** Headers that carry credentials: censored wherever a log object holds headers. */
+const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-csrf-token'];
+const REDACTED_PATHS = ['req.headers', 'request.headers', 'res.headers', 'reply.headers', 'headers'].flatMap((at) =>
+  SECRET_HEADERS.map((name) => `${at}["${name}"]`),
+);
+
+/**
+ * What a request log line says of the request: no headers, and the URL with its credentials redacted (a key
+ * sent as ?api_key= is refused, but must not be kept in the log either).
+ */
+function requestForLog(request: FastifyRequest) {
+  return { method: request.method, url: typeof request.url === 'string' ? redactSecrets(request.url) : undefined, host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}
 
 export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
   const apiDeps: ApiDeps = {
@@ -146,11 +157,16 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
 
 function buildLoggerOptions(logger: boolean | object | undefined): boolean | object {
   if (!logger) return false;
-  const base = logger === true ? {} : (logger as { redact?: string[] | { paths?: string[]; censor?: unknown } });
+  const base = logger === true ? {} : (logger as { redact?: string[] | { paths?: string[]; censor?: unknown }; serializers?: object });
   const callerPaths = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
   const censor = Array.isArray(base.redact) ? undefined : base.redact?.censor;
   // Keys must never reach a log line, whatever the caller's logger options say.
-  return { ...base, redact: { paths: [...new Set([...REDACTED_PATHS, ...callerPaths])], censor: censor ?? '[redacted]' } };
+  return {
+    ...base,
+    ...secretSafeOptions,
+    serializers: { ...base.serializers, ...secretSafeOptions.serializers, req: requestForLog },
+    redact: { paths: [...new Set([...REDACTED_PATHS, ...callerPaths])], censor: censor ?? '[redacted]' },
+  };
 }
 
 function readPackageVersion(): string {

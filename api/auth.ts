@@ -5,6 +5,7 @@ import { findApiKeyInSnapshot, touchApiKey, type ApiKeyScope } from '../store/ap
 import type { Db } from '../store/connect.ts';
 import type { UserRole } from '../store/schema.ts';
 import { findSession, touchSession } from '../store/users.ts';
+import { FailureThrottle, retryAfterSeconds } from './auth-throttle.ts';
 import { sendProblem } from './errors.ts';
 
 /**
@@ -37,6 +38,13 @@ export const SESSION_COOKIE = 'earshot_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const LAST_USED_INTERVAL_MS = 60_000;
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+/**
+ * Wrong API keys and session cookies one client address may send per minute before its wrong ones are answered
+ * 429, until a minute after the last counted one; how many addresses are remembered.
+ */
+export const AUTH_FAILURES_PER_ADDRESS = 20;
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+export const AUTH_THROTTLED_ADDRESSES = 10_000;
 
 /** What each role may do: a viewer reads, an agent and an admin write. */
 const ROLE_SCOPES: Record<UserRole, ApiKeyScope[]> = { admin: ['read', 'write'], agent: ['read', 'write'], viewer: ['read'] };
@@ -67,8 +75,24 @@ export function sessionTokenOf(request: FastifyRequest): string | null {
  * An onRequest hook: a bearer API key, or a session cookie (with the CSRF token echoed in X-CSRF-Token on every
  * write, so another site cannot make a signed-in browser change anything) → 401 when neither is valid, 403
  * when the key's scope or the person's role does not allow the request.
+ *
+ * A wrong key or cookie counts against the client's address (`request.ip`: the proxy's, as earshot does not
+ * trust X-Forwarded-For); past AUTH_FAILURES_PER_ADDRESS a minute, the address's wrong ones are answered 429 with
+ * Retry-After. Its valid ones are still checked and pass: keys and session tokens are 256 random bits, so
+ * answering them tells a guesser nothing, and a good client behind the same address is not held back.
  */
 export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyncHookHandler {
+  const throttle = new FailureThrottle({ limit: AUTH_FAILURES_PER_ADDRESS, windowMs: AUTH_FAILURE_WINDOW_MS, maxKeys: AUTH_THROTTLED_ADDRESSES });
+  function refused(request: FastifyRequest, reply: FastifyReply, challenge: string, detail: string) {
+    const now = deps.now().getTime();
+    const wait = throttle.waitFor(request.ip, now);
+    if (wait > 0) {
+      reply.header('retry-after', retryAfterSeconds(wait));
+      return sendProblem(request, reply, 429, 'Too many failed authentications from this address: try again later.');
+    }
+    throttle.fail(request.ip, now);
+    return unauthorized(request, reply, challenge, detail);
+  }
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const required = request.routeOptions.config.scope ?? (isReadMethod(request.method) ? 'read' : 'write');
     const header = request.headers.authorization;
@@ -77,7 +101,7 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
       const now = deps.now();
       const tokenHash = hashSessionToken(token);
       const session = await findSession(deps.db, tokenHash, now);
-      if (!session) return unauthorized(request, reply, 'Bearer realm="earshot"', 'The session has ended: sign in again.');
+      if (!session) return refused(request, reply, 'Bearer realm="earshot"', 'The session has ended: sign in again.');
       if (!isReadMethod(request.method)) {
         const echoed = request.headers[CSRF_HEADER];
         if (typeof echoed !== 'string' || !isSameSecret(echoed, session.csrfToken)) {
@@ -99,7 +123,7 @@ export function createAuthHook(deps: { db: Db; now: () => Date }): onRequestAsyn
     const found = match?.[1] ? await findApiKeyInSnapshot(deps.db, match[1]) : null;
     const key = found?.key ?? null;
     if (!key) {
-      return unauthorized(request, reply, 'Bearer realm="earshot", error="invalid_token"', 'The API key is unknown or revoked.');
+      return refused(request, reply, 'Bearer realm="earshot", error="invalid_token"', 'The API key is unknown or revoked.');
     }
     if (!key.scopes.includes(required)) {
       return sendProblem(request, reply, 403, `This API key lacks the "${required}" scope.`);

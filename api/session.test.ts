@@ -94,6 +94,26 @@ describe('signing in', () => {
     expect((await signIn('locked@acme.kz', PASSWORD, '10.0.0.3')).statusCode).toBe(200);
   });
 
+  it('holds back any email after five failures, known or not, from any address, and forgets them on a sign-in', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await signIn('nobody-else@acme.kz', 'whatever', `10.0.1.${i}`)).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    const held = await signIn('NOBODY-ELSE@acme.kz', 'whatever', '10.0.1.9');
+    expect(held.statusCode).toBe(429);
+    expect(held.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(held.headers['retry-after']).toBe('900');
+    // Answered as a locked account is, so a 429 does not tell that the email exists.
+    expect(held.json().detail).toMatch(/this account: it is locked for 15 minutes/);
+
+    // Four failures and a sign-in: the count starts again.
+    for (let i = 0; i < 4; i++) expect((await signIn('viewer@acme.kz', 'not the password', `10.0.2.${i}`)).statusCode).toBe(401);
+    expect((await signIn('viewer@acme.kz', PASSWORD, '10.0.2.9')).statusCode).toBe(200);
+    expect((await signIn('viewer@acme.kz', 'not the password', '10.0.2.10')).statusCode).toBe(401);
+
+    clock = new Date(clock.getTime() + 15 * 60_000);
+    expect((await signIn('nobody-else@acme.kz', 'whatever', '10.0.1.9')).statusCode).toBe(401);
+  });
+
   it('holds back an address after twenty failures, whatever the accounts', async () => {
     for (let i = 0; i < 20; i++) expect((await signIn(`guess${i}@acme.kz`, 'x', '10.0.0.9')).statusCode).toBe(401);
     const held = await signIn('agent@acme.kz', PASSWORD, '10.0.0.9');

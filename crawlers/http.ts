@@ -5,6 +5,7 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { backoffWithJitterMs, parseRetryAfter } from '../lib/backoff.ts';
 import { guardedConnector, OutboundAddressError, outboundPolicy } from '../lib/outbound.ts';
+import { isSecretParam } from '../log/redact.ts';
 import { detectBlockPage } from './block-page.ts';
 import {
   BlockedError,
@@ -340,14 +341,6 @@ export function createHttpClient(options: HttpClientOptions = {}): PoliteHttpCli
       if (ownsDispatcher) await dispatcher.close();
     },
   };
-}
-
-// Query parameters and form fields that carry credentials (VK access_token, 2GIS key, ...): never shown in
-// errors or logs, and trimmed from recordings.
-const SECRET_PARAMS = /^(access_token|refresh_token|token|key|api_key|apikey|client_secret|secret|password|sig|signature)$/i;
-
-export function isSecretParam(name: string): boolean {
-  return SECRET_PARAMS.test(name);
 }
 
 /** The URL with credential-carrying query parameters replaced by "***", for messages, logs and recordings. */

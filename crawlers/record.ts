@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { decodeBody, isSecretParam, redactUrl, type HttpExchange } from './http.ts';
+import { isSecretParam } from '../log/redact.ts';
+import { decodeBody, redactUrl, type HttpExchange } from './http.ts';
 import type { RawPage } from './types.ts';
 
 /** What a recording keeps beside each body: enough to parse it again as the crawler saw it. */

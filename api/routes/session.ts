@@ -5,6 +5,7 @@ import { hashPassword, verifyPassword } from '../../lib/password.ts';
 import { USER_ROLES } from '../../store/schema.ts';
 import { createSession, deleteSession, findUserForLogin, recordLoginFailure, recordLoginSuccess, setUserLocale } from '../../store/users.ts';
 import { hashSessionToken, newSessionToken, SESSION_COOKIE, sessionTokenOf } from '../auth.ts';
+import { FailureThrottle, retryAfterSeconds } from '../auth-throttle.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import type { ApiDeps, ZodApp } from '../types.ts';
 
@@ -14,7 +15,9 @@ const MAX_FAILURES = 5;
 const LOCK_MINUTES = 15;
 /** Failed sign-ins one client address may make per window, whatever the accounts. */
 const ADDRESS_FAILURES = 20;
-const ADDRESS_WINDOW_MS = 15 * 60_000;
+const WINDOW_MS = 15 * 60_000;
+/** Client addresses and emails remembered for that, each. */
+const THROTTLED_KEYS = 10_000;
 
 const loginBody = z.object({
   email: z.string().min(3).max(320),
@@ -31,38 +34,30 @@ const sessionSchema = z.object({
   expires_at: z.iso.datetime().nullable(),
 });
 
-/** Failed sign-ins per client address in a sliding window; kept in this process. */
-class AddressThrottle {
-  private readonly failures = new Map<string, number[]>();
-  /** Milliseconds until the address may try again; 0 when it may now. */
-  waitFor(address: string, now: number): number {
-    const recent = (this.failures.get(address) ?? []).filter((t) => now - t < ADDRESS_WINDOW_MS);
-    this.failures.set(address, recent);
-    return recent.length >= ADDRESS_FAILURES ? recent[0]! + ADDRESS_WINDOW_MS - now : 0;
-  }
-  fail(address: string, now: number): void {
-    this.failures.set(address, [...(this.failures.get(address) ?? []), now]);
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
-  }
-}
+const ACCOUNT_LOCKED = `Too many failed sign-ins for this account: it is locked for ${LOCK_MINUTES} minutes.`;
 
 function cookie(token: string, maxAgeSeconds: number, secure: boolean): string {
   return [`${SESSION_COOKIE}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`, ...(secure ? ['Secure'] : [])].join('; ');
 }
 
 function tooMany(request: FastifyRequest, reply: FastifyReply, waitMs: number, detail: string) {
-  reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+  reply.header('retry-after', retryAfterSeconds(waitMs));
   return sendProblem(request, reply, 429, detail);
 }
 
 /**
  * Signing in with an email and a password: a session cookie (HttpOnly, SameSite=Lax, Secure when earshot is
  * reached over HTTPS) and the CSRF token the browser echoes on writes. Wrong email and wrong password get the
- * same answer, in about the same time. Five failures in a row lock the account for 15 minutes; twenty from one
- * address in 15 minutes hold that address back.
+ * same answer, in about the same time. Five failures in a row lock the account for 15 minutes (and five for any
+ * email, known or not, within 15 minutes hold it back in this process, so an unknown email answers 429 too);
+ * twenty from one address in 15 minutes hold that address back. A held address or email gets 429 with
+ * Retry-After whatever the password, as a right password guessed while held back must not be told.
  */
 export function registerLoginRoute(app: ZodApp, deps: ApiDeps): void {
-  const throttle = new AddressThrottle();
+  const byAddress = new FailureThrottle({ limit: ADDRESS_FAILURES, windowMs: WINDOW_MS, maxKeys: THROTTLED_KEYS });
+  // Every email, known or not, so an account held back answers as an unknown email does; the account's own lock
+  // (in the database) holds in every process.
+  const byEmail = new FailureThrottle({ limit: MAX_FAILURES, windowMs: LOCK_MINUTES * 60_000, maxKeys: THROTTLED_KEYS });
   const secure = deps.publicUrl?.startsWith('https:') ?? false;
   // Spent on unknown emails too, so the answer's timing does not tell which emails exist; made on first use.
   let decoy: Promise<string> | null = null;
@@ -82,26 +77,29 @@ export function registerLoginRoute(app: ZodApp, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const now = deps.now();
+      const at = now.getTime();
       const address = request.ip;
-      const wait = throttle.waitFor(address, now.getTime());
+      const wait = byAddress.waitFor(address, at);
       if (wait > 0) return tooMany(request, reply, wait, 'Too many failed sign-ins from this address: try again later.');
       const { email, password } = request.body;
+      const emailKey = email.toLowerCase();
       const user = await findUserForLogin(deps.db, email);
       const good = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
-      if (user && user.lockedUntil && user.lockedUntil > now) {
-        return tooMany(request, reply, user.lockedUntil.getTime() - now.getTime(), `Too many failed sign-ins for this account: it is locked for ${LOCK_MINUTES} minutes.`);
-      }
+      const heldFor = (lockedUntil: Date | null | undefined) => Math.max(byEmail.waitFor(emailKey, at), lockedUntil && lockedUntil > now ? lockedUntil.getTime() - at : 0);
+      const held = heldFor(user?.lockedUntil);
+      if (held > 0) return tooMany(request, reply, held, ACCOUNT_LOCKED);
       if (!user || !good || user.disabledAt !== null) {
-        throttle.fail(address, now.getTime());
-        if (user && !good) {
-          const lockedUntil = await recordLoginFailure(deps.db, user.id, { maxFailures: MAX_FAILURES, lockUntil: new Date(now.getTime() + LOCK_MINUTES * 60_000) });
-          if (lockedUntil && lockedUntil > now) {
-            request.log.warn({ user: user.email, address }, 'account locked after failed sign-ins');
-            return tooMany(request, reply, lockedUntil.getTime() - now.getTime(), `Too many failed sign-ins for this account: it is locked for ${LOCK_MINUTES} minutes.`);
-          }
+        byAddress.fail(address, at);
+        byEmail.fail(emailKey, at);
+        const lockedUntil = user && !good ? await recordLoginFailure(deps.db, user.id, { maxFailures: MAX_FAILURES, lockUntil: new Date(at + LOCK_MINUTES * 60_000) }) : null;
+        const nowHeld = heldFor(lockedUntil);
+        if (nowHeld > 0) {
+          if (user) request.log.warn({ user: user.email, address }, 'account locked after failed sign-ins');
+          return tooMany(request, reply, nowHeld, ACCOUNT_LOCKED);
         }
         return sendProblem(request, reply, 401, 'Wrong email or password.');
       }
+      byEmail.forget(emailKey);
       const token = newSessionToken();
       const csrf = randomBytes(24).toString('base64url');
       const expiresAt = new Date(now.getTime() + SESSION_DAYS * 86_400_000);
