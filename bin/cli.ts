@@ -18,6 +18,7 @@ import { commandTickets } from './commands/tickets.ts';
 import { commandUser } from './commands/user.ts';
 import { commandLogger, dataDirOf, stdio, type CommandContext, type CommandIo, type Env } from './context.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
+import { describeOperatorFault } from './operator-faults.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `usage: earshot <command> [options]
@@ -153,6 +154,11 @@ export async function main(argv: string[], env: Env, opts: MainOptions = {}): Pr
     }
     if (err instanceof CrawlerError || err instanceof DataDirLockedError) {
       io.err(`earshot: ${err instanceof CrawlerError ? `${err.name}: ` : ''}${err.message}\n`);
+      return 1;
+    }
+    const fault = describeOperatorFault(err, { databaseUrl: env.DATABASE_URL, dataDir: dataDirOf({ env, cwd }) });
+    if (fault !== null) {
+      io.err(`earshot: ${fault}\n`);
       return 1;
     }
     throw err;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
@@ -70,6 +70,10 @@ export const PGLITE_SETTINGS = ['shared_buffers=32MB', 'maintenance_work_mem=16M
  */
 async function initPgliteDataDir(pgDir: string): Promise<void> {
   if (existsSync(join(pgDir, 'PG_VERSION'))) return;
+  // Made aside and renamed when whole: an initdb cut short (a full disk, a kill) leaves nothing that looks like
+  // a database, and the next start makes it again.
+  const partial = `${pgDir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
   const pgliteUrl = import.meta.resolve('@electric-sql/pglite');
   const script = `import { PGlite } from ${JSON.stringify(pgliteUrl)};
 const pglite = new PGlite({ dataDir: process.argv[1] });
@@ -77,15 +81,23 @@ await pglite.waitReady;
 await pglite.close();`;
   await new Promise<void>((resolvePromise, reject) => {
     // Plain node: spawn passes none of this process's flags (its TypeScript loader), and the script is JavaScript.
-    const child = spawn(process.execPath, ['--input-type=module', '--eval', script, pgDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '--eval', script, partial], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('close', (code, signal) => {
-      if (code === 0) resolvePromise();
-      else reject(new Error(`could not create the database in ${pgDir} (initdb ${signal ?? `exit ${code}`}): ${stderr.trim().slice(-2000)}`));
+      if (code === 0) return resolvePromise();
+      rmSync(partial, { recursive: true, force: true });
+      // PGlite's file system fails with its own errno (51: no space left): carried as the cause, for the one-line
+      // message of bin/operator-faults.ts.
+      const errno = /ErrnoError \{[^}]*errno: (\d+)/.exec(stderr)?.[1];
+      const cause = errno === undefined ? undefined : Object.assign(new Error(`errno ${errno}`), { name: 'ErrnoError', errno: Number(errno) });
+      reject(new Error(`could not create the database in ${pgDir} (initdb ${signal ?? `exit ${code}`}): ${stderr.trim().slice(-2000)}`, { cause }));
     });
   });
+  // A pg directory without PG_VERSION is what an earlier version's cut-short initdb left: not a database.
+  rmSync(pgDir, { recursive: true, force: true });
+  renameSync(partial, pgDir);
 }
 
 function openPostgres(connectionString: string, onConnectionLost: (err: Error) => void): Store {
