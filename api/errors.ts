@@ -131,7 +131,10 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     : status === 408 ? 'The request did not arrive in time.'
     : 'The request is not valid HTTP.';
   const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, instance: '' } satisfies Problem);
-  if (!socket.writable) {
+  // As Node does: an answer of ours goes out only when no answer of a request before it on this connection has
+  // begun, or it would land in the middle of that one.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
