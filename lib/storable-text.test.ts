@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUnstorableText, unstorableText } from './storable-text.ts';
+import { findUnstorableText, storableText, storableValue, unstorableText } from './storable-text.ts';
 
 describe('unstorableText', () => {
   it('takes any well-formed text, surrogate pairs included', () => {
@@ -32,5 +32,17 @@ describe('findUnstorableText', () => {
     for (let i = 0; i < 100_000; i++) value = [value];
     const [found] = findUnstorableText(value);
     expect(found?.path).toHaveLength(100_000);
+  });
+});
+
+describe('storableValue', () => {
+  it('drops NULs and replaces lone surrogates in strings and keys, deep', () => {
+    expect(storableText('a\u0000b\ud800c🙂')).toBe('ab\ufffdc🙂');
+    expect(storableValue({ 'k\u0000': ['x\u0000', { y: '\udc00' }], n: 1, z: null })).toEqual({ k: ['x', { y: '\ufffd' }], n: 1, z: null });
+  });
+
+  it('gives back the value itself when nothing needed a change', () => {
+    const value = { a: ['x', { y: 'z' }], n: 1 };
+    expect(storableValue(value)).toBe(value);
   });
 });

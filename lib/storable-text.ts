@@ -57,3 +57,35 @@ export function findUnstorableText(value: unknown): { path: TextPath; message: s
   }
   return found;
 }
+
+/**
+ * The text with what the store cannot keep taken out: NULs dropped, lone surrogates made U+FFFD. For text from
+ * outside that is worth keeping anyway (a crawled post), where refusing it is not an option.
+ */
+export function storableText(text: string): string {
+  if (unstorableText(text) === null) return text;
+  return text.replaceAll('\0', '').replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+/**
+ * A JSON-like value (a crawled mention draft) with `storableText` applied to every string and key: the value
+ * itself when nothing needed it, else a copy. It recurses, so it is for values of a known, shallow shape.
+ */
+export function storableValue<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown) => storableValue(item));
+    return items.every((item, i) => item === value[i]) ? value : (items as T);
+  }
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    let changed = false;
+    const entries = Object.entries(value).map(([key, item]) => {
+      const cleanKey = storableText(key);
+      const cleanItem = storableValue(item);
+      if (cleanKey !== key || cleanItem !== item) changed = true;
+      return [cleanKey, cleanItem] as const;
+    });
+    return changed ? (Object.fromEntries(entries) as T) : value;
+  }
+  return value;
+}
