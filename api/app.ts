@@ -7,7 +7,8 @@ import { secretSafeOptions } from '../log/logger.ts';
 import { redactSecrets } from '../log/redact.ts';
 import type { Db } from '../store/connect.ts';
 import { createAuthHook } from './auth.ts';
-import { installProblemHandlers } from './errors.ts';
+import { answerClientError, installProblemHandlers, MAX_PARAM_LENGTH, sendFrameworkProblem } from './errors.ts';
+import { installInputTextChecks } from './input-text.ts';
 import { AnswerCache, installAnswerCache } from './answer-cache.ts';
 import { installEtags } from './etag.ts';
 import { answerSerializer } from './serializer.ts';
@@ -85,11 +86,18 @@ export async function buildApp(deps: BuildAppDeps): Promise<FastifyInstance> {
     brandQueries: deps.brandQueries,
     eventsPollMs: deps.eventsPollMs ?? 3000,
   };
-  const app = Fastify({ logger: buildLoggerOptions(deps.logger) });
+  const app = Fastify({
+    logger: buildLoggerOptions(deps.logger),
+    // What is refused before routing is a problem+json too (errors.ts).
+    frameworkErrors: sendFrameworkProblem,
+    clientErrorHandler: answerClientError,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(answerSerializer(deps.checkAnswers ?? true));
   app.decorateRequest('principal', null);
   installProblemHandlers(app);
+  installInputTextChecks(app);
   const answerCacheBytes = deps.answerCacheBytes ?? ANSWER_CACHE_BYTES;
   if (answerCacheBytes > 0) installAnswerCache(app, deps.db, new AnswerCache(answerCacheBytes), apiDeps.now);
   installEtags(app);

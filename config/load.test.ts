@@ -202,6 +202,15 @@ targets:
     expect(issues[1]!.message).toMatch(/^query syntax: column 10: NEAR needs a distance/);
   });
 
+  it('refuses strings the store cannot keep (a NUL, a lone surrogate) with their path and line', () => {
+    const text = minimal().replace('keywords: [ромашка, romashka]', 'keywords: [ромашка, "roma\\0shka"]\n    aliases: ["\\ud800"]');
+    const issues = issuesOf(text);
+    expect(issues).toEqual([
+      { path: 'brands[0].keywords[1]', line: 4, column: 25, message: 'contains a NUL character (at offset 4)' },
+      { path: 'brands[0].aliases[0]', line: 5, column: 15, message: 'is not valid Unicode (a lone surrogate, which UTF-8 cannot hold)' },
+    ]);
+  });
+
   it('refuses duplicate keys with the line', () => {
     const issues = issuesOf(minimal('routing:\n  defaultTeam: support\n'));
     expect(issues).toEqual([{ path: '', line: 10, column: 1, message: 'YAML: Map keys must be unique' }]);

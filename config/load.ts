@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parse, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
+import { findUnstorableText } from '../lib/storable-text.ts';
 import { createConfigSchema, describeConfigIssue, type ConfigCrawlers, type EarshotConfig } from './schema.ts';
 
 export type ConfigEnv = Readonly<Record<string, string | undefined>>;
@@ -90,7 +91,11 @@ export function parseConfig(text: string, opts: ParseConfigOptions): EarshotConf
   // A missing variable leaves `${VAR}` in place; what the schema then says about that value is noise.
   const relevant = schemaIssues.filter((issue) => !envPaths.some((envPath) => isWithin(formatPath(issue.path), envPath)));
 
-  const issues = [...envIssues, ...relevant].map((issue) => ({
+  // Config strings reach the store (brand names, keywords, target params): a NUL or a lone surrogate, which
+  // a double-quoted YAML escape ("\0", "\ud800") can write, could not be stored there.
+  const textIssues = findUnstorableText(data);
+
+  const issues = [...envIssues, ...textIssues, ...relevant].map((issue) => ({
     path: formatPath(issue.path),
     ...locate(findOffset(doc, issue.path)),
     message: issue.message,

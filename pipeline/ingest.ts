@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { MentionAuthor, MentionDraft } from '../crawlers/types.ts';
+import { storableValue } from '../lib/storable-text.ts';
 import { assessActionability } from '../sentiment/actionable.ts';
 import { analyzeSentiment, loadBaseModels, type SentimentModels } from '../sentiment/analyze.ts';
 import { detectLanguage } from '../sentiment/language.ts';
@@ -73,7 +74,9 @@ function selectMentions(drafts: readonly MentionDraft[], scope: IngestScope): Se
   let repeated = 0;
   // A brand without models of its own is scored with the shipped ones, read when the first item is scored.
   const brands = scope.brands.map((brand) => ({ ...brand, ownAccounts: new Set((brand.ownAccounts ?? []).map(accountKey)) }));
-  for (const draft of drafts) {
+  for (const crawled of drafts) {
+    // Crawled text is anyone's: a NUL or a lone surrogate in it would fail the page's transaction in the store.
+    const draft = storableValue(crawled);
     const title = draft.title === null ? null : normalizeText(draft.title) || null;
     const text = normalizeParagraphs(draft.text);
     const matchText = `${title ?? ''}\n${text}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldForMatch, foldHomoglyphs } from './normalize.ts';
-import { brandQuery, compileQuery, highlight, matchTitleAndText, QuerySyntaxError } from './query.ts';
+import { brandQuery, compileQuery, highlight, matchTitleAndText, MAX_QUERY_DEPTH, QuerySyntaxError } from './query.ts';
 
 // Our own texts. Look-alike letters are spelled so the test shows which script each is: escapes for the
 // Cyrillic ones, string pieces for the Latin ones.
@@ -234,6 +234,38 @@ describe('syntax errors', () => {
     expect((caught as QuerySyntaxError).column).toBe(column);
     expect((caught as QuerySyntaxError).message).toMatch(message);
     expect((caught as QuerySyntaxError).message.startsWith(`column ${column}: `)).toBe(true);
+  });
+});
+
+describe('nesting', () => {
+  const syntaxError = (query: string): QuerySyntaxError => {
+    try {
+      compileQuery(query);
+    } catch (err) {
+      if (err instanceof QuerySyntaxError) return err;
+      throw err;
+    }
+    throw new Error(`expected a syntax error for ${query.slice(0, 40)}…`);
+  };
+
+  it(`takes ${MAX_QUERY_DEPTH} levels of parentheses, NOTs and NEARs`, () => {
+    expect(compileQuery(`${'('.repeat(MAX_QUERY_DEPTH)}kaspi${')'.repeat(MAX_QUERY_DEPTH)}`).match('kaspi')).not.toBeNull();
+    // An even number of NOTs cancels out.
+    expect(compileQuery(`kaspi ${'NOT '.repeat(MAX_QUERY_DEPTH)}bank`).match('kaspi bank')).not.toBeNull();
+    const words = Array.from({ length: MAX_QUERY_DEPTH + 1 }, (_, i) => `w${i}`);
+    expect(compileQuery(words.join(' NEAR/1 ')).match(words.join(' '))).not.toBeNull();
+  });
+
+  // Each of these overflowed the stack (RangeError) before the limit.
+  it.each([
+    ['parentheses', `${'('.repeat(3000)}kaspi${')'.repeat(3000)}`, MAX_QUERY_DEPTH + 1],
+    ['NOTs', `kaspi ${'NOT '.repeat(20_000)}bank`, 7 + MAX_QUERY_DEPTH * 4],
+    ['minus signs', `kaspi ${'-'.repeat(20_000)}bank`, 7 + MAX_QUERY_DEPTH],
+    ['a NEAR chain', `${'a NEAR/1 '.repeat(20_000)}a`, 3 + MAX_QUERY_DEPTH * 9],
+  ])('refuses deeper %s with the column of the level too many', (_what, query, column) => {
+    const err = syntaxError(query);
+    expect(err.column).toBe(column);
+    expect(err.message).toBe(`column ${column}: nesting deeper than ${MAX_QUERY_DEPTH} levels (parentheses, NOTs and NEARs inside each other)`);
   });
 });
 

@@ -43,6 +43,11 @@ export interface CompiledQuery {
 
 const MAX_NEAR = 100;
 const MIN_PREFIX = 2;
+/**
+ * How deep groups, NOTs and NEAR chains may nest. The parser, the checks and the matcher recurse once per
+ * level, so a deeper query would overflow the stack; no real query comes near this.
+ */
+export const MAX_QUERY_DEPTH = 100;
 
 // ---- Text side: words with their original offsets ----------------------------------------------------------
 
@@ -339,7 +344,16 @@ function wordLexeme(text: string, column: number): Lexeme {
 
 class Parser {
   private pos = 0;
+  /** Levels of the syntax tree open around the current position: groups, NOTs and NEARs. */
+  private depth = 0;
   constructor(private readonly lexemes: Lexeme[]) {}
+
+  /** Opens one more level of the tree at `column`, refusing a query deeper than MAX_QUERY_DEPTH. */
+  private enter(column: number): void {
+    if (++this.depth > MAX_QUERY_DEPTH) {
+      throw new QuerySyntaxError(column, `nesting deeper than ${MAX_QUERY_DEPTH} levels (parentheses, NOTs and NEARs inside each other)`);
+    }
+  }
 
   parse(): Node {
     if (this.peek().t === 'end') throw new QuerySyntaxError(1, 'empty query');
@@ -384,15 +398,19 @@ class Parser {
   }
 
   private near(after: Operator | null): Node {
+    const outer = this.depth;
     let left = this.unary(after);
     while (this.peek().t === 'near') {
       const op = this.next() as Extract<Lexeme, { t: 'near' }>;
+      // A chain a NEAR b NEAR c nests to the left: each NEAR is one more level above the first operand.
+      this.enter(op.column);
       const right = this.unary(op);
       if (!positional(left) || !positional(right)) {
         throw new QuerySyntaxError(op.column, `${op.raw} joins words, phrases or prefixes (or OR-groups of them), not NOT or AND`);
       }
       left = { kind: 'near', column: left.column, distance: op.distance, left, right };
     }
+    this.depth = outer;
     return left;
   }
 
@@ -400,7 +418,10 @@ class Parser {
     const t = this.peek();
     if (t.t === 'not' || t.t === '-') {
       this.next();
-      return { kind: 'not', column: t.column, child: this.unary(t) };
+      this.enter(t.column);
+      const child = this.unary(t);
+      this.depth--;
+      return { kind: 'not', column: t.column, child };
     }
     return this.primary(after);
   }
@@ -417,7 +438,9 @@ class Parser {
       }
       case '(': {
         if (this.peek().t === ')') throw new QuerySyntaxError(t.column, 'empty parentheses');
+        this.enter(t.column);
         const inner = this.or(null);
+        this.depth--;
         const close = this.next();
         if (close.t !== ')') throw new QuerySyntaxError(close.column, `expected ")" to close "(" at column ${t.column}`);
         return inner;

@@ -63,6 +63,22 @@ describe('earshot config', () => {
     const schema = JSON.parse((await runEarshot(['config', 'schema'])).stdout) as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['brands', 'targets', 'channels', 'helpdesks']));
   });
+
+  it('reports a brand query nested 3,000 deep on one line with its path and line, without a stack trace', async () => {
+    const example = readFileSync(new URL('../config/earshot.example.yaml', import.meta.url), 'utf8');
+    const deep = `${'('.repeat(3000)}жетысу${')'.repeat(3000)}`;
+    const commented = "    # query: '(\"жетысу маркет\" OR жетысумаркет OR \"zhetysu market\") -вакансия'";
+    expect(example).toContain(commented);
+    const file = join(scratch, 'deep-query.yaml');
+    writeFileSync(file, example.replace(commented, `    query: '${deep}'`));
+    const line = example.split('\n').indexOf(commented) + 1;
+    const run = await runEarshot(['config', 'check', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `invalid config ${file}, 1 problem:`,
+      `${file}:${line}:5: brands[0].query: query syntax: column 101: nesting deeper than 100 levels (parentheses, NOTs and NEARs inside each other)`,
+    ]);
+  });
 });
 
 // Each run is a new process opening PGlite (seconds each); under a loaded CI machine three of them in one
