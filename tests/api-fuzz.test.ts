@@ -59,6 +59,8 @@ describe('the API under hostile requests', () => {
   let app: FastifyInstance;
   let operations: Operation[];
   let callers: Record<string, Record<string, string>>;
+  let signIn: () => Promise<Record<string, string>>;
+  let ownKeys: string[];
 
   beforeAll(async () => {
     store = await createTestStore();
@@ -69,17 +71,21 @@ describe('the API under hostile requests', () => {
       if (i === 0) await insertTicket(store.db, { mentionId, brandId });
     }
     await createUser(store.db, { email: 'admin@acme.kz', role: 'admin', passwordHash: await hashPassword(PASSWORD), createdBy: 'cli' }, new Date());
-    const session = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email: 'admin@acme.kz', password: PASSWORD } });
+    signIn = async () => {
+      const session = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email: 'admin@acme.kz', password: PASSWORD } });
+      return { cookie: String(session.headers['set-cookie']).split(';')[0]!, 'x-csrf-token': session.json().csrf_token as string };
+    };
     callers = {
       writer: await createBearer(store.db, ['read', 'write']),
       reader: await createBearer(store.db, ['read']),
-      admin: { cookie: String(session.headers['set-cookie']).split(';')[0]!, 'x-csrf-token': session.json().csrf_token as string },
+      admin: await signIn(),
       nobody: {},
       garbage: { authorization: 'Bearer \u00ff\u00fe' },
     };
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as {
       paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>>;
     };
+    ownKeys = (await store.db.selectFrom('api_keys').select('id').execute()).map((k) => String(k.id));
     operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({
         method: method.toUpperCase(), path, parameters: op.parameters ?? [],
@@ -108,12 +114,16 @@ describe('the API under hostile requests', () => {
       ),
       contentType: fc.constantFrom('application/json', 'application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', undefined),
       caller: fc.constantFrom('writer', 'writer', 'writer', 'reader', 'admin', 'admin', 'nobody', 'garbage'),
+      // Many client addresses: the per-address throttle of failed logins answers some, not all.
+      address: fc.nat(255).map((n) => `10.9.0.${n}`),
     });
     let sent = 0;
+    const statuses = new Map<number, number>();
+    const reached = new Set<string>();
     // Failures by kind (status, type, the answer without its details): how many, and one example each.
     const failures = new Map<string, { count: number; example: string }>();
     await fc.assert(
-      fc.asyncProperty(request, async ({ operation, pathValues, query, extraQuery, junk, body, contentType, caller }) => {
+      fc.asyncProperty(request, async ({ operation, pathValues, query, extraQuery, junk, body, contentType, caller, address }) => {
         let p = 0;
         let url = operation.path.replace(/\{[^}]+\}/g, () => encode(pathValues[p++ % pathValues.length]!));
         const queryParams = operation.parameters.filter((q) => q.in === 'query');
@@ -137,12 +147,19 @@ describe('the API under hostile requests', () => {
             payload = JSON.stringify(Object.fromEntries(picks.map((k, i) => [operation.bodyProperties![k % operation.bodyProperties!.length]!, values[i]])));
           } else payload = typeof body === 'string' ? body : JSON.stringify(body);
         }
-        const headers: Record<string, string> = { ...callers[caller]! };
+        // The callers stay who they are: the fuzzed requests do not revoke their keys or end the admin's session.
+        if (operation.path === '/api/v1/api-keys/{id}' && ownKeys.some((id) => url === `/api/v1/api-keys/${id}` || url.startsWith(`/api/v1/api-keys/${id}?`))) {
+          url = url.replace(/^\/api\/v1\/api-keys\/\d+/, '/api/v1/api-keys/999999');
+        }
+        const signingOut = operation.method === 'DELETE' && operation.path === '/api/v1/session' && caller === 'admin';
+        const headers: Record<string, string> = { ...(signingOut ? await signIn() : callers[caller]!) };
         if (payload !== undefined && contentType) headers['content-type'] = contentType;
 
         const streaming = operation.path === '/api/v1/events';
-        const res = await app.inject({ method: operation.method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}), ...(streaming ? { payloadAsStream: true } : {}) });
+        const res = await app.inject({ method: operation.method as 'GET', url, headers, remoteAddress: address, ...(payload !== undefined ? { payload } : {}), ...(streaming ? { payloadAsStream: true } : {}) });
         sent++;
+        reached.add(`${operation.method} ${operation.path}`);
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         const type = String(res.headers['content-type'] ?? '');
         const said = streaming ? '' : res.body;
         if (streaming) res.stream().destroy();
@@ -159,6 +176,11 @@ describe('the API under hostile requests', () => {
       { numRuns: REQUESTS_PER_RUN, seed: Number(process.env.FUZZ_SEED ?? 17) },
     );
     expect(sent).toBe(REQUESTS_PER_RUN);
+    if (process.env.FUZZ_VERBOSE) console.log([...statuses].sort(([a], [b]) => a - b));
+    // Every operation was tried, and enough requests got past the edge to the handlers to mean something.
+    expect(reached.size).toBe(operations.length);
+    const answered = [...statuses].filter(([status]) => status < 300).reduce((n, [, count]) => n + count, 0);
+    expect(answered).toBeGreaterThan(REQUESTS_PER_RUN / 10);
     const failed = [...failures.values()].reduce((n, f) => n + f.count, 0);
     expect([...failures].map(([kind, f]) => `${f.count}× ${kind}\n    e.g. ${f.example}`), `${failed} of ${sent} requests failed`).toEqual([]);
   });
