@@ -29,7 +29,7 @@ describe('auth, errors and health', () => {
   it('answers /health without a key', async () => {
     const res = await app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok', db: store.kind, version: '9.9.9' });
+    expect(res.json()).toEqual({ status: 'ok', db: store.kind, version: '9.9.9', problems: [] });
   });
 
   it('401 without a key, as problem+json with a Bearer challenge', async () => {

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { isDiskFull } from '../store/disk-space.ts';
 import { apiSchemaRegistry } from './schemas.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -81,6 +82,10 @@ export function installProblemHandlers(app: FastifyInstance): void {
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendProblem(request, reply, status, error.message);
+    if (isDiskFull(error)) {
+      request.log.warn({ err: error }, 'the database is out of disk space');
+      return sendProblem(request, reply, 503, 'The database is out of disk space: nothing was written. Try again once space is freed.');
+    }
     request.log.error({ err: error }, 'request failed');
     return sendProblem(request, reply, 500, 'The server could not complete the request.');
   });

@@ -56,6 +56,10 @@ describe('operator faults in one line', () => {
     expect(describeOperatorFault(initdb, where)).toMatch(/^the data directory \/srv\/earshot\/data has no space left on its device: free some, then start again/);
     expect(describeOperatorFault(Object.assign(new Error('mkdir'), { code: 'ENOENT', syscall: 'mkdir', path: dataDir }), where)).toMatch(/cannot be created \(ENOENT on/);
     expect(describeOperatorFault(system('EACCES', '/etc/earshot.yaml'), where)).toBeNull(); // not the data directory
+    const full = Object.assign(new Error('could not extend file "base/5/16420": No space left on device'), { code: '53100' });
+    expect(describeOperatorFault(full, where)).toBe(
+      `the data directory ${dataDir} has no disk space left (could not extend file "base/5/16420": No space left on device): free some; nothing half-written was kept`,
+    );
     expect(describeOperatorFault(new TypeError('x is undefined'), where)).toBeNull(); // a bug keeps its stack
   });
 

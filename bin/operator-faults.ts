@@ -1,3 +1,5 @@
+import { isDiskFull } from '../store/disk-space.ts';
+
 // What an operator can put right, said in one line instead of a stack trace: a port in use, a database that does
 // not answer or refuses us, a data directory that cannot be written. A fault not recognised here is a bug, and
 // keeps its stack.
@@ -61,6 +63,10 @@ export function describeOperatorFault(err: unknown, where: { databaseUrl: string
     }
     if (e.syscall === 'listen' && (e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL')) {
       return `cannot listen on ${e.address}:${e.port} (${e.code}): set PORT above 1023, or HOST to an address of this machine`;
+    }
+    if (isDiskFull(e)) {
+      const store = where.databaseUrl === undefined ? `the data directory ${where.dataDir}` : `PostgreSQL at ${databaseOf(where.databaseUrl)}`;
+      return `${store} has no disk space left (${e.message}): free some; nothing half-written was kept`;
     }
     if (where.databaseUrl !== undefined) {
       const refusal = e.code !== undefined ? REFUSALS[e.code] : undefined;

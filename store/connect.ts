@@ -8,6 +8,7 @@ import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
+import { watchDiskSpace } from './disk-space.ts';
 
 export type Db = Kysely<Database>;
 
@@ -105,13 +106,13 @@ function openPostgres(connectionString: string, onConnectionLost: (err: Error) =
   // pg emits 'error' when the server ends an idle client; unheard, that event would crash the process.
   // The pool has already discarded the client, and the next query opens a fresh connection.
   pool.on('error', onConnectionLost);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = watchDiskSpace((log) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }));
   return { db, pool, kind: 'postgres', close: () => db.destroy() };
 }
 
 function wrapPglite(pglite: PGlite, release: () => Promise<void> | void): Store {
   const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = watchDiskSpace((log) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }));
   let closed = false;
   return {
     db,
