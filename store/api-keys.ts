@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './connect.ts';
+import type { Database } from './schema.ts';
 
 export const API_KEY_SCOPES = ['read', 'write'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -89,13 +90,15 @@ interface FoundKeyRow {
   last_used_at: string | null;
 }
 
-export async function listApiKeys(db: Db): Promise<ApiKeySummary[]> {
-  const rows = await db
-    .selectFrom('api_keys')
-    .select(['id', 'name', 'prefix', 'scopes', 'created_at', 'last_used_at', 'revoked_at'])
-    .orderBy('id')
-    .execute();
-  return rows.map((row) => ({
+const SUMMARY_COLUMNS = ['id', 'name', 'prefix', 'scopes', 'created_at', 'last_used_at', 'revoked_at'] as const;
+type SummaryRow = Pick<Selectable<Database['api_keys']>, (typeof SUMMARY_COLUMNS)[number]>;
+
+function selectSummaries(db: Db) {
+  return db.selectFrom('api_keys').select(SUMMARY_COLUMNS);
+}
+
+function toSummary(row: SummaryRow): ApiKeySummary {
+  return {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
@@ -103,7 +106,17 @@ export async function listApiKeys(db: Db): Promise<ApiKeySummary[]> {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
-  }));
+  };
+}
+
+export async function listApiKeys(db: Db): Promise<ApiKeySummary[]> {
+  return (await selectSummaries(db).orderBy('id').execute()).map(toSummary);
+}
+
+/** One key by its ID, revoked or not; null when there is none. */
+export async function getApiKey(db: Db, id: number): Promise<ApiKeySummary | null> {
+  const row = await selectSummaries(db).where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toSummary(row);
 }
 
 /** Revokes a key; false when it does not exist or was already revoked. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiKeySchema, formatApiKey } from '../../documents/api-key.ts';
-import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '../../store/api-keys.ts';
+import { API_KEY_SCOPES, createApiKey, getApiKey, listApiKeys, revokeApiKey } from '../../store/api-keys.ts';
 import { actorOf } from '../auth.ts';
 import { describeProblems, sendProblem } from '../errors.ts';
 import { apiSchemaRegistry } from '../schemas.ts';
@@ -45,7 +45,7 @@ export function registerApiKeyRoutes(app: ZodApp, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const created = await createApiKey(deps.db, { name: request.body.name, scopes: request.body.scopes });
-      const summary = (await listApiKeys(deps.db)).find((k) => k.id === created.id)!;
+      const summary = (await getApiKey(deps.db, created.id))!;
       request.log.info({ apiKey: created.id, name: created.name, scopes: created.scopes, by: actorOf(request) }, 'API key created');
       reply.header('cache-control', 'no-store');
       return reply.code(201).send({ api_key: formatApiKey(summary), key: created.key });
@@ -68,7 +68,7 @@ export function registerApiKeyRoutes(app: ZodApp, deps: ApiDeps): void {
       const { id } = request.params;
       // Revoking a revoked key again changes nothing and answers the same.
       const revoked = await revokeApiKey(deps.db, id, deps.now());
-      const key = (await listApiKeys(deps.db)).find((k) => k.id === id);
+      const key = await getApiKey(deps.db, id);
       if (!key) return sendProblem(request, reply, 404, `No API key ${id}.`);
       if (revoked) request.log.info({ apiKey: id, name: key.name, by: actorOf(request) }, 'API key revoked');
       return formatApiKey(key);

@@ -59,7 +59,8 @@ async function revoke(args: string[], ctx: CommandContext): Promise<number> {
   // An ID, or the name of the one active key with it (a name may have been used again after a revocation).
   const byId = /^\d+$/.test(which) ? keys.filter((k) => k.id === Number(which)) : [];
   const byName = keys.filter((k) => k.name === which);
-  const candidates = byId.length > 0 ? byId : byName.filter((k) => k.revokedAt === null).length > 0 ? byName.filter((k) => k.revokedAt === null) : byName;
+  const activeByName = byName.filter((k) => k.revokedAt === null);
+  const candidates = byId.length > 0 ? byId : activeByName.length > 0 ? activeByName : byName;
   if (candidates.length === 0) {
     ctx.io.err(`earshot: no API key with the ID or name "${which}" (see earshot apikey list)\n`);
     return 1;
