@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findUnstorableText } from '../lib/storable-text.ts';
+import { formDecoded } from '../log/redact.ts';
 import { sendProblem } from './errors.ts';
 
 /**
@@ -55,21 +56,13 @@ function checkQueryEncoding(url: string): TextProblem | null {
   for (const pair of url.slice(mark + 1).split('&')) {
     const eq = pair.indexOf('=');
     const rawName = eq < 0 ? pair : pair.slice(0, eq);
-    const name = percentDecode(rawName);
+    const name = formDecoded(rawName);
     if (name === null) return { path: `querystring.${rawName}`, message: 'the name is not valid percent-encoded UTF-8' };
-    if (eq >= 0 && percentDecode(pair.slice(eq + 1)) === null) {
+    if (eq >= 0 && formDecoded(pair.slice(eq + 1)) === null) {
       return { path: `querystring.${printable(name)}`, message: 'not valid percent-encoded UTF-8' };
     }
   }
   return null;
-}
-
-function percentDecode(text: string): string | null {
-  try {
-    return decodeURIComponent(text.replaceAll('+', ' '));
-  } catch {
-    return null;
-  }
 }
 
 /** A field name fit for a message: a NUL or lone surrogate in it shown as an escape. */

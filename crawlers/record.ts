@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isSecretParam } from '../log/redact.ts';
+import { formDecoded, isSecretParam } from '../log/redact.ts';
 import { decodeBody, redactUrl, type HttpExchange } from './http.ts';
 import type { RawPage } from './types.ts';
 
@@ -53,16 +53,8 @@ export function createRecorder(dir: string, now: () => Date = () => new Date()):
 /** A form body with the values of credential fields replaced; everything else stays byte for byte. */
 function redactFormBody(body: string): string {
   return body.replace(/(^|&)([^=&]+)=([^&]*)/g, (field, sep: string, name: string) =>
-    isSecretParam(safeDecode(name)) ? `${sep}${name}=***` : field,
+    isSecretParam(formDecoded(name) ?? name) ? `${sep}${name}=***` : field,
   );
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
 }
 
 export function redactBody(body: string): string {

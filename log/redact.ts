@@ -21,14 +21,15 @@ const API_KEY = /esk_[A-Za-z0-9_-]+/g;
  */
 export function redactSecrets(text: string): string {
   return text
-    .replace(QUERY_PAIR, (pair, head: string, name: string) => (isSecretParam(decoded(name)) ? `${head}[redacted]` : pair))
+    .replace(QUERY_PAIR, (pair, head: string, name: string) => (isSecretParam(formDecoded(name) ?? name) ? `${head}[redacted]` : pair))
     .replace(API_KEY, 'esk_[redacted]');
 }
 
-function decoded(text: string): string {
+/** A query or form name or value percent-decoded (`+` as a space); null when it is not valid UTF-8 percent-encoding. */
+export function formDecoded(text: string): string | null {
   try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
+    return decodeURIComponent(text.replaceAll('+', ' '));
   } catch {
-    return text;
+    return null;
   }
 }
